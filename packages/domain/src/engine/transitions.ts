@@ -1,0 +1,226 @@
+import type { ActionInput } from '../actionInput.js';
+import { parseActionInput } from '../actionInput.js';
+import type { Actor } from '../actor.js';
+import type { DomainError } from '../errors.js';
+import { err, ok, type Result } from '../result.js';
+import type { Environment, Ticket, TicketState } from '../ticket.js';
+import type { TicketId } from '../ticketId.js';
+import { evaluate, notAllowedReason } from '../workflow/conditions.js';
+import {
+  allActions,
+  findStep,
+  type WorkflowAction,
+  type WorkflowDefinition,
+  type WorkflowResult,
+} from '../workflow/definition.js';
+
+/** One action of the ticket's current step, as a given actor sees it. */
+export interface AvailableAction {
+  /** The action name, e.g. `ticket.action.resolve`. */
+  readonly name: string;
+  readonly label: string;
+  readonly allowed: boolean;
+  /** Why not, when not allowed. */
+  readonly reason?: string;
+}
+
+/** An audit entry: every transition and every comment. Never rewritten. */
+export interface HistoryEntry {
+  readonly action: string;
+  readonly from: TicketState;
+  readonly to: TicketState;
+  readonly comments: readonly string[];
+  readonly userId: string;
+  readonly created: string;
+}
+
+/** What applying an action did, as data. */
+export interface Transition {
+  readonly action: string;
+  readonly from: TicketState;
+  readonly to: TicketState;
+  readonly fromStep: number;
+  readonly toStep: number;
+  /** The ticket after the transition: new step and state, `version` + 1, `updated` = now. */
+  readonly ticket: Ticket;
+  readonly history: HistoryEntry;
+}
+
+export interface ApplyOptions {
+  /** The version the caller last saw (`If-Match`); a different current version fails. */
+  readonly expectedVersion?: number | undefined;
+}
+
+function isPermitted(action: WorkflowAction, actor: Actor, ticket: Ticket): boolean {
+  if (actor.tenant !== ticket.tenant) return false;
+  return action.restrictTo === undefined || evaluate(action.restrictTo, actor, ticket);
+}
+
+function whyNot(action: WorkflowAction, actor: Actor, ticket: Ticket): string {
+  if (actor.tenant !== ticket.tenant) return "only users of the ticket's tenant may do this";
+  return action.restrictTo ? notAllowedReason(action.restrictTo) : 'not allowed';
+}
+
+/** Every action of the ticket's current step, each with whether this actor may take it and why not. */
+export function availableActions(
+  definition: WorkflowDefinition,
+  ticket: Ticket,
+  actor: Actor,
+): AvailableAction[] {
+  const step = findStep(definition, ticket.step);
+  if (!step) return [];
+  return step.actions.map((action) =>
+    isPermitted(action, actor, ticket)
+      ? { name: action.name, label: action.label, allowed: true }
+      : {
+          name: action.name,
+          label: action.label,
+          allowed: false,
+          reason: whyNot(action, actor, ticket),
+        },
+  );
+}
+
+function chooseResult(action: WorkflowAction, actor: Actor, ticket: Ticket): WorkflowResult {
+  return (
+    action.conditionalResults.find((result) => evaluate(result.conditions, actor, ticket)) ??
+    action.unconditionalResult
+  );
+}
+
+/** The state set by the last `updateTicketStatus` of the result, then of the action; else unchanged. */
+function resultingState(
+  action: WorkflowAction,
+  result: WorkflowResult,
+  current: TicketState,
+): TicketState {
+  let state = current;
+  for (const fn of [...result.postFunctions, ...action.postFunctions]) {
+    if (fn.type === 'updateTicketStatus') state = fn.status;
+  }
+  return state;
+}
+
+function toIso(now: Date): string {
+  if (Number.isNaN(now.getTime())) throw new RangeError('applyAction: `now` is not a valid date');
+  return now.toISOString();
+}
+
+/**
+ * Applies an action to a ticket. The checks run in the contract's order: the input, whether the
+ * workflow knows the action, whether the actor may take it, the expected version, and last
+ * whether the action is available in the ticket's current step.
+ */
+export function applyAction(
+  definition: WorkflowDefinition,
+  ticket: Ticket,
+  input: ActionInput,
+  actor: Actor,
+  now: Date,
+  options: ApplyOptions = {},
+): Result<Transition, DomainError> {
+  const parsed = parseActionInput({ ActionName: input.actionName, Comments: [...input.comments] });
+  if (!parsed.ok) return parsed;
+  const { actionName, comments } = parsed.value;
+
+  const everywhere = [...allActions(definition)].filter(({ action }) => action.name === actionName);
+  if (everywhere.length === 0) {
+    return err({
+      code: 'UNKNOWN_ACTION',
+      action: actionName,
+      message: `unknown action "${actionName}"; the workflow "${definition.name}" has ${[...new Set([...allActions(definition)].map(({ action }) => action.name))].join(', ')}`,
+    });
+  }
+
+  const step = findStep(definition, ticket.step);
+  const here = step?.actions.find((action) => action.name === actionName);
+  const permitted = here
+    ? isPermitted(here, actor, ticket)
+    : everywhere.some(({ action }) => isPermitted(action, actor, ticket));
+  if (!permitted) {
+    const sample = here ?? everywhere[0]!.action;
+    return err({
+      code: 'NOT_ALLOWED',
+      action: actionName,
+      message: `${actionName}: ${whyNot(sample, actor, ticket)}`,
+    });
+  }
+
+  if (options.expectedVersion !== undefined && options.expectedVersion !== ticket.version) {
+    return err({
+      code: 'VERSION_MISMATCH',
+      expected: options.expectedVersion,
+      actual: ticket.version,
+      message: `the ticket is at version ${ticket.version}, not ${options.expectedVersion}`,
+    });
+  }
+
+  if (!here || !step) {
+    const validActions = step ? step.actions.map((action) => action.name) : [];
+    return err({
+      code: 'INVALID_TRANSITION',
+      action: actionName,
+      state: ticket.state,
+      validActions,
+      message: `${actionName} is not available while the ticket is ${ticket.state}; valid actions: ${validActions.join(', ') || 'none'}`,
+    });
+  }
+
+  const result = chooseResult(here, actor, ticket);
+  const to = resultingState(here, result, ticket.state);
+  const toStep = result.step === -1 ? step.id : result.step;
+  const created = toIso(now);
+  return ok({
+    action: actionName,
+    from: ticket.state,
+    to,
+    fromStep: step.id,
+    toStep,
+    ticket: {
+      ...ticket,
+      state: to,
+      step: toStep,
+      updated: created,
+      version: ticket.version + 1,
+      commentCount: ticket.commentCount + comments.length,
+    },
+    history: {
+      action: actionName,
+      from: ticket.state,
+      to,
+      comments,
+      userId: actor.userId,
+      created,
+    },
+  });
+}
+
+/** What a new ticket is made of before the workflow starts it. */
+export interface TicketDraft {
+  readonly id: TicketId;
+  readonly tenant: string;
+  readonly title: string;
+  readonly description: string;
+  readonly environment: Environment;
+  readonly apiId?: string | undefined;
+  readonly appId?: string | undefined;
+  readonly labels: readonly string[];
+  readonly tags: readonly string[];
+  readonly authorId: string;
+}
+
+/** Starts a ticket with the workflow's initial action (`@Create`): its step and state, version 1. */
+export function startTicket(definition: WorkflowDefinition, draft: TicketDraft, now: Date): Ticket {
+  const initial = definition.initialAction;
+  const result = initial.unconditionalResult;
+  const created = toIso(now);
+  return {
+    ...draft,
+    state: resultingState(initial, result, 'OPEN'),
+    step: result.step,
+    created,
+    updated: created,
+    version: 1,
+    commentCount: 0,
+  };
+}

@@ -57,6 +57,8 @@ function describeCondition(condition: Condition): string {
 /** Who a condition group lets through, in words: "an admin of ... or the ticket's author". */
 export function describe(node: ConditionNode): string {
   if (node.kind === 'condition') return describeCondition(node);
+  // An empty AND holds for everyone, an empty OR for no one (see `evaluate`).
+  if (node.conditions.length === 0) return node.type === 'AND' ? 'anyone' : 'nobody';
   const parts = node.conditions.map((child) =>
     child.kind === 'group' && child.conditions.length > 1
       ? `(${describe(child)})`
@@ -67,5 +69,6 @@ export function describe(node: ConditionNode): string {
 
 /** A human reason an actor may not take an action restricted by `group`. */
 export function notAllowedReason(group: ConditionGroup): string {
-  return `only ${describe(group)} may do this`;
+  const who = describe(group);
+  return who === 'nobody' ? 'nobody may do this' : `only ${who} may do this`;
 }

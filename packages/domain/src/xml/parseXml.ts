@@ -21,7 +21,37 @@ export interface XmlError {
 
 export const XML_LIMITS = { depth: 32, elements: 10_000 } as const;
 
-class Refused extends Error {}
+/** A document this parser will not take, at a place of its choosing (else where saxes stands). */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly at?: { readonly line: number; readonly column: number },
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Line and column (one-based; columns counted in code points, as saxes counts them) of offsets
+ * into `source`, asked for in increasing order. `\r\n` and a lone `\r` end a line, as in XML.
+ */
+function positionTracker(source: string): (offset: number) => { line: number; column: number } {
+  let at = 0;
+  let line = 1;
+  let column = 1;
+  return (offset) => {
+    for (; at < offset; at += 1) {
+      const code = source.charCodeAt(at);
+      if (code === 0x0a || (code === 0x0d && source.charCodeAt(at + 1) !== 0x0a)) {
+        line += 1;
+        column = 1;
+      } else if (code !== 0x0d && (code < 0xdc00 || code > 0xdfff)) {
+        column += 1;
+      }
+    }
+    return { line, column };
+  };
+}
 
 interface Building {
   name: string;
@@ -45,33 +75,38 @@ export function parseXml(source: string): Result<XmlElement, XmlError> {
   const stack: Building[] = [];
   let root: XmlElement | undefined;
   let count = 0;
-  let startLine = 1;
-  let startColumn = 1;
+  const positionOf = positionTracker(source);
+  let start = { line: 1, column: 1 };
 
   parser.on('doctype', () => {
     throw new Refused('a DOCTYPE is not allowed');
   });
   parser.on('opentagstart', () => {
-    startLine = parser.line;
-    startColumn = parser.column;
+    // saxes has read `<`, the name and one character after it; the element starts at the `<`.
+    start = positionOf(source.lastIndexOf('<', parser.position - 1));
   });
   parser.on('opentag', (tag) => {
     count += 1;
     if (stack.length >= XML_LIMITS.depth)
-      throw new Refused(`elements nested deeper than ${XML_LIMITS.depth}`);
-    if (count > XML_LIMITS.elements) throw new Refused(`more than ${XML_LIMITS.elements} elements`);
-    const attributes: Record<string, string> = {};
+      throw new Refused(`elements nested deeper than ${XML_LIMITS.depth}`, start);
+    if (count > XML_LIMITS.elements)
+      throw new Refused(`more than ${XML_LIMITS.elements} elements`, start);
+    const attributes = new Map<string, string>();
     for (const [name, value] of Object.entries(tag.attributes)) {
       if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-      attributes[localName(name)] = value;
+      const local = localName(name);
+      // Prefixes are dropped, so `name` and `x:name` would be one attribute: refuse, don't pick.
+      if (attributes.has(local)) throw new Refused(`duplicate attribute: ${local}`, start);
+      attributes.set(local, value);
     }
     stack.push({
       name: localName(tag.name),
-      attributes,
+      // fromEntries defines own properties, so even `__proto__` is kept as an attribute.
+      attributes: Object.fromEntries(attributes),
       children: [],
       text: '',
-      line: startLine,
-      column: startColumn,
+      line: start.line,
+      column: start.column,
     });
   });
   const addText = (text: string): void => {
@@ -92,16 +127,16 @@ export function parseXml(source: string): Result<XmlElement, XmlError> {
     parser.write(source).close();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    // saxes prefixes its messages with "line:column: "; keep the words only.
-    return err({
-      message: message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''),
+    // saxes prefixes its messages with "line:column: "; keep the words only. Its column counts
+    // the characters read on the line, so it is the one-based column of the offending one.
+    const at = (error instanceof Refused && error.at) || {
       line: parser.line,
-      column: parser.column + 1,
-    });
+      column: Math.max(parser.column, 1),
+    };
+    return err({ message: message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''), ...at });
   }
-  if (!root)
-    return err({ message: 'no root element', line: parser.line, column: parser.column + 1 });
-  return ok(root);
+  // saxes fails a document without a root on close, so this is only a guard.
+  return root ? ok(root) : err({ message: 'no root element', line: parser.line, column: 1 });
 }
 
 /** The first child element called `name`. */

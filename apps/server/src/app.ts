@@ -1,0 +1,95 @@
+import Router from '@koa/router';
+import { defaultTicketWorkflow, type WorkflowDefinition } from '@tickets/domain';
+import Koa from 'koa';
+import type { CsrfMode } from './config.js';
+import type { AppState } from './http/context.js';
+import type { Logger } from './logger.js';
+import { errorHandler } from './middleware/errorHandler.js';
+import { requestId } from './middleware/requestId.js';
+import { requireSession } from './middleware/session.js';
+import { loginRoutes } from './rest/loginRoutes.js';
+import { openApiDocument } from './rest/openapi.js';
+import { ticketRoutes } from './rest/ticketRoutes.js';
+import { SessionService } from './service/sessionService.js';
+import { TicketService, type TicketChangeEvent } from './service/ticketService.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Cookie signing key. */
+  readonly secret: string;
+  readonly sessionMinutes?: number;
+  readonly sessionMaxMinutes?: number;
+  readonly csrf?: CsrfMode;
+  readonly workflow?: WorkflowDefinition;
+  /** The clock; tests move it. */
+  readonly now?: () => Date;
+  readonly onTicketChange?: (event: TicketChangeEvent) => void;
+}
+
+export interface App {
+  readonly koa: Koa<AppState>;
+  readonly sessions: SessionService;
+  readonly tickets: TicketService;
+}
+
+/**
+ * Builds the application: the services over the store, and the Koa app with its middleware in
+ * this order, here and nowhere else: error handler, request id and logging, headers, routes.
+ * It does not listen; `main.ts` does.
+ */
+export function createApp(deps: AppDeps): App {
+  const now = deps.now ?? (() => new Date());
+  const csrf = deps.csrf ?? 'write';
+  const sessions = new SessionService({
+    store: deps.store,
+    secret: deps.secret,
+    now,
+    sessionMinutes: deps.sessionMinutes ?? 30,
+    sessionMaxMinutes: deps.sessionMaxMinutes ?? 480,
+    csrf,
+  });
+  const tickets = new TicketService({
+    store: deps.store,
+    workflow: deps.workflow ?? defaultTicketWorkflow,
+    now,
+    ...(deps.onTicketChange && { onChange: deps.onTicketChange }),
+  });
+  const authenticated = requireSession({ sessions, csrf });
+
+  const koa = new Koa<AppState>();
+  koa.silent = true;
+  koa.on('error', (error: unknown, ctx?: Koa.ParameterizedContext<AppState>) => {
+    (ctx?.state.log ?? deps.logger).error({ err: error }, 'request failed');
+  });
+
+  const system = new Router<AppState>();
+  system.get('/healthz', async (ctx) => {
+    try {
+      await deps.store.ping();
+      ctx.body = { status: 'ok' };
+    } catch (error) {
+      ctx.state.log.error({ err: error }, 'health check failed');
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable' };
+    }
+  });
+  system.get('/api/openapi.json', async (ctx) => {
+    ctx.body = openApiDocument;
+  });
+
+  const routers = [system, loginRoutes({ sessions, csrf, authenticated }), ticketRoutes({ tickets, authenticated })];
+
+  koa.use(errorHandler());
+  koa.use(requestId({ logger: deps.logger }));
+  koa.use(async function noStore(ctx, next) {
+    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  for (const router of routers) {
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
+  }
+  return { koa, sessions, tickets };
+}

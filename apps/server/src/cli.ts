@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './main.js';
+import { provision, ProvisionError } from './provision.js';
+import { openStore } from './store/openStore.js';
+import { SqliteStore } from './store/sqlite/sqliteStore.js';
+
+const USAGE = `Usage: tickets-server <command> [options]
+
+Commands:
+  serve            serve the REST API (default)
+  migrate          apply pending database migrations, then exit
+  provision FILE   apply a provisioning JSON file (idempotent), then exit
+
+Options (each also an environment variable of the same name):
+  --host HOST                      HOST (127.0.0.1)
+  --port PORT                      PORT (8080)
+  --database-url URL               DATABASE_URL (sqlite:./data/tickets.db)
+  --tickets-secret KEY             TICKETS_SECRET (generated into the data folder)
+  --tickets-session-minutes N      TICKETS_SESSION_MINUTES (30)
+  --tickets-session-max-minutes N  TICKETS_SESSION_MAX_MINUTES (480)
+  --tickets-csrf write|all|off     TICKETS_CSRF (write)
+  --tickets-data-dir DIR           TICKETS_DATA_DIR (./data)
+  --tickets-demo on|off            TICKETS_DEMO (on: provision the demo tenant on an empty database)
+  --log-level LEVEL                LOG_LEVEL (info)
+`;
+
+/** The command line: returns the exit code (`serve` resolves only when the server has stopped). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const takesValue = (arg: string | undefined): boolean => arg !== undefined && arg.startsWith('--') && !arg.includes('=');
+  const positional = rest.filter((arg, i) => !arg.startsWith('--') && !takesValue(rest[i - 1]));
+  const flags = rest.filter((arg, i) => arg.startsWith('--') || takesValue(rest[i - 1]));
+  try {
+    const config = loadConfig(process.env, flags);
+    const logger = createLogger(config.logLevel);
+    switch (command) {
+      case 'serve': {
+        const running = await startServer(config, logger);
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            logger.info({ signal }, 'shutting down');
+            running.close().then(resolve, (error: unknown) => {
+              logger.error({ err: error }, 'shutdown failed');
+              resolve();
+            });
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+        return 0;
+      }
+      case 'migrate': {
+        const store = await openStore(config.database);
+        const applied = store instanceof SqliteStore ? store.migrate() : [];
+        await store.close();
+        process.stdout.write(`database is up to date${applied.length ? '' : ' (nothing to apply)'}\n`);
+        return 0;
+      }
+      case 'provision': {
+        const file = positional[0];
+        if (!file) {
+          process.stderr.write('provision needs a FILE\n\n' + USAGE);
+          return 2;
+        }
+        let input: unknown;
+        try {
+          input = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (error) {
+          process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
+          return 1;
+        }
+        const store = await openStore(config.database);
+        try {
+          const summary = await provision(store, input);
+          process.stdout.write(
+            `provisioned: ${summary.tenants} tenant(s), ${summary.users} user(s), ${summary.resources} resource(s), ${summary.tickets} ticket(s) created or changed\n`,
+          );
+          return 0;
+        } catch (error) {
+          if (error instanceof ProvisionError) {
+            process.stderr.write(`${error.message}\nnothing was applied\n`);
+            return 1;
+          }
+          throw error;
+        } finally {
+          await store.close();
+        }
+      }
+      default:
+        process.stderr.write(`unknown command ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+import { ProblemError } from '../errors/appError.js';
+import type { AppContext } from './context.js';
+import { formatOf, RESPONSE_MEDIA_TYPES, TEXT_PLAIN } from './mediaTypes.js';
+import { toXml } from './xml.js';
+
+/** The response media type a JSON operation will answer in (JSON, XML or a vnd.soa type), or 406. */
+export function negotiateData(ctx: AppContext): string {
+  const type = ctx.accepts(...RESPONSE_MEDIA_TYPES);
+  if (typeof type !== 'string') {
+    throw new ProblemError({
+      code: 'NOT_ACCEPTABLE',
+      message: `this operation answers in ${RESPONSE_MEDIA_TYPES.join(', ')}; the Accept header admits none of them`,
+    });
+  }
+  return type;
+}
+
+/** For operations that answer text/plain: any Accept that admits it (missing = *\/*), or 406. */
+export function requireTextAccept(ctx: AppContext): void {
+  if (ctx.accepts('text/plain') === false) {
+    throw new ProblemError({ code: 'NOT_ACCEPTABLE', message: 'this operation answers text/plain; the Accept header excludes it' });
+  }
+}
+
+/** Sends `body` in the negotiated type: as JSON, or as XML under `xmlRoot`. */
+export function sendData(ctx: AppContext, mediaType: string, xmlRoot: string, body: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = mediaType;
+  ctx.body = formatOf(mediaType) === 'xml' ? toXml(xmlRoot, body) : body;
+}
+
+export function sendText(ctx: AppContext, text: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = TEXT_PLAIN;
+  ctx.body = text;
+}

@@ -1,0 +1,73 @@
+import contentType from 'content-type';
+import type { Context } from 'koa';
+import getRawBody from 'raw-body';
+import { ProblemError } from '../errors/appError.js';
+import { BODY_MEDIA_TYPES } from './mediaTypes.js';
+import { readXmlBody } from './xml.js';
+
+/** Bodies over this are refused with 413, before they are read whole. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const problem = (code: 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'MALFORMED_BODY', message: string, cause?: unknown) =>
+  new ProblemError({ code, message }, { cause });
+
+/** The media type of the request body, if it is one of the ten; otherwise 415. */
+export function requireBodyType(ctx: Context): 'json' | 'xml' {
+  const header = ctx.get('Content-Type');
+  if (!header) throw problem('UNSUPPORTED_MEDIA_TYPE', `Content-Type is required: one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`);
+  let parsed: contentType.ParsedMediaType;
+  try {
+    parsed = contentType.parse(header);
+  } catch (error) {
+    throw problem('UNSUPPORTED_MEDIA_TYPE', 'the Content-Type header is malformed', error);
+  }
+  const format = BODY_MEDIA_TYPES.get(parsed.type);
+  if (!format) {
+    throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${parsed.type}; use one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`);
+  }
+  return format;
+}
+
+function charsetOf(ctx: Context): string {
+  return (contentType.parse(ctx.get('Content-Type')).parameters['charset'] ?? 'utf-8').toLowerCase();
+}
+
+/** Reads the body as text, at most 64 KiB: a larger declared length is refused before reading. */
+async function readText(ctx: Context): Promise<string> {
+  try {
+    return await getRawBody(ctx.req, {
+      limit: BODY_LIMIT_BYTES,
+      length: ctx.get('Content-Length') || null,
+      encoding: charsetOf(ctx),
+    });
+  } catch (error) {
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      ctx.set('Connection', 'close');
+      throw problem('PAYLOAD_TOO_LARGE', `the body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`, error);
+    }
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charsetOf(ctx)}`, error);
+    }
+    throw problem('MALFORMED_BODY', 'the body could not be read', error);
+  }
+}
+
+/**
+ * Checks the Content-Type (415), reads the body (413) and parses it (400) into the plain shape
+ * both formats share; an XML body's root element must be `root`.
+ */
+export async function readBody(ctx: Context, root: string): Promise<unknown> {
+  const format = requireBodyType(ctx);
+  const text = await readText(ctx);
+  if (format === 'xml') {
+    const xml = readXmlBody(text, root);
+    if (!xml.ok) throw problem('MALFORMED_BODY', xml.message);
+    return xml.value;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw problem('MALFORMED_BODY', `malformed JSON: ${(error as Error).message}`, error);
+  }
+}

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { DEMO_PASSWORD, demoData } from './demo.js';
+import type { Logger } from './logger.js';
+import { provision } from './provision.js';
+import { resolveSecret } from './secret.js';
+import { openStore } from './store/openStore.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  /** Stops accepting, drains in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** The only place that listens: opens the store, provisions the demo on an empty database, serves. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const store = await openStore(config.database);
+  if (config.demo && (await store.countTenants()) === 0) {
+    await provision(store, demoData);
+    logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
+    process.stderr.write(demoInstructions(config));
+  }
+  const { koa } = createApp({
+    store,
+    logger,
+    secret: resolveSecret(config.secret, config.dataDir),
+    sessionMinutes: config.sessionMinutes,
+    sessionMaxMinutes: config.sessionMaxMinutes,
+    csrf: config.csrf,
+  });
+  const server = createServer(koa.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, database: config.database.kind }, 'listening');
+
+  const purge = setInterval(() => {
+    store.purgeExpired(new Date()).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+  }, PURGE_EVERY_MS);
+  purge.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(purge);
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      await drained;
+      clearTimeout(timer);
+      await store.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { url, server, close };
+}
+
+function demoInstructions(config: Config): string {
+  const base = `http://${config.host}:${config.port}`;
+  return `
+  Demo tenant "demo" is ready. Every demo user's password is ${DEMO_PASSWORD}:
+    admin@demo.test   site admin (may do everything)
+    ada@demo.test     admin of the Payments API (payments.demo)
+    bob@demo.test     admin of the Checkout app (checkout.demo)
+    carol@demo.test   a developer who reported most tickets
+
+  Try it:
+    curl -c jar -H 'Content-Type: application/json' \\
+      -d '{"email":"ada@demo.test","password":"${DEMO_PASSWORD}"}' ${base}/api/login
+    curl -b jar ${base}/api/tickets
+
+`;
+}

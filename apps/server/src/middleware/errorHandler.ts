@@ -1,0 +1,75 @@
+import type { Next } from 'koa';
+import { INTERNAL_MESSAGE, ProblemError, type AppError } from '../errors/appError.js';
+import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
+import type { AppContext } from '../http/context.js';
+import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
+
+/** Writes an expected failure as the route wants it: plain text or RFC 9457 problem+json. */
+export function renderProblem(ctx: AppContext, problem: AppError): void {
+  const { status, title } = ERROR_TABLE[problem.code];
+  ctx.status = status;
+  if (problem.code === 'TOO_MANY_REQUESTS') ctx.set('Retry-After', String(problem.retryAfterSeconds));
+  if (ctx.state.errorFormat === 'text') {
+    ctx.type = TEXT_PLAIN;
+    ctx.body = problem.message;
+    return;
+  }
+  const { code, message, ...extensions } = problem;
+  ctx.type = PROBLEM_JSON;
+  ctx.body = {
+    type: problemType(code),
+    title,
+    status,
+    detail: message,
+    instance: ctx.path,
+    code,
+    requestId: ctx.state.requestId,
+    ...extensions,
+  };
+}
+
+/** A 4xx raised by Koa or a library (an `http-errors` error meant for the client), as our own. */
+function clientError(error: unknown): AppError | undefined {
+  const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  const text = typeof message === 'string' ? message : 'bad request';
+  const byStatus: Partial<Record<number, AppError>> = {
+    404: { code: 'NOT_FOUND', message: text },
+    405: { code: 'METHOD_NOT_ALLOWED', message: text },
+    413: { code: 'PAYLOAD_TOO_LARGE', message: text },
+    415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: text },
+  };
+  return byStatus[status] ?? { code: 'MALFORMED_BODY', message: text };
+}
+
+/**
+ * The one error middleware, first in the chain. Expected failures (ProblemError) become 4xx
+ * answers; anything else is a fault of ours: a generic 500 and the detail in the log, which
+ * happens in one place, `app.on('error')`.
+ */
+export function errorHandler() {
+  return async function errorHandlerMiddleware(ctx: AppContext, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) renderProblem(ctx, { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` });
+        else if (ctx.status === 405) {
+          renderProblem(ctx, { code: 'METHOD_NOT_ALLOWED', message: `${ctx.method} is not allowed on ${ctx.path}` });
+        }
+      }
+    } catch (error) {
+      if (error instanceof ProblemError) {
+        renderProblem(ctx, error.problem);
+        return;
+      }
+      const client = clientError(error);
+      if (client) {
+        renderProblem(ctx, client);
+        return;
+      }
+      ctx.app.emit('error', error, ctx);
+      renderProblem(ctx, { code: 'INTERNAL', message: INTERNAL_MESSAGE });
+      ctx.body = ctx.state.errorFormat === 'text' ? INTERNAL_MESSAGE : ctx.body;
+    }
+  };
+}

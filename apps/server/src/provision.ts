@@ -1,0 +1,249 @@
+import {
+  allActions,
+  defaultTicketWorkflow,
+  ENVIRONMENTS,
+  isTenantId,
+  parseId,
+  PRIORITY_LABELS,
+  startTicket,
+  TICKET_STATES,
+  type HistoryEntry,
+  type Ticket,
+  type TicketId,
+  type WorkflowDefinition,
+} from '@tickets/domain';
+import { z } from 'zod';
+import { hashPassword, verifyPassword } from './service/passwords.js';
+import type { ProvisionPlan, ProvisionSummary, Store } from './store/store.js';
+
+const tenantId = z.string().refine(isTenantId, 'must be a tenant id: a letter, then letters, digits, _ or -');
+const platformId = z.string().refine((id) => parseId(id).ok, 'must look like {local}.{tenant}');
+
+const ProvisionFile = z
+  .object({
+    tenants: z.array(z.object({ id: tenantId, name: z.string().min(1).max(200) }).strict()).default([]),
+    users: z
+      .array(
+        z
+          .object({
+            id: platformId,
+            email: z.email().max(320),
+            password: z.string().min(8, 'at least 8 characters').max(1024),
+            name: z.string().min(1).max(200),
+            siteAdmin: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+    resources: z
+      .array(
+        z
+          .object({
+            id: platformId,
+            type: z.enum(['api', 'app']),
+            name: z.string().min(1).max(200),
+            admins: z.array(platformId).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    tickets: z
+      .array(
+        z
+          .object({
+            id: platformId,
+            Title: z.string().trim().min(1).max(200),
+            Description: z.string().max(20_000).default(''),
+            Environment: z.enum(ENVIRONMENTS),
+            APIID: platformId.optional(),
+            AppID: platformId.optional(),
+            Label: z.array(z.enum(PRIORITY_LABELS)).max(1).default(['com.soa.ticket.label.priority.medium']),
+            Tag: z.array(z.string().min(1).max(64)).max(20).default([]),
+            author: platformId,
+            State: z.enum(TICKET_STATES).default('OPEN'),
+            Created: z.iso.datetime().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type ProvisionInput = z.input<typeof ProvisionFile>;
+
+/** A problem in a provisioning file, with the path of the bad field (`users[0].email`). */
+export interface ProvisionIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ProvisionError extends Error {
+  constructor(readonly issues: readonly ProvisionIssue[]) {
+    super(`the provisioning file has ${issues.length} problem(s):\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.name = 'ProvisionError';
+  }
+}
+
+const pathOf = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+
+const tenantOfId = (id: string): string => (parseId(id).ok ? id.slice(id.lastIndexOf('.') + 1) : '');
+
+/**
+ * Applies a provisioning file (CONTRACT §6), idempotently: a second run changes nothing. The
+ * whole file is checked first (every problem reported with its path) and applied in one
+ * transaction, so nothing is applied when anything is wrong.
+ */
+export async function provision(
+  store: Store,
+  input: unknown,
+  options: { now?: () => Date; workflow?: WorkflowDefinition } = {},
+): Promise<ProvisionSummary> {
+  const parsed = ProvisionFile.safeParse(input);
+  if (!parsed.success) {
+    throw new ProvisionError(parsed.error.issues.map((issue) => ({ path: pathOf(issue.path) || '(file)', message: issue.message })));
+  }
+  const file = parsed.data;
+  const now = options.now ?? (() => new Date());
+  const workflow = options.workflow ?? defaultTicketWorkflow;
+  const issues: ProvisionIssue[] = [];
+
+  const tenants = new Set(file.tenants.map((tenant) => tenant.id));
+  const knownTenant = async (tenant: string): Promise<boolean> => tenants.has(tenant) || (await store.getTenant(tenant)) !== undefined;
+  const users = new Map(file.users.map((user) => [user.id, user]));
+  const knownUser = async (id: string): Promise<boolean> => users.has(id) || (await store.getUser(id)) !== undefined;
+  const resources = new Map(file.resources.map((resource) => [resource.id, resource]));
+  const resourceType = async (id: string): Promise<string | undefined> =>
+    resources.get(id)?.type ?? (await store.getResource(id))?.type;
+
+  const duplicates = (ids: string[], section: string): void => {
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index) issues.push({ path: `${section}[${index}].id`, message: `duplicate id ${id}` });
+    });
+  };
+  duplicates(file.tenants.map((t) => t.id), 'tenants');
+  duplicates(file.users.map((u) => u.id), 'users');
+  duplicates(file.resources.map((r) => r.id), 'resources');
+  duplicates(file.tickets.map((t) => t.id), 'tickets');
+
+  for (const [index, user] of file.users.entries()) {
+    if (!(await knownTenant(tenantOfId(user.id)))) {
+      issues.push({ path: `users[${index}].id`, message: `no tenant ${tenantOfId(user.id)}` });
+    }
+    const sameEmail = file.users.findIndex((other) => other.email.toLowerCase() === user.email.toLowerCase() && tenantOfId(other.id) === tenantOfId(user.id));
+    if (sameEmail !== index) issues.push({ path: `users[${index}].email`, message: `same e-mail as users[${sameEmail}]` });
+    const existing = (await store.findUsersByEmail(user.email, tenantOfId(user.id))).find((other) => other.id !== user.id);
+    if (existing) issues.push({ path: `users[${index}].email`, message: `${existing.id} already has this e-mail` });
+  }
+  for (const [index, resource] of file.resources.entries()) {
+    const tenant = tenantOfId(resource.id);
+    if (!(await knownTenant(tenant))) issues.push({ path: `resources[${index}].id`, message: `no tenant ${tenant}` });
+    for (const [i, admin] of resource.admins.entries()) {
+      if (!(await knownUser(admin))) issues.push({ path: `resources[${index}].admins[${i}]`, message: `no user ${admin}` });
+      else if (tenantOfId(admin) !== tenant) {
+        issues.push({ path: `resources[${index}].admins[${i}]`, message: `${admin} is not a user of tenant ${tenant}` });
+      }
+    }
+  }
+  for (const [index, ticket] of file.tickets.entries()) {
+    const tenant = tenantOfId(ticket.id);
+    const at = (field: string) => `tickets[${index}].${field}`;
+    if (!(await knownTenant(tenant))) issues.push({ path: at('id'), message: `no tenant ${tenant}` });
+    if (!(await knownUser(ticket.author))) issues.push({ path: at('author'), message: `no user ${ticket.author}` });
+    else if (tenantOfId(ticket.author) !== tenant) issues.push({ path: at('author'), message: `not a user of tenant ${tenant}` });
+    if (ticket.State !== 'OPEN' && stepReaching(workflow, ticket.State) === undefined) {
+      issues.push({ path: at('State'), message: `the workflow never reaches ${ticket.State}` });
+    }
+    if (ticket.APIID === undefined && ticket.AppID === undefined) {
+      issues.push({ path: at('APIID'), message: 'a ticket needs an APIID or an AppID' });
+    }
+    for (const [field, type] of [
+      ['APIID', 'api'],
+      ['AppID', 'app'],
+    ] as const) {
+      const id = ticket[field];
+      if (id === undefined) continue;
+      const found = await resourceType(id);
+      if (found === undefined) issues.push({ path: at(field), message: `no resource ${id}` });
+      else if (found !== type) issues.push({ path: at(field), message: `${id} is an ${found}, not an ${type}` });
+      else if (tenantOfId(id) !== tenant) issues.push({ path: at(field), message: `${id} is not a resource of tenant ${tenant}` });
+    }
+  }
+  if (issues.length > 0) throw new ProvisionError(issues);
+
+  const plan: ProvisionPlan = {
+    tenants: file.tenants,
+    users: await Promise.all(
+      file.users.map(async (user) => {
+        const stored = await store.getUser(user.id);
+        const keep = stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
+        return {
+          id: user.id,
+          tenant: tenantOfId(user.id),
+          email: user.email.toLowerCase(),
+          name: user.name,
+          siteAdmin: user.siteAdmin,
+          passwordHash: keep ? stored.passwordHash : await hashPassword(user.password),
+        };
+      }),
+    ),
+    resources: file.resources.map((resource) => ({
+      id: resource.id,
+      tenant: tenantOfId(resource.id),
+      type: resource.type,
+      name: resource.name,
+      admins: resource.admins,
+    })),
+    tickets: file.tickets.map((input) => provisionedTicket(workflow, input, input.Created ? new Date(input.Created) : now())),
+  };
+  return store.applyProvision(plan);
+}
+
+/** The step an action that sets `state` leads to, if the workflow can reach that state at all. */
+function stepReaching(workflow: WorkflowDefinition, state: string): number | undefined {
+  for (const { action } of allActions(workflow)) {
+    const result = action.unconditionalResult;
+    if (result.step !== -1 && action.postFunctions.some((fn) => fn.status === state)) return result.step;
+  }
+  return undefined;
+}
+
+/** A provisioned ticket; one in a state other than the initial one records that in its history. */
+function provisionedTicket(
+  workflow: WorkflowDefinition,
+  input: z.output<typeof ProvisionFile>['tickets'][number],
+  created: Date,
+): { ticket: Ticket; history: HistoryEntry[] } {
+  const started = startTicket(
+    workflow,
+    {
+      id: input.id as TicketId,
+      tenant: tenantOfId(input.id),
+      title: input.Title,
+      description: input.Description,
+      environment: input.Environment,
+      apiId: input.APIID,
+      appId: input.AppID,
+      labels: input.Label,
+      tags: input.Tag,
+      authorId: input.author,
+    },
+    created,
+  );
+  if (input.State === started.state) return { ticket: started, history: [] };
+  const step = stepReaching(workflow, input.State)!;
+  const ticket: Ticket = { ...started, state: input.State, step, version: started.version + 1 };
+  return {
+    ticket,
+    history: [
+      {
+        action: 'provision',
+        from: started.state,
+        to: input.State,
+        comments: [`Provisioned in state ${input.State}`],
+        userId: input.author,
+        created: created.toISOString(),
+      },
+    ],
+  };
+}

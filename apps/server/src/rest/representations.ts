@@ -1,0 +1,82 @@
+import type { AvailableAction } from '@tickets/domain';
+import type { StoredHistoryEntry } from '../store/store.js';
+import type { IssuedSession } from '../service/sessionService.js';
+import type { CommentOutcome, TicketPage, TicketView } from '../service/ticketService.js';
+
+/**
+ * The Akana shapes of the REST surface (PascalCase fields). XML mirrors each with the wrapper
+ * as root element (the `xmlRoot` beside each) and one element per field or array item.
+ */
+export function ticketJson(ticket: TicketView) {
+  return {
+    TicketID: ticket.id,
+    Title: ticket.title,
+    Description: ticket.description,
+    Environment: ticket.environment,
+    ...(ticket.apiId !== undefined && { APIID: ticket.apiId }),
+    ...(ticket.appId !== undefined && { AppID: ticket.appId }),
+    Label: [...ticket.labels],
+    Tag: [...ticket.tags],
+    State: ticket.state,
+    UserID: ticket.authorId,
+    UserName: ticket.authorName,
+    Created: ticket.created,
+    Updated: ticket.updated,
+    Version: ticket.version,
+    Comments: ticket.commentCount,
+  };
+}
+
+export function ticketListJson(page: TicketPage) {
+  return { totalResults: page.total, startIndex: page.start, Ticket: page.tickets.map(ticketJson) };
+}
+
+export function validActionsJson(actions: readonly AvailableAction[]) {
+  return {
+    Action: actions.map((action) => ({
+      Value: action.name,
+      Label: action.label,
+      Allowed: action.allowed,
+      ...(action.reason !== undefined && { Reason: action.reason }),
+    })),
+  };
+}
+
+export function historyJson(entries: readonly StoredHistoryEntry[]) {
+  return {
+    History: entries.map((entry) => ({
+      Action: entry.action,
+      From: entry.from,
+      To: entry.to,
+      Comments: [...entry.comments],
+      UserID: entry.userId,
+      Created: entry.created,
+    })),
+  };
+}
+
+export function commentJson(comment: CommentOutcome) {
+  return { CommentID: comment.commentId, Content: comment.content, UserID: comment.userId, Created: comment.created };
+}
+
+export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>) {
+  const { user, session } = issued.caller;
+  return {
+    userName: user.name,
+    userFDN: user.id,
+    loginDomainID: `siteusers.${session.tenant}`,
+    fedmemberid: session.tenant,
+    authTokenValidUntil: session.expiresAt.toISOString(),
+    Status: 'Success',
+  };
+}
+
+export const XML_ROOTS = {
+  ticket: 'Ticket',
+  ticketList: 'TicketList',
+  validActions: 'ActionList',
+  history: 'HistoryList',
+  comment: 'Comment',
+  login: 'LoginResponse',
+  status: 'StatusResponse',
+} as const;

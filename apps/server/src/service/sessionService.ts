@@ -1,0 +1,230 @@
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { isTenantId, type Actor } from '@tickets/domain';
+import type { CsrfMode } from '../config.js';
+import type { AppError } from '../errors/appError.js';
+import type { SessionRecord, Store, UserRecord } from '../store/store.js';
+import { decoyHash, verifyPassword } from './passwords.js';
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppError };
+
+const unauthenticated = (message = 'login required: no valid session'): Outcome<never> => ({
+  ok: false,
+  error: { code: 'UNAUTHENTICATED', message },
+});
+
+/** Failed logins for one account beyond this many are slowed down: 1 s, 2 s, 4 s ... up to a minute. */
+export const LOGIN_FAILURES_BEFORE_DELAY = 3;
+const MAX_LOGIN_DELAY_S = 60;
+
+export const authCookieName = (tenant: string): string => `AtmoAuthToken_${tenant}`;
+export const csrfCookieName = (tenant: string): string => `Csrf-Token_${tenant}`;
+export const csrfHeaderName = (tenant: string): string => `X-Csrf-Token_${tenant}`;
+
+/** A logged-in caller: the session, the user, and the actor the rules see. */
+export interface Caller {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  readonly actor: Actor;
+}
+
+/** What a login or renewal hands back: the caller and the cookie values to set. */
+export interface IssuedSession {
+  readonly caller: Caller;
+  /** The signed `AtmoAuthToken_{tenant}` value (already URL-encoded). */
+  readonly authCookie: string;
+  /** The `Csrf-Token_{tenant}` value (URL-encoded), unless CSRF is off. */
+  readonly csrfCookie: string | undefined;
+}
+
+export interface SessionServiceOptions {
+  readonly store: Store;
+  readonly secret: string;
+  readonly now: () => Date;
+  readonly sessionMinutes: number;
+  readonly sessionMaxMinutes: number;
+  readonly csrf: CsrfMode;
+}
+
+const MINUTE = 60_000;
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Equal strings, compared in constant time (over their hashes, so lengths do not leak). */
+export function constantTimeEquals(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+function safeDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sessions: signed cookie values (HMAC-SHA256 with the server secret) naming a server-side
+ * session record, so that logout and expiry are real; a CSRF value bound to each session.
+ */
+export class SessionService {
+  constructor(private readonly options: SessionServiceOptions) {}
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.options.secret).update(payload).digest('base64url');
+  }
+
+  /** `TokenID=…,claimed_id=…,issueTime=…,expirationTime=…,UserName=…,UserFDN=…,sig=…`, URL-encoded. */
+  private authCookieValue(session: SessionRecord, user: UserRecord, issuedAt: Date): string {
+    const payload = [
+      `TokenID=${session.id}`,
+      `claimed_id=urn:atmosphere:user:${session.tenant}:${user.id}`,
+      `issueTime=${issuedAt.getTime()}`,
+      `expirationTime=${session.expiresAt.getTime()}`,
+      `UserName=${encodeURIComponent(user.name)}`,
+      `UserFDN=${user.id}`,
+    ].join(',');
+    return encodeURIComponent(`${payload},sig=${this.sign(payload)}`);
+  }
+
+  /** Reads and checks the signature of a cookie value; undefined when forged or malformed. */
+  private readAuthCookie(value: string): { tokenId: string; userId: string; expiresAt: number } | undefined {
+    const decoded = safeDecode(value);
+    if (!decoded || decoded.length > 2048) return undefined;
+    const at = decoded.lastIndexOf(',sig=');
+    if (at < 0) return undefined;
+    const payload = decoded.slice(0, at);
+    if (!constantTimeEquals(decoded.slice(at + 5), this.sign(payload))) return undefined;
+    const fields = new Map(
+      payload.split(',').map((pair) => {
+        const eq = pair.indexOf('=');
+        return [pair.slice(0, eq), pair.slice(eq + 1)] as const;
+      }),
+    );
+    const tokenId = fields.get('TokenID');
+    const userId = fields.get('UserFDN');
+    const expiresAt = Number(fields.get('expirationTime'));
+    if (!tokenId || !userId || !Number.isFinite(expiresAt)) return undefined;
+    return { tokenId, userId, expiresAt };
+  }
+
+  private async callerFor(session: SessionRecord, user: UserRecord): Promise<Caller> {
+    const adminOf = await this.options.store.adminResourceIds(user.id);
+    return { session, user, actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf } };
+  }
+
+  private issue(caller: Caller, issuedAt: Date): IssuedSession {
+    return {
+      caller,
+      authCookie: this.authCookieValue(caller.session, caller.user, issuedAt),
+      csrfCookie: this.options.csrf === 'off' ? undefined : encodeURIComponent(caller.session.csrfToken),
+    };
+  }
+
+  /**
+   * Logs a user in by e-mail and password. Unknown e-mail and wrong password give the same
+   * answer; repeated failures for one account are slowed down (429 with a wait).
+   */
+  async login(input: { email: string; password: string; tenant?: string | undefined }): Promise<Outcome<IssuedSession>> {
+    const { store } = this.options;
+    const now = this.options.now();
+    const email = input.email.trim().toLowerCase();
+    const throttleKey = `${input.tenant ?? '*'}:${email}`;
+
+    const failures = await store.getLoginFailures(throttleKey);
+    if (failures && failures.count >= LOGIN_FAILURES_BEFORE_DELAY) {
+      const waitS = Math.min(2 ** (failures.count - LOGIN_FAILURES_BEFORE_DELAY), MAX_LOGIN_DELAY_S);
+      const readyAt = failures.lastFailureAt.getTime() + waitS * 1000;
+      if (now.getTime() < readyAt) {
+        const retryAfterSeconds = Math.ceil((readyAt - now.getTime()) / 1000);
+        return {
+          ok: false,
+          error: {
+            code: 'TOO_MANY_REQUESTS',
+            message: `too many failed logins for this account; try again in ${retryAfterSeconds} s`,
+            retryAfterSeconds,
+          },
+        };
+      }
+    }
+
+    if (input.tenant !== undefined && !isTenantId(input.tenant)) {
+      return { ok: false, error: { code: 'INVALID_INPUT', field: 'fedmemberid', message: 'fedmemberid is not a valid tenant id' } };
+    }
+    const candidates = await store.findUsersByEmail(email, input.tenant);
+    if (candidates.length > 1) {
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_INPUT',
+          field: 'fedmemberid',
+          message: 'this server hosts several tenants with this e-mail; say which with ?fedmemberid=',
+        },
+      };
+    }
+    const user = candidates[0];
+    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+    if (!user || !matches) {
+      await store.recordLoginFailure(throttleKey, now);
+      return unauthenticated('wrong e-mail or password');
+    }
+    await store.clearLoginFailures(throttleKey);
+
+    const session: SessionRecord = {
+      id: randomUUID(),
+      userId: user.id,
+      tenant: user.tenant,
+      csrfToken: `TokenID=${randomUUID()},issueTime=${now.getTime()}`,
+      loginAt: now,
+      expiresAt: new Date(Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(now))),
+    };
+    await store.createSession(session);
+    return { ok: true, value: this.issue(await this.callerFor(session, user), now) };
+  }
+
+  private maxExpiry(loginAt: Date): number {
+    return loginAt.getTime() + this.options.sessionMaxMinutes * MINUTE;
+  }
+
+  /** The caller behind a tenant's auth cookie value, or 401 when it is missing, forged, ended or expired. */
+  async authenticate(tenant: string, cookieValue: string | undefined): Promise<Outcome<Caller>> {
+    if (!cookieValue) return unauthenticated();
+    const cookie = this.readAuthCookie(cookieValue);
+    const now = this.options.now().getTime();
+    if (!cookie || cookie.expiresAt <= now) return unauthenticated('the session is invalid or has expired');
+    const session = await this.options.store.getSession(cookie.tokenId);
+    if (!session || session.tenant !== tenant || session.userId !== cookie.userId) {
+      return unauthenticated('the session is invalid or has expired');
+    }
+    if (session.endedAt !== undefined || session.expiresAt.getTime() <= now) {
+      return unauthenticated('the session has ended or expired; log in again');
+    }
+    const user = await this.options.store.getUser(session.userId);
+    if (!user) return unauthenticated('the session is invalid or has expired');
+    return { ok: true, value: await this.callerFor(session, user) };
+  }
+
+  /** Whether a request's CSRF header carries this session's value (URL-encoded or not). */
+  checkCsrf(caller: Caller, header: string | undefined): boolean {
+    if (header === undefined || header === '') return false;
+    const value = safeDecode(header) ?? header;
+    return constantTimeEquals(value, caller.session.csrfToken);
+  }
+
+  /** A new expiry: now + the session length, never past the maximum after login. */
+  async renew(caller: Caller): Promise<Outcome<IssuedSession>> {
+    const now = this.options.now();
+    const expiresAt = new Date(
+      Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(caller.session.loginAt)),
+    );
+    const renewed = await this.options.store.renewSession(caller.session.id, expiresAt, now);
+    if (!renewed) return unauthenticated('the session has ended or expired; log in again');
+    return { ok: true, value: this.issue({ ...caller, session: { ...caller.session, expiresAt } }, now) };
+  }
+
+  /** Ends the session on the server; its cookies no longer work. */
+  async logout(caller: Caller): Promise<void> {
+    await this.options.store.endSession(caller.session.id, this.options.now());
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each. Never edit a
+ * released migration: add a new one.
+ */
+export const SQLITE_MIGRATIONS: readonly { readonly version: number; readonly name: string; readonly sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        ticket_seq INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        email TEXT NOT NULL,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        site_admin INTEGER NOT NULL DEFAULT 0 CHECK (site_admin IN (0, 1))
+      ) STRICT;
+      CREATE UNIQUE INDEX users_tenant_email ON users (tenant, email);
+      CREATE INDEX users_email ON users (email);
+
+      CREATE TABLE resources (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        type TEXT NOT NULL CHECK (type IN ('api', 'app')),
+        name TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE resource_admins (
+        resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (resource_id, user_id)
+      ) STRICT;
+      CREATE INDEX resource_admins_user ON resource_admins (user_id);
+
+      CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        last_failure_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        csrf_token TEXT NOT NULL,
+        login_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ended_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        environment TEXT NOT NULL CHECK (environment IN ('Sandbox', 'Production')),
+        api_id TEXT REFERENCES resources(id),
+        app_id TEXT REFERENCES resources(id),
+        labels TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('OPEN', 'RESOLVED', 'CLOSED', 'REOPEN')),
+        step INTEGER NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users(id),
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        comment_count INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX tickets_by_tenant ON tickets (tenant, created DESC, id);
+
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        action TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        comments TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        created TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX history_by_ticket ON history (ticket_id, id);
+      CREATE TRIGGER history_is_append_only_update BEFORE UPDATE ON history
+        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+      CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
+        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+
+      CREATE TABLE idempotency (
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, key)
+      ) STRICT;
+      CREATE INDEX idempotency_by_age ON idempotency (created_at);
+    `,
+  },
+];

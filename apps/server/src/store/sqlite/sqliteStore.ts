@@ -1,0 +1,518 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
+import type {
+  IdempotencyRecord,
+  LoginFailures,
+  ProvisionPlan,
+  ProvisionSummary,
+  ResourceRecord,
+  SessionRecord,
+  Store,
+  StoredHistoryEntry,
+  TenantRecord,
+  TicketChange,
+  TicketQuery,
+  UserRecord,
+} from '../store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+/** How long idempotency records and failed-login counters are kept. */
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
+
+interface TicketRow {
+  id: string;
+  tenant: string;
+  title: string;
+  description: string;
+  environment: 'Sandbox' | 'Production';
+  api_id: string | null;
+  app_id: string | null;
+  labels: string;
+  tags: string;
+  state: TicketState;
+  step: number;
+  author_id: string;
+  created: string;
+  updated: string;
+  version: number;
+  comment_count: number;
+}
+
+interface UserRow {
+  id: string;
+  tenant: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  site_admin: number;
+}
+
+interface HistoryRow {
+  id: number;
+  action: string;
+  from_state: TicketState;
+  to_state: TicketState;
+  comments: string;
+  user_id: string;
+  created: string;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  tenant: string;
+  csrf_token: string;
+  login_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
+const toTicket = (row: TicketRow): Ticket => ({
+  id: row.id as TicketId,
+  tenant: row.tenant,
+  title: row.title,
+  description: row.description,
+  environment: row.environment,
+  apiId: row.api_id ?? undefined,
+  appId: row.app_id ?? undefined,
+  labels: JSON.parse(row.labels) as string[],
+  tags: JSON.parse(row.tags) as string[],
+  state: row.state,
+  step: row.step,
+  authorId: row.author_id,
+  created: row.created,
+  updated: row.updated,
+  version: row.version,
+  commentCount: row.comment_count,
+});
+
+const ticketParams = (ticket: Ticket) => ({
+  id: ticket.id,
+  tenant: ticket.tenant,
+  title: ticket.title,
+  description: ticket.description,
+  environment: ticket.environment,
+  api_id: ticket.apiId ?? null,
+  app_id: ticket.appId ?? null,
+  labels: JSON.stringify(ticket.labels),
+  tags: JSON.stringify(ticket.tags),
+  state: ticket.state,
+  step: ticket.step,
+  author_id: ticket.authorId,
+  created: ticket.created,
+  updated: ticket.updated,
+  version: ticket.version,
+  comment_count: ticket.commentCount,
+});
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  siteAdmin: row.site_admin === 1,
+});
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  tenant: row.tenant,
+  csrfToken: row.csrf_token,
+  loginAt: new Date(row.login_at),
+  expiresAt: new Date(row.expires_at),
+  endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
+});
+
+const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
+  id: row.id,
+  action: row.action,
+  from: row.from_state,
+  to: row.to_state,
+  comments: JSON.parse(row.comments) as string[],
+  userId: row.user_id,
+  created: row.created,
+});
+
+export interface SqliteStoreOptions {
+  /** `FULL` (default) makes a committed transaction survive a power loss; `NORMAL` a process crash. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * The SQLite store (better-sqlite3): WAL, foreign keys on, `synchronous = FULL` by default.
+ * Every multi-row write is one transaction; a ticket change is conditional on its version.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) the database file and applies pending migrations. */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const store = new SqliteStore(db);
+    store.migrate();
+    return store;
+  }
+
+  /** Applies the migrations not yet applied; returns their versions. */
+  migrate(): number[] {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
+    );
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
+    );
+    const done: number[] = [];
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, new Date().toISOString());
+      }).immediate();
+      done.push(migration.version);
+    }
+    return done;
+  }
+
+  async getTenant(id: string): Promise<TenantRecord | undefined> {
+    return this.db.prepare('SELECT id, name FROM tenants WHERE id = ?').get(id) as TenantRecord | undefined;
+  }
+
+  async countTenants(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM tenants').get() as { n: number }).n;
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return row && toUser(row);
+  }
+
+  async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify([...new Set(ids)])) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
+    const rows = (
+      tenant === undefined
+        ? this.db.prepare('SELECT * FROM users WHERE email = ? ORDER BY id').all(email.toLowerCase())
+        : this.db.prepare('SELECT * FROM users WHERE email = ? AND tenant = ?').all(email.toLowerCase(), tenant)
+    ) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async getResource(id: string): Promise<ResourceRecord | undefined> {
+    return this.db.prepare('SELECT id, tenant, type, name FROM resources WHERE id = ?').get(id) as ResourceRecord | undefined;
+  }
+
+  async adminResourceIds(userId: string): Promise<string[]> {
+    return (
+      this.db.prepare('SELECT resource_id FROM resource_admins WHERE user_id = ? ORDER BY resource_id').all(userId) as {
+        resource_id: string;
+      }[]
+    ).map((row) => row.resource_id);
+  }
+
+  async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
+    const row = this.db.prepare('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(key) as
+      | { count: number; last_failure_at: number }
+      | undefined;
+    return row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+  }
+
+  async recordLoginFailure(key: string, now: Date): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO login_failures (key, count, last_failure_at) VALUES (?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET count = count + 1, last_failure_at = excluded.last_failure_at`,
+      )
+      .run(key, now.getTime());
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.db.prepare('DELETE FROM login_failures WHERE key = ?').run(key);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+      )
+      .run(session.id, session.userId, session.tenant, session.csrfToken, session.loginAt.getTime(), session.expiresAt.getTime());
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const result = this.db
+      .prepare('UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?')
+      .run(expiresAt.getTime(), id, now.getTime());
+    return result.changes === 1;
+  }
+
+  async endSession(id: string, now: Date): Promise<void> {
+    this.db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL').run(now.getTime(), id);
+  }
+
+  async allocateTicketNumber(tenant: string): Promise<number> {
+    return this.db.transaction(() => {
+      for (;;) {
+        const row = this.db
+          .prepare('UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq')
+          .get(tenant) as { ticket_seq: number } | undefined;
+        if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
+        const taken = this.db.prepare('SELECT 1 FROM tickets WHERE id = ?').get(`ticket${row.ticket_seq}.${tenant}`);
+        if (!taken) return row.ticket_seq;
+      }
+    }).immediate();
+  }
+
+  private readonly insertHistory = (ticketId: string, entry: HistoryEntry): number =>
+    Number(
+      this.db
+        .prepare(
+          'INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(ticketId, entry.action, entry.from, entry.to, JSON.stringify(entry.comments), entry.userId, entry.created)
+        .lastInsertRowid,
+    );
+
+  private readonly insertIdempotency = (record: IdempotencyRecord): boolean =>
+    this.db
+      .prepare(
+        `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id, key) DO NOTHING`,
+      )
+      .run(record.userId, record.key, record.requestHash, record.outcome, record.createdAt.getTime()).changes === 1;
+
+  async insertTicket(
+    ticket: Ticket,
+    history: readonly HistoryEntry[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<'inserted' | 'id-taken' | 'conflict'> {
+    try {
+      return this.insertTicketNow(ticket, history, idempotency);
+    } catch (error) {
+      if (error instanceof IdempotencyRace) return 'conflict';
+      throw error;
+    }
+  }
+
+  private insertTicketNow(
+    ticket: Ticket,
+    history: readonly HistoryEntry[],
+    idempotency?: IdempotencyRecord,
+  ): 'inserted' | 'id-taken' {
+    return this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
+             author_id, created, updated, version, comment_count)
+           VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
+             @author_id, @created, @updated, @version, @comment_count)
+           ON CONFLICT (id) DO NOTHING`,
+        )
+        .run(ticketParams(ticket));
+      if (inserted.changes !== 1) return 'id-taken' as const;
+      for (const entry of history) this.insertHistory(ticket.id, entry);
+      if (idempotency && !this.insertIdempotency(idempotency)) throw new IdempotencyRace();
+      return 'inserted' as const;
+    }).immediate();
+  }
+
+  async getTicket(id: string): Promise<Ticket | undefined> {
+    const row = this.db.prepare('SELECT * FROM tickets WHERE id = ?').get(id) as TicketRow | undefined;
+    return row && toTicket(row);
+  }
+
+  async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {
+    const where = ['tenant = @tenant'];
+    if (query.apiId !== undefined) where.push('api_id = @apiId');
+    if (query.appId !== undefined) where.push('app_id = @appId');
+    if (query.authorId !== undefined) where.push('author_id = @authorId');
+    if (query.state !== undefined) where.push('state = @state');
+    const params = {
+      tenant: query.tenant,
+      apiId: query.apiId ?? null,
+      appId: query.appId ?? null,
+      authorId: query.authorId ?? null,
+      state: query.state ?? null,
+      start: query.start,
+      count: query.count,
+    };
+    const clause = where.join(' AND ');
+    return this.db.transaction(() => {
+      const total = (this.db.prepare(`SELECT count(*) AS n FROM tickets WHERE ${clause}`).get(params) as { n: number }).n;
+      const rows = this.db
+        .prepare(`SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`)
+        .all(params) as TicketRow[];
+      return { total, tickets: rows.map(toTicket) };
+    }).deferred();
+  }
+
+  async commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'> {
+    try {
+      return this.db.transaction(() => {
+        const { ticket } = change;
+        const updated = this.db
+          .prepare(
+            `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
+               comment_count = @comment_count
+             WHERE id = @id AND version = @expected`,
+          )
+          .run({ ...ticketParams(ticket), expected: change.expectedVersion });
+        if (updated.changes !== 1) return 'conflict' as const;
+        const historyId = this.insertHistory(ticket.id, change.history);
+        if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId))) throw new IdempotencyRace();
+        return { historyId };
+      }).immediate();
+    } catch (error) {
+      if (error instanceof IdempotencyRace) return 'conflict';
+      throw error;
+    }
+  }
+
+  async listHistory(ticketId: string): Promise<StoredHistoryEntry[]> {
+    const rows = this.db.prepare('SELECT * FROM history WHERE ticket_id = ? ORDER BY id').all(ticketId) as HistoryRow[];
+    return rows.map(toHistory);
+  }
+
+  async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM idempotency WHERE user_id = ? AND key = ?').get(userId, key) as
+      | { user_id: string; key: string; request_hash: string; outcome: string; created_at: number }
+      | undefined;
+    return (
+      row && {
+        userId: row.user_id,
+        key: row.key,
+        requestHash: row.request_hash,
+        outcome: row.outcome,
+        createdAt: new Date(row.created_at),
+      }
+    );
+  }
+
+  async saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord> {
+    this.insertIdempotency(record);
+    return (await this.getIdempotency(record.userId, record.key))!;
+  }
+
+  async applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary> {
+    return this.db.transaction(() => {
+      let tenants = 0;
+      let users = 0;
+      let resources = 0;
+      let tickets = 0;
+      for (const tenant of plan.tenants) {
+        tenants += this.db
+          .prepare(
+            `INSERT INTO tenants (id, name) VALUES (@id, @name)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`,
+          )
+          .run(tenant).changes;
+      }
+      for (const user of plan.users) {
+        users += this.db
+          .prepare(
+            `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
+             VALUES (@id, @tenant, @email, @name, @password_hash, @site_admin)
+             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
+               password_hash = excluded.password_hash, site_admin = excluded.site_admin
+             WHERE (email, name, password_hash, site_admin) IS NOT
+                   (excluded.email, excluded.name, excluded.password_hash, excluded.site_admin)`,
+          )
+          .run({
+            id: user.id,
+            tenant: user.tenant,
+            email: user.email.toLowerCase(),
+            name: user.name,
+            password_hash: user.passwordHash,
+            site_admin: user.siteAdmin ? 1 : 0,
+          }).changes;
+      }
+      for (const resource of plan.resources) {
+        let changed = this.db
+          .prepare(
+            `INSERT INTO resources (id, tenant, type, name) VALUES (@id, @tenant, @type, @name)
+             ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name
+             WHERE (type, name) IS NOT (excluded.type, excluded.name)`,
+          )
+          .run({ id: resource.id, tenant: resource.tenant, type: resource.type, name: resource.name }).changes;
+        const current = (
+          this.db.prepare('SELECT user_id FROM resource_admins WHERE resource_id = ?').all(resource.id) as { user_id: string }[]
+        ).map((row) => row.user_id);
+        const wanted = new Set(resource.admins);
+        for (const userId of current) {
+          if (!wanted.has(userId)) {
+            changed += this.db
+              .prepare('DELETE FROM resource_admins WHERE resource_id = ? AND user_id = ?')
+              .run(resource.id, userId).changes;
+          }
+        }
+        for (const userId of wanted) {
+          changed += this.db
+            .prepare('INSERT INTO resource_admins (resource_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING')
+            .run(resource.id, userId).changes;
+        }
+        resources += changed > 0 ? 1 : 0;
+      }
+      for (const { ticket, history } of plan.tickets) {
+        const inserted = this.db
+          .prepare(
+            `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
+               author_id, created, updated, version, comment_count)
+             VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
+               @author_id, @created, @updated, @version, @comment_count)
+             ON CONFLICT (id) DO NOTHING`,
+          )
+          .run(ticketParams(ticket));
+        if (inserted.changes === 1) {
+          for (const entry of history) this.insertHistory(ticket.id, entry);
+          tickets += 1;
+        }
+      }
+      return { tenants, users, resources, tickets };
+    }).immediate();
+  }
+
+  async purgeExpired(now: Date): Promise<void> {
+    const t = now.getTime();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(t - IDEMPOTENCY_TTL_MS);
+      this.db.prepare('DELETE FROM login_failures WHERE last_failure_at < ?').run(t - LOGIN_FAILURE_TTL_MS);
+      this.db.prepare('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
+    }).immediate();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Another request stored an outcome under the same idempotency key first. */
+class IdempotencyRace extends Error {}

@@ -1,0 +1,155 @@
+import type { HistoryEntry, Ticket, TicketState } from '@tickets/domain';
+
+/**
+ * Persistence behind one interface. SQLite implements it today; PostgreSQL follows the same
+ * contract. Every method that changes more than one row does so in one transaction.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  // Directory
+  getTenant(id: string): Promise<TenantRecord | undefined>;
+  countTenants(): Promise<number>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  /** Users with this e-mail (case-insensitive), in one tenant or in all. */
+  findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]>;
+  getResource(id: string): Promise<ResourceRecord | undefined>;
+  /** Ids of the resources the user administers. */
+  adminResourceIds(userId: string): Promise<string[]>;
+
+  // Failed logins, keyed by tenant and e-mail so that unknown accounts are slowed down alike
+  getLoginFailures(key: string): Promise<LoginFailures | undefined>;
+  recordLoginFailure(key: string, now: Date): Promise<void>;
+  clearLoginFailures(key: string): Promise<void>;
+
+  // Sessions
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Moves the expiry of a live session; false when it is ended or already expired. */
+  renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean>;
+  endSession(id: string, now: Date): Promise<void>;
+
+  // Tickets
+  /** The next free local number for `ticket{n}.{tenant}`. */
+  allocateTicketNumber(tenant: string): Promise<number>;
+  /**
+   * Inserts a ticket with its first history rows and the idempotency record, in one transaction.
+   * `id-taken`: the id exists; `conflict`: another request stored the idempotency key first.
+   */
+  insertTicket(
+    ticket: Ticket,
+    history: readonly HistoryEntry[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<'inserted' | 'id-taken' | 'conflict'>;
+  getTicket(id: string): Promise<Ticket | undefined>;
+  listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }>;
+  /**
+   * Writes a change (transition or comment): the ticket, its history row, any comments and the
+   * idempotency record, in one transaction, only if the stored version is still
+   * `expectedVersion`. Returns the new history row id, or `conflict` when another change won
+   * (or another request stored the same idempotency key first).
+   */
+  commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'>;
+  /** Users by id, for names in responses. */
+  getUsers(ids: readonly string[]): Promise<UserRecord[]>;
+  listHistory(ticketId: string): Promise<StoredHistoryEntry[]>;
+
+  // Idempotency
+  getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Stores an outcome unless the key is already taken; returns what is stored now. */
+  saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord>;
+
+  // Provisioning (one transaction; nothing applied when it throws)
+  applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary>;
+
+  /** Removes expired sessions, idempotency records and failure counters. */
+  purgeExpired(now: Date): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TenantRecord {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface UserRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly email: string;
+  readonly name: string;
+  readonly passwordHash: string;
+  readonly siteAdmin: boolean;
+}
+
+export interface ResourceRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly type: 'api' | 'app';
+  readonly name: string;
+}
+
+export interface LoginFailures {
+  readonly count: number;
+  readonly lastFailureAt: Date;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly tenant: string;
+  readonly csrfToken: string;
+  readonly loginAt: Date;
+  readonly expiresAt: Date;
+  readonly endedAt?: Date | undefined;
+}
+
+export interface TicketQuery {
+  readonly tenant: string;
+  readonly apiId?: string | undefined;
+  readonly appId?: string | undefined;
+  readonly authorId?: string | undefined;
+  readonly state?: TicketState | undefined;
+  readonly start: number;
+  readonly count: number;
+}
+
+export interface StoredHistoryEntry extends HistoryEntry {
+  readonly id: number;
+}
+
+export interface TicketChange {
+  readonly ticket: Ticket;
+  readonly expectedVersion: number;
+  readonly history: HistoryEntry;
+  /** Builds the idempotency record from the new history row id, inside the transaction. */
+  readonly idempotency?: ((historyId: number) => IdempotencyRecord) | undefined;
+}
+
+/** A stored outcome of a state-changing call, replayed for a retry with the same key. */
+export interface IdempotencyRecord {
+  readonly userId: string;
+  readonly key: string;
+  /** Hash of the operation, its target and its normalised input. */
+  readonly requestHash: string;
+  /** The outcome as JSON (`{ok, value}` or `{ok, error}`), rendered again by the adapter. */
+  readonly outcome: string;
+  readonly createdAt: Date;
+}
+
+export interface ProvisionPlan {
+  readonly tenants: readonly TenantRecord[];
+  /** Password hashes are computed by the caller, which keeps a stored hash whose password is unchanged. */
+  readonly users: readonly UserRecord[];
+  readonly resources: readonly (ResourceRecord & { readonly admins: readonly string[] })[];
+  readonly tickets: readonly { readonly ticket: Ticket; readonly history: readonly HistoryEntry[] }[];
+}
+
+/** How many records provisioning created or changed (zero everywhere on a second run). */
+export interface ProvisionSummary {
+  readonly tenants: number;
+  readonly users: number;
+  readonly resources: number;
+  readonly tickets: number;
+}

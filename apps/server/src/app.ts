@@ -30,6 +30,8 @@ export interface AppDeps {
 
 export interface App {
   readonly koa: Koa<AppState>;
+  /** Every route the app serves, e.g. `{ method: 'POST', path: '/api/tickets/:id/actions' }`. */
+  readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly sessions: SessionService;
   readonly tickets: TicketService;
 }
@@ -91,5 +93,8 @@ export function createApp(deps: AppDeps): App {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
   }
-  return { koa, sessions, tickets };
+  const routes = routers.flatMap((router) =>
+    router.stack.flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))),
+  );
+  return { koa, routes, sessions, tickets };
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION_INPUT_LIMITS, parseActionInput, parseCommentText } from './actionInput.js';
+import {
+  ACTION_INPUT_LIMITS,
+  hasForbiddenCharacters,
+  parseActionInput,
+  parseCommentText,
+} from './actionInput.js';
 
 const RESOLVE = 'ticket.action.resolve';
 
@@ -152,6 +157,37 @@ describe('parseCommentText', () => {
     expect(parseCommentText(1, 'Content')).toMatchObject({
       ok: false,
       error: { field: 'Content', message: 'Content must be a string' },
+    });
+  });
+});
+
+describe('text that XML could not carry', () => {
+  it.each([
+    ['a NUL', 'fixed\u0000'],
+    ['a bell', 'ding\u0007'],
+    ['a form feed', 'page\u000c'],
+    ['U+FFFF', 'odd\uffff'],
+    ['a lone high surrogate', 'half\ud83d'],
+    ['a lone low surrogate', '\ude00half'],
+  ])('refuses a comment with %s, naming the field', (_what, text) => {
+    expect(
+      parseActionInput({ ActionName: 'ticket.action.resolve', Comments: ['ok', text] }),
+    ).toEqual({
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        field: 'Comments[1]',
+        message: 'Comments[1] contains control characters',
+      },
+    });
+  });
+
+  it('accepts tabs, line breaks and characters outside the BMP', () => {
+    const text = 'line one\n\tline two\r\nwith an emoji \ud83d\ude00';
+    expect(hasForbiddenCharacters(text)).toBe(false);
+    expect(parseActionInput({ ActionName: 'ticket.action.resolve', Comments: text })).toEqual({
+      ok: true,
+      value: { actionName: 'ticket.action.resolve', comments: [text.trim()] },
     });
   });
 });

@@ -15,10 +15,27 @@ export const ACTION_INPUT_LIMITS = {
   comments: 20,
 } as const;
 
+/**
+ * Characters no text of a ticket may hold: C0 controls other than tab, line feed and carriage
+ * return, U+FFFE/U+FFFF and unpaired surrogates. None can be written in XML 1.0, so a ticket
+ * holding one could not be answered as XML.
+ */
+const FORBIDDEN_CHARACTERS =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a text holds a character that no ticket text may hold (see above). */
+export function hasForbiddenCharacters(text: string): boolean {
+  return FORBIDDEN_CHARACTERS.test(text);
+}
+
 /** One comment, trimmed and bounded; `field` names where it came from. */
 export function parseCommentText(value: unknown, field: string): Result<string, InvalidInputError> {
   if (typeof value !== 'string') return err(invalidInput(field, `${field} must be a string`));
   const text = value.trim();
+  if (hasForbiddenCharacters(value)) {
+    return err(invalidInput(field, `${field} contains control characters`));
+  }
   if (text.length > ACTION_INPUT_LIMITS.comment) {
     return err(
       invalidInput(field, `${field} is longer than ${ACTION_INPUT_LIMITS.comment} characters`),

@@ -50,6 +50,7 @@ describe('the public API', () => {
       'findStep',
       'formatTicketId',
       'guards',
+      'hasForbiddenCharacters',
       'invalidInput',
       'isTenantId',
       'isTicketState',

@@ -34,6 +34,7 @@ export type { Actor } from './actor.js';
 export {
   type ActionInput,
   ACTION_INPUT_LIMITS,
+  hasForbiddenCharacters,
   parseActionInput,
   parseCommentText,
 } from './actionInput.js';

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
   addComment,
+  allActions,
   applyAction,
   availableActions,
   ENVIRONMENTS,
   formatTicketId,
+  hasForbiddenCharacters,
   parseActionInput,
   parseTicketId,
   PRIORITY_LABELS,
@@ -64,12 +66,32 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
 const notFound = (id: string) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
 
+/** Text a ticket may hold: nothing XML 1.0 cannot carry. */
+const noControlCharacters = (field: string) =>
+  [
+    (text: string) => !hasForbiddenCharacters(text),
+    `${field} contains control characters`,
+  ] as const;
+
 const listOf = (max: number, field: string) =>
   z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .transform((value) => (value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((s) => s.trim()).filter(Boolean)))
-    .pipe(z.array(z.string().max(64, `each ${field} is at most 64 characters`)).max(max, `at most ${max} ${field} values`));
+    .transform((value) =>
+      value === undefined
+        ? []
+        : (Array.isArray(value) ? value : [value]).map((s) => s.trim()).filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .max(64, `each ${field} is at most 64 characters`)
+            .refine(...noControlCharacters(field)),
+        )
+        .max(max, `at most ${max} ${field} values`),
+    );
 
 const optionalId = z
   .string()
@@ -78,8 +100,18 @@ const optionalId = z
 
 const TicketInput = z
   .object({
-    Title: z.string('Title is required').trim().min(1, 'Title is required').max(200, 'Title is at most 200 characters'),
-    Description: z.string().max(20_000, 'Description is at most 20000 characters').optional().default(''),
+    Title: z
+      .string('Title is required')
+      .trim()
+      .min(1, 'Title is required')
+      .max(200, 'Title is at most 200 characters')
+      .refine(...noControlCharacters('Title')),
+    Description: z
+      .string('Description must be a string')
+      .max(20_000, 'Description is at most 20000 characters')
+      .refine(...noControlCharacters('Description'))
+      .optional()
+      .default(''),
     Environment: z.enum(ENVIRONMENTS, `Environment must be ${ENVIRONMENTS.join(' or ')}`),
     APIID: optionalId,
     AppID: optionalId,
@@ -148,7 +180,10 @@ export class TicketService {
   private async view(tickets: readonly Ticket[]): Promise<TicketView[]> {
     const users = await this.options.store.getUsers(tickets.map((ticket) => ticket.authorId));
     const names = new Map(users.map((user) => [user.id, user.name]));
-    return tickets.map((ticket) => ({ ...ticket, authorName: names.get(ticket.authorId) ?? ticket.authorId }));
+    return tickets.map((ticket) => ({
+      ...ticket,
+      authorName: names.get(ticket.authorId) ?? ticket.authorId,
+    }));
   }
 
   private async viewOne(ticket: Ticket): Promise<TicketView> {
@@ -172,7 +207,9 @@ export class TicketService {
     caller: Caller,
     key: string | undefined,
     request: unknown[],
-    run: (record: ((outcome: Outcome<T>) => IdempotencyRecord) | undefined) => Promise<Outcome<T> | 'raced'>,
+    run: (
+      record: ((outcome: Outcome<T>) => IdempotencyRecord) | undefined,
+    ) => Promise<Outcome<T> | 'raced'>,
   ): Promise<Replayable<T>> {
     if (key === undefined) {
       const outcome = await run(undefined);
@@ -181,7 +218,11 @@ export class TicketService {
     }
     if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       return {
-        ...fail({ code: 'INVALID_INPUT', field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }),
+        ...fail({
+          code: 'INVALID_INPUT',
+          field: 'Idempotency-Key',
+          message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+        }),
         replayed: false,
       };
     }
@@ -189,10 +230,14 @@ export class TicketService {
     const hash = requestHash(request);
     const replay = async (): Promise<Replayable<T> | undefined> => {
       const stored = await store.getIdempotency(caller.user.id, key);
-      if (!stored || stored.createdAt.getTime() < now().getTime() - IDEMPOTENCY_TTL_MS) return undefined;
+      if (!stored || stored.createdAt.getTime() < now().getTime() - IDEMPOTENCY_TTL_MS)
+        return undefined;
       if (stored.requestHash !== hash) {
         return {
-          ...fail({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was used with a different request' }),
+          ...fail({
+            code: 'IDEMPOTENCY_KEY_REUSED',
+            message: 'this Idempotency-Key was used with a different request',
+          }),
           replayed: false,
         };
       }
@@ -209,67 +254,103 @@ export class TicketService {
       createdAt: now(),
     });
     const outcome = await run(record);
-    if (outcome === 'raced') return (await replay()) ?? { ...fail({ code: 'CONFLICT', message: 'a concurrent request won' }), replayed: false };
+    if (outcome === 'raced')
+      return (
+        (await replay()) ?? {
+          ...fail({ code: 'CONFLICT', message: 'a concurrent request won' }),
+          replayed: false,
+        }
+      );
     if (outcome.ok) return { ...outcome, replayed: false };
     // Final answers are kept; a fault of ours and a throttle are not.
-    if (outcome.error.code === 'INTERNAL' || outcome.error.code === 'TOO_MANY_REQUESTS' || outcome.error.code === 'UNAUTHENTICATED') {
+    if (
+      outcome.error.code === 'INTERNAL' ||
+      outcome.error.code === 'TOO_MANY_REQUESTS' ||
+      outcome.error.code === 'UNAUTHENTICATED'
+    ) {
       return { ...outcome, replayed: false };
     }
     const stored = await store.saveIdempotency(record(outcome));
     if (stored.requestHash !== hash) {
-      return { ...fail({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was used with a different request' }), replayed: false };
+      return {
+        ...fail({
+          code: 'IDEMPOTENCY_KEY_REUSED',
+          message: 'this Idempotency-Key was used with a different request',
+        }),
+        replayed: false,
+      };
     }
-    return { ...(JSON.parse(stored.outcome) as Outcome<T>), replayed: stored.outcome !== JSON.stringify(outcome) };
+    return {
+      ...(JSON.parse(stored.outcome) as Outcome<T>),
+      replayed: stored.outcome !== JSON.stringify(outcome),
+    };
   }
 
   /** Opens a ticket on an API or app of the caller's tenant. */
-  async createTicket(caller: Caller, body: unknown, options: WriteOptions = {}): Promise<Replayable<TicketView>> {
+  async createTicket(
+    caller: Caller,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<Replayable<TicketView>> {
     const parsed = TicketInput.safeParse(body);
     if (!parsed.success) return { ...invalid(parsed.error), replayed: false };
     const input = parsed.data;
-    return this.idempotent<TicketView>(caller, options.idempotencyKey, ['createTicket', caller.actor.tenant, input], async (record) => {
-      const { store, workflow, now } = this.options;
-      for (const [field, id, type] of [
-        ['APIID', input.APIID, 'api'],
-        ['AppID', input.AppID, 'app'],
-      ] as const) {
-        if (id === undefined) continue;
-        if (tenantOf(id) !== caller.actor.tenant) {
-          return fail({ code: 'NOT_ALLOWED', action: 'createTicket', message: `${field} ${id} is not a resource of your tenant` });
+    return this.idempotent<TicketView>(
+      caller,
+      options.idempotencyKey,
+      ['createTicket', caller.actor.tenant, input],
+      async (record) => {
+        const { store, workflow, now } = this.options;
+        for (const [field, id, type] of [
+          ['APIID', input.APIID, 'api'],
+          ['AppID', input.AppID, 'app'],
+        ] as const) {
+          if (id === undefined) continue;
+          if (tenantOf(id) !== caller.actor.tenant) {
+            return fail({
+              code: 'NOT_ALLOWED',
+              action: 'createTicket',
+              message: `${field} ${id} is not a resource of your tenant`,
+            });
+          }
+          const resource = await store.getResource(id);
+          if (!resource || resource.type !== type) {
+            return fail({
+              code: 'NOT_FOUND',
+              message: `no ${type === 'api' ? 'API' : 'app'} ${id}`,
+            });
+          }
         }
-        const resource = await store.getResource(id);
-        if (!resource || resource.type !== type) {
-          return fail({ code: 'NOT_FOUND', message: `no ${type === 'api' ? 'API' : 'app'} ${id}` });
+        for (;;) {
+          const number = await store.allocateTicketNumber(caller.actor.tenant);
+          const ticket = startTicket(
+            workflow,
+            {
+              id: formatTicketId(`ticket${number}`, caller.actor.tenant),
+              tenant: caller.actor.tenant,
+              title: input.Title,
+              description: input.Description,
+              environment: input.Environment,
+              apiId: input.APIID,
+              appId: input.AppID,
+              labels:
+                input.Label.length > 0 ? input.Label : ['com.soa.ticket.label.priority.medium'],
+              tags: input.Tag,
+              authorId: caller.user.id,
+            },
+            now(),
+          );
+          const view: TicketView = { ...ticket, authorName: caller.user.name };
+          const outcome: Outcome<TicketView> = { ok: true, value: view };
+          const inserted = await store.insertTicket(ticket, [], record?.(outcome));
+          if (inserted === 'conflict') return 'raced';
+          if (inserted === 'inserted') {
+            this.options.onChange?.({ kind: 'created', ticket: view, userId: caller.user.id });
+            return outcome;
+          }
         }
-      }
-      for (;;) {
-        const number = await store.allocateTicketNumber(caller.actor.tenant);
-        const ticket = startTicket(
-          workflow,
-          {
-            id: formatTicketId(`ticket${number}`, caller.actor.tenant),
-            tenant: caller.actor.tenant,
-            title: input.Title,
-            description: input.Description,
-            environment: input.Environment,
-            apiId: input.APIID,
-            appId: input.AppID,
-            labels: input.Label.length > 0 ? input.Label : ['com.soa.ticket.label.priority.medium'],
-            tags: input.Tag,
-            authorId: caller.user.id,
-          },
-          now(),
-        );
-        const view: TicketView = { ...ticket, authorName: caller.user.name };
-        const outcome: Outcome<TicketView> = { ok: true, value: view };
-        const inserted = await store.insertTicket(ticket, [], record?.(outcome));
-        if (inserted === 'conflict') return 'raced';
-        if (inserted === 'inserted') {
-          this.options.onChange?.({ kind: 'created', ticket: view, userId: caller.user.id });
-          return outcome;
-        }
-      }
-    });
+      },
+    );
   }
 
   /** The caller's tenant's tickets, newest first, ties by TicketID. */
@@ -286,7 +367,10 @@ export class TicketService {
       start: q.start,
       count: q.count,
     });
-    return { ok: true, value: { total: page.total, start: q.start, tickets: await this.view(page.tickets) } };
+    return {
+      ok: true,
+      value: { total: page.total, start: q.start, tickets: await this.view(page.tickets) },
+    };
   }
 
   async getTicket(caller: Caller, id: string): Promise<Outcome<TicketView>> {
@@ -328,6 +412,15 @@ export class TicketService {
       ['executeAction', id, input.value, options.expectedVersion ?? null],
       async (record) => {
         const { store, workflow, now } = this.options;
+        // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7).
+        const names = new Set([...allActions(workflow)].map(({ action }) => action.name));
+        if (!names.has(input.value.actionName)) {
+          return fail({
+            code: 'UNKNOWN_ACTION',
+            action: input.value.actionName,
+            message: `unknown action "${input.value.actionName}"; the workflow "${workflow.name}" has ${[...names].join(', ')}`,
+          });
+        }
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
         const transition = applyAction(workflow, found.value, input.value, caller.actor, now(), {
@@ -337,7 +430,11 @@ export class TicketService {
         const { ticket, history } = transition.value;
         const outcome: Outcome<ActionOutcome> = {
           ok: true,
-          value: { state: ticket.state, ticket: await this.viewOne(options.dryRun ? found.value : ticket), dryRun: options.dryRun === true },
+          value: {
+            state: ticket.state,
+            ticket: await this.viewOne(options.dryRun ? found.value : ticket),
+            dryRun: options.dryRun === true,
+          },
         };
         if (options.dryRun) return outcome;
         const committed = await store.commitChange({
@@ -348,31 +445,59 @@ export class TicketService {
         });
         if (committed === 'conflict') {
           if (record) return 'raced';
-          return fail({ code: 'CONFLICT', message: `another change to ${id} won; read the ticket again` });
+          return fail({
+            code: 'CONFLICT',
+            message: `another change to ${id} won; read the ticket again`,
+          });
         }
-        if (outcome.ok) this.options.onChange?.({ kind: 'action', ticket: outcome.value.ticket, userId: caller.user.id });
+        if (outcome.ok)
+          this.options.onChange?.({
+            kind: 'action',
+            ticket: outcome.value.ticket,
+            userId: caller.user.id,
+          });
         return outcome;
       },
     );
   }
 
   /** A comment without a transition; it changes the ticket's version and comment count. */
-  async addComment(caller: Caller, id: string, body: unknown, options: WriteOptions = {}): Promise<Replayable<CommentOutcome>> {
+  async addComment(
+    caller: Caller,
+    id: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<Replayable<CommentOutcome>> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return { ...fail({ code: 'INVALID_INPUT', field: 'Comment', message: 'the body must be a Comment object' }), replayed: false };
+      return {
+        ...fail({
+          code: 'INVALID_INPUT',
+          field: 'Comment',
+          message: 'the body must be a Comment object',
+        }),
+        replayed: false,
+      };
     }
     const content = (body as Record<string, unknown>)['Content'];
     return this.idempotent<CommentOutcome>(
       caller,
       options.idempotencyKey,
-      ['addComment', id, typeof content === 'string' ? content.trim() : content, options.expectedVersion ?? null],
+      [
+        'addComment',
+        id,
+        typeof content === 'string' ? content.trim() : content,
+        options.expectedVersion ?? null,
+      ],
       async (record) => {
         const { store, now } = this.options;
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
         const added = addComment(found.value, content ?? '', caller.actor, now());
         if (!added.ok) return fail(added.error);
-        if (options.expectedVersion !== undefined && options.expectedVersion !== found.value.version) {
+        if (
+          options.expectedVersion !== undefined &&
+          options.expectedVersion !== found.value.version
+        ) {
           return fail({
             code: 'VERSION_MISMATCH',
             expected: options.expectedVersion,

@@ -150,8 +150,20 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
 
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(db: Database.Database) {
     this.db = db;
+  }
+
+  /** A prepared statement, compiled once per SQL text. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -173,32 +185,37 @@ export class SqliteStore implements Store {
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
     );
     const applied = new Set(
-      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
+      (this.sql('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+        (row) => row.version,
+      ),
     );
     const done: number[] = [];
     for (const migration of SQLITE_MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      this.db.transaction(() => {
-        this.db.exec(migration.sql);
-        this.db
-          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-          .run(migration.version, migration.name, new Date().toISOString());
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(migration.sql);
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(migration.version, migration.name, new Date().toISOString());
+        })
+        .immediate();
       done.push(migration.version);
     }
     return done;
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
-    return this.db.prepare('SELECT id, name FROM tenants WHERE id = ?').get(id) as TenantRecord | undefined;
+    return this.sql('SELECT id, name FROM tenants WHERE id = ?').get(id) as
+      TenantRecord | undefined;
   }
 
   async countTenants(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM tenants').get() as { n: number }).n;
+    return (this.sql('SELECT count(*) AS n FROM tenants').get() as { n: number }).n;
   }
 
   async getUser(id: string): Promise<UserRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return row && toUser(row);
   }
 
@@ -213,28 +230,34 @@ export class SqliteStore implements Store {
   async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
     const rows = (
       tenant === undefined
-        ? this.db.prepare('SELECT * FROM users WHERE email = ? ORDER BY id').all(email.toLowerCase())
-        : this.db.prepare('SELECT * FROM users WHERE email = ? AND tenant = ?').all(email.toLowerCase(), tenant)
+        ? this.sql('SELECT * FROM users WHERE email = ? ORDER BY id').all(email.toLowerCase())
+        : this.sql('SELECT * FROM users WHERE email = ? AND tenant = ?').all(
+            email.toLowerCase(),
+            tenant,
+          )
     ) as UserRow[];
     return rows.map(toUser);
   }
 
   async getResource(id: string): Promise<ResourceRecord | undefined> {
-    return this.db.prepare('SELECT id, tenant, type, name FROM resources WHERE id = ?').get(id) as ResourceRecord | undefined;
+    return this.sql('SELECT id, tenant, type, name FROM resources WHERE id = ?').get(id) as
+      ResourceRecord | undefined;
   }
 
   async adminResourceIds(userId: string): Promise<string[]> {
     return (
-      this.db.prepare('SELECT resource_id FROM resource_admins WHERE user_id = ? ORDER BY resource_id').all(userId) as {
+      this.sql(
+        'SELECT resource_id FROM resource_admins WHERE user_id = ? ORDER BY resource_id',
+      ).all(userId) as {
         resource_id: string;
       }[]
     ).map((row) => row.resource_id);
   }
 
   async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
-    const row = this.db.prepare('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(key) as
-      | { count: number; last_failure_at: number }
-      | undefined;
+    const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
+      key,
+    ) as { count: number; last_failure_at: number } | undefined;
     return row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
   }
 
@@ -248,7 +271,7 @@ export class SqliteStore implements Store {
   }
 
   async clearLoginFailures(key: string): Promise<void> {
-    this.db.prepare('DELETE FROM login_failures WHERE key = ?').run(key);
+    this.sql('DELETE FROM login_failures WHERE key = ?').run(key);
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -256,36 +279,54 @@ export class SqliteStore implements Store {
       .prepare(
         'INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
       )
-      .run(session.id, session.userId, session.tenant, session.csrfToken, session.loginAt.getTime(), session.expiresAt.getTime());
+      .run(
+        session.id,
+        session.userId,
+        session.tenant,
+        session.csrfToken,
+        session.loginAt.getTime(),
+        session.expiresAt.getTime(),
+      );
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
+    const row = this.sql('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
     return row && toSession(row);
   }
 
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
     const result = this.db
-      .prepare('UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?')
+      .prepare(
+        'UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?',
+      )
       .run(expiresAt.getTime(), id, now.getTime());
     return result.changes === 1;
   }
 
   async endSession(id: string, now: Date): Promise<void> {
-    this.db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL').run(now.getTime(), id);
+    this.sql('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL').run(
+      now.getTime(),
+      id,
+    );
   }
 
   async allocateTicketNumber(tenant: string): Promise<number> {
-    return this.db.transaction(() => {
-      for (;;) {
-        const row = this.db
-          .prepare('UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq')
-          .get(tenant) as { ticket_seq: number } | undefined;
-        if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
-        const taken = this.db.prepare('SELECT 1 FROM tickets WHERE id = ?').get(`ticket${row.ticket_seq}.${tenant}`);
-        if (!taken) return row.ticket_seq;
-      }
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        for (;;) {
+          const row = this.db
+            .prepare(
+              'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq',
+            )
+            .get(tenant) as { ticket_seq: number } | undefined;
+          if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
+          const taken = this.sql('SELECT 1 FROM tickets WHERE id = ?').get(
+            `ticket${row.ticket_seq}.${tenant}`,
+          );
+          if (!taken) return row.ticket_seq;
+        }
+      })
+      .immediate();
   }
 
   private readonly insertHistory = (ticketId: string, entry: HistoryEntry): number =>
@@ -294,8 +335,15 @@ export class SqliteStore implements Store {
         .prepare(
           'INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(ticketId, entry.action, entry.from, entry.to, JSON.stringify(entry.comments), entry.userId, entry.created)
-        .lastInsertRowid,
+        .run(
+          ticketId,
+          entry.action,
+          entry.from,
+          entry.to,
+          JSON.stringify(entry.comments),
+          entry.userId,
+          entry.created,
+        ).lastInsertRowid,
     );
 
   private readonly insertIdempotency = (record: IdempotencyRecord): boolean =>
@@ -304,7 +352,13 @@ export class SqliteStore implements Store {
         `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (user_id, key) DO NOTHING`,
       )
-      .run(record.userId, record.key, record.requestHash, record.outcome, record.createdAt.getTime()).changes === 1;
+      .run(
+        record.userId,
+        record.key,
+        record.requestHash,
+        record.outcome,
+        record.createdAt.getTime(),
+      ).changes === 1;
 
   async insertTicket(
     ticket: Ticket,
@@ -324,25 +378,27 @@ export class SqliteStore implements Store {
     history: readonly HistoryEntry[],
     idempotency?: IdempotencyRecord,
   ): 'inserted' | 'id-taken' {
-    return this.db.transaction(() => {
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
+    return this.db
+      .transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
              author_id, created, updated, version, comment_count)
            VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
              @author_id, @created, @updated, @version, @comment_count)
            ON CONFLICT (id) DO NOTHING`,
-        )
-        .run(ticketParams(ticket));
-      if (inserted.changes !== 1) return 'id-taken' as const;
-      for (const entry of history) this.insertHistory(ticket.id, entry);
-      if (idempotency && !this.insertIdempotency(idempotency)) throw new IdempotencyRace();
-      return 'inserted' as const;
-    }).immediate();
+          )
+          .run(ticketParams(ticket));
+        if (inserted.changes !== 1) return 'id-taken' as const;
+        for (const entry of history) this.insertHistory(ticket.id, entry);
+        if (idempotency && !this.insertIdempotency(idempotency)) throw new IdempotencyRace();
+        return 'inserted' as const;
+      })
+      .immediate();
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
-    const row = this.db.prepare('SELECT * FROM tickets WHERE id = ?').get(id) as TicketRow | undefined;
+    const row = this.sql('SELECT * FROM tickets WHERE id = ?').get(id) as TicketRow | undefined;
     return row && toTicket(row);
   }
 
@@ -362,31 +418,40 @@ export class SqliteStore implements Store {
       count: query.count,
     };
     const clause = where.join(' AND ');
-    return this.db.transaction(() => {
-      const total = (this.db.prepare(`SELECT count(*) AS n FROM tickets WHERE ${clause}`).get(params) as { n: number }).n;
-      const rows = this.db
-        .prepare(`SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`)
-        .all(params) as TicketRow[];
-      return { total, tickets: rows.map(toTicket) };
-    }).deferred();
+    return this.db
+      .transaction(() => {
+        const total = (
+          this.sql(`SELECT count(*) AS n FROM tickets WHERE ${clause}`).get(params) as { n: number }
+        ).n;
+        const rows = this.db
+          .prepare(
+            `SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
+          )
+          .all(params) as TicketRow[];
+        return { total, tickets: rows.map(toTicket) };
+      })
+      .deferred();
   }
 
   async commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'> {
     try {
-      return this.db.transaction(() => {
-        const { ticket } = change;
-        const updated = this.db
-          .prepare(
-            `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
+      return this.db
+        .transaction(() => {
+          const { ticket } = change;
+          const updated = this.db
+            .prepare(
+              `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
                comment_count = @comment_count
              WHERE id = @id AND version = @expected`,
-          )
-          .run({ ...ticketParams(ticket), expected: change.expectedVersion });
-        if (updated.changes !== 1) return 'conflict' as const;
-        const historyId = this.insertHistory(ticket.id, change.history);
-        if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId))) throw new IdempotencyRace();
-        return { historyId };
-      }).immediate();
+            )
+            .run({ ...ticketParams(ticket), expected: change.expectedVersion });
+          if (updated.changes !== 1) return 'conflict' as const;
+          const historyId = this.insertHistory(ticket.id, change.history);
+          if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId)))
+            throw new IdempotencyRace();
+          return { historyId };
+        })
+        .immediate();
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
       throw error;
@@ -394,12 +459,17 @@ export class SqliteStore implements Store {
   }
 
   async listHistory(ticketId: string): Promise<StoredHistoryEntry[]> {
-    const rows = this.db.prepare('SELECT * FROM history WHERE ticket_id = ? ORDER BY id').all(ticketId) as HistoryRow[];
+    const rows = this.sql('SELECT * FROM history WHERE ticket_id = ? ORDER BY id').all(
+      ticketId,
+    ) as HistoryRow[];
     return rows.map(toHistory);
   }
 
   async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM idempotency WHERE user_id = ? AND key = ?').get(userId, key) as
+    const row = this.sql('SELECT * FROM idempotency WHERE user_id = ? AND key = ?').get(
+      userId,
+      key,
+    ) as
       | { user_id: string; key: string; request_hash: string; outcome: string; created_at: number }
       | undefined;
     return (
@@ -419,94 +489,109 @@ export class SqliteStore implements Store {
   }
 
   async applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary> {
-    return this.db.transaction(() => {
-      let tenants = 0;
-      let users = 0;
-      let resources = 0;
-      let tickets = 0;
-      for (const tenant of plan.tenants) {
-        tenants += this.db
-          .prepare(
-            `INSERT INTO tenants (id, name) VALUES (@id, @name)
+    return this.db
+      .transaction(() => {
+        let tenants = 0;
+        let users = 0;
+        let resources = 0;
+        let tickets = 0;
+        for (const tenant of plan.tenants) {
+          tenants += this.db
+            .prepare(
+              `INSERT INTO tenants (id, name) VALUES (@id, @name)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`,
-          )
-          .run(tenant).changes;
-      }
-      for (const user of plan.users) {
-        users += this.db
-          .prepare(
-            `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
+            )
+            .run(tenant).changes;
+        }
+        for (const user of plan.users) {
+          users += this.db
+            .prepare(
+              `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
              VALUES (@id, @tenant, @email, @name, @password_hash, @site_admin)
              ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
                password_hash = excluded.password_hash, site_admin = excluded.site_admin
              WHERE (email, name, password_hash, site_admin) IS NOT
                    (excluded.email, excluded.name, excluded.password_hash, excluded.site_admin)`,
-          )
-          .run({
-            id: user.id,
-            tenant: user.tenant,
-            email: user.email.toLowerCase(),
-            name: user.name,
-            password_hash: user.passwordHash,
-            site_admin: user.siteAdmin ? 1 : 0,
-          }).changes;
-      }
-      for (const resource of plan.resources) {
-        let changed = this.db
-          .prepare(
-            `INSERT INTO resources (id, tenant, type, name) VALUES (@id, @tenant, @type, @name)
+            )
+            .run({
+              id: user.id,
+              tenant: user.tenant,
+              email: user.email.toLowerCase(),
+              name: user.name,
+              password_hash: user.passwordHash,
+              site_admin: user.siteAdmin ? 1 : 0,
+            }).changes;
+        }
+        for (const resource of plan.resources) {
+          let changed = this.db
+            .prepare(
+              `INSERT INTO resources (id, tenant, type, name) VALUES (@id, @tenant, @type, @name)
              ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name
              WHERE (type, name) IS NOT (excluded.type, excluded.name)`,
-          )
-          .run({ id: resource.id, tenant: resource.tenant, type: resource.type, name: resource.name }).changes;
-        const current = (
-          this.db.prepare('SELECT user_id FROM resource_admins WHERE resource_id = ?').all(resource.id) as { user_id: string }[]
-        ).map((row) => row.user_id);
-        const wanted = new Set(resource.admins);
-        for (const userId of current) {
-          if (!wanted.has(userId)) {
+            )
+            .run({
+              id: resource.id,
+              tenant: resource.tenant,
+              type: resource.type,
+              name: resource.name,
+            }).changes;
+          const current = (
+            this.sql('SELECT user_id FROM resource_admins WHERE resource_id = ?').all(
+              resource.id,
+            ) as { user_id: string }[]
+          ).map((row) => row.user_id);
+          const wanted = new Set(resource.admins);
+          for (const userId of current) {
+            if (!wanted.has(userId)) {
+              changed += this.db
+                .prepare('DELETE FROM resource_admins WHERE resource_id = ? AND user_id = ?')
+                .run(resource.id, userId).changes;
+            }
+          }
+          for (const userId of wanted) {
             changed += this.db
-              .prepare('DELETE FROM resource_admins WHERE resource_id = ? AND user_id = ?')
+              .prepare(
+                'INSERT INTO resource_admins (resource_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+              )
               .run(resource.id, userId).changes;
           }
+          resources += changed > 0 ? 1 : 0;
         }
-        for (const userId of wanted) {
-          changed += this.db
-            .prepare('INSERT INTO resource_admins (resource_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING')
-            .run(resource.id, userId).changes;
-        }
-        resources += changed > 0 ? 1 : 0;
-      }
-      for (const { ticket, history } of plan.tickets) {
-        const inserted = this.db
-          .prepare(
-            `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
+        for (const { ticket, history } of plan.tickets) {
+          const inserted = this.db
+            .prepare(
+              `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
                author_id, created, updated, version, comment_count)
              VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
                @author_id, @created, @updated, @version, @comment_count)
              ON CONFLICT (id) DO NOTHING`,
-          )
-          .run(ticketParams(ticket));
-        if (inserted.changes === 1) {
-          for (const entry of history) this.insertHistory(ticket.id, entry);
-          tickets += 1;
+            )
+            .run(ticketParams(ticket));
+          if (inserted.changes === 1) {
+            for (const entry of history) this.insertHistory(ticket.id, entry);
+            tickets += 1;
+          }
         }
-      }
-      return { tenants, users, resources, tickets };
-    }).immediate();
+        return { tenants, users, resources, tickets };
+      })
+      .immediate();
   }
 
   async purgeExpired(now: Date): Promise<void> {
     const t = now.getTime();
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(t - IDEMPOTENCY_TTL_MS);
-      this.db.prepare('DELETE FROM login_failures WHERE last_failure_at < ?').run(t - LOGIN_FAILURE_TTL_MS);
-      this.db.prepare('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.sql('DELETE FROM idempotency WHERE created_at < ?').run(t - IDEMPOTENCY_TTL_MS);
+        this.sql('DELETE FROM login_failures WHERE last_failure_at < ?').run(
+          t - LOGIN_FAILURE_TTL_MS,
+        );
+        this.sql('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
+      })
+      .immediate();
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {

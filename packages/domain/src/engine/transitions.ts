@@ -195,19 +195,11 @@ export function applyAction(
   });
 }
 
-/** What a new ticket is made of before the workflow starts it. */
-export interface TicketDraft {
-  readonly id: TicketId;
-  readonly tenant: string;
-  readonly title: string;
-  readonly description: string;
-  readonly environment: Environment;
-  readonly apiId?: string | undefined;
-  readonly appId?: string | undefined;
-  readonly labels: readonly string[];
-  readonly tags: readonly string[];
-  readonly authorId: string;
-}
+/** What a new ticket is made of before the workflow starts it: everything but what the workflow and time decide. */
+export type TicketDraft = Omit<
+  Ticket,
+  'state' | 'step' | 'created' | 'updated' | 'version' | 'commentCount'
+>;
 
 /** Starts a ticket with the workflow's initial action (`@Create`): its step and state, version 1. */
 export function startTicket(definition: WorkflowDefinition, draft: TicketDraft, now: Date): Ticket {

@@ -3,8 +3,7 @@ import { parseActionInput } from '../actionInput.js';
 import type { Actor } from '../actor.js';
 import type { DomainError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
-import type { Environment, Ticket, TicketState } from '../ticket.js';
-import type { TicketId } from '../ticketId.js';
+import type { Ticket, TicketState } from '../ticket.js';
 import { evaluate, notAllowedReason } from '../workflow/conditions.js';
 import {
   allActions,

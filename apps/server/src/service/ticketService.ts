@@ -292,14 +292,14 @@ export class TicketService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<Replayable<TicketView>> {
-    const parsed = TicketInput.safeParse(body);
-    if (!parsed.success) return { ...invalid(parsed.error), replayed: false };
-    const input = parsed.data;
     return this.idempotent<TicketView>(
       caller,
       options.idempotencyKey,
-      ['createTicket', caller.actor.tenant, input],
+      ['createTicket', caller.actor.tenant, body],
       async (record) => {
+        const parsed = TicketInput.safeParse(body);
+        if (!parsed.success) return invalid(parsed.error);
+        const input = parsed.data;
         const { store, workflow, now } = this.options;
         for (const [field, id, type] of [
           ['APIID', input.APIID, 'api'],
@@ -403,14 +403,14 @@ export class TicketService {
     body: unknown,
     options: WriteOptions & { readonly dryRun?: boolean } = {},
   ): Promise<Replayable<ActionOutcome>> {
-    const input = parseActionInput(body);
-    if (!input.ok) return { ...fail(input.error), replayed: false };
     const key = options.dryRun ? undefined : options.idempotencyKey;
     return this.idempotent<ActionOutcome>(
       caller,
       key,
-      ['executeAction', id, input.value, options.expectedVersion ?? null],
+      ['executeAction', id, body, options.expectedVersion ?? null],
       async (record) => {
+        const input = parseActionInput(body);
+        if (!input.ok) return fail(input.error);
         const { store, workflow, now } = this.options;
         // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7).
         const names = new Set([...allActions(workflow)].map(({ action }) => action.name));
@@ -468,27 +468,19 @@ export class TicketService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<Replayable<CommentOutcome>> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return {
-        ...fail({
-          code: 'INVALID_INPUT',
-          field: 'Comment',
-          message: 'the body must be a Comment object',
-        }),
-        replayed: false,
-      };
-    }
-    const content = (body as Record<string, unknown>)['Content'];
     return this.idempotent<CommentOutcome>(
       caller,
       options.idempotencyKey,
-      [
-        'addComment',
-        id,
-        typeof content === 'string' ? content.trim() : content,
-        options.expectedVersion ?? null,
-      ],
+      ['addComment', id, body, options.expectedVersion ?? null],
       async (record) => {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          return fail({
+            code: 'INVALID_INPUT',
+            field: 'Comment',
+            message: 'the body must be a Comment object',
+          });
+        }
+        const content = (body as Record<string, unknown>)['Content'];
         const { store, now } = this.options;
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;

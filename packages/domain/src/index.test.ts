@@ -43,6 +43,7 @@ describe('the public API', () => {
       'applyAction',
       'availableActions',
       'canSee',
+      'checkActionKnown',
       'defaultTicketWorkflow',
       'describeConditions',
       'err',

@@ -55,6 +55,7 @@ export {
   type TicketDraft,
   availableActions,
   applyAction,
+  checkActionKnown,
   startTicket,
 } from './engine/transitions.js';
 export { type CommentAdded, COMMENT_ACTION, addComment, canSee } from './engine/comments.js';

@@ -31,6 +31,11 @@ export interface Ticket {
   readonly state: TicketState;
   /** The workflow step the ticket sits in. */
   readonly step: number;
+  /**
+   * Which stored workflow definition the ticket follows; absent for the built-in default. A
+   * ticket keeps the definition it was created under when its tenant loads a new one.
+   */
+  readonly workflowId?: number | undefined;
   readonly authorId: string;
   readonly created: string;
   readonly updated: string;

@@ -1,7 +1,7 @@
 import type { ActionInput } from '../actionInput.js';
 import { parseActionInput } from '../actionInput.js';
 import type { Actor } from '../actor.js';
-import type { DomainError } from '../errors.js';
+import type { DomainError, UnknownActionError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
 import type { Ticket, TicketState } from '../ticket.js';
 import { evaluate, notAllowedReason } from '../workflow/conditions.js';
@@ -48,6 +48,20 @@ export interface Transition {
 export interface ApplyOptions {
   /** The version the caller last saw (`If-Match`); a different current version fails. */
   readonly expectedVersion?: number | undefined;
+}
+
+/** An UNKNOWN_ACTION error when no step of the workflow has an action of this name. */
+export function checkActionKnown(
+  definition: WorkflowDefinition,
+  actionName: string,
+): UnknownActionError | undefined {
+  const names = [...new Set([...allActions(definition)].map(({ action }) => action.name))];
+  if (names.includes(actionName)) return undefined;
+  return {
+    code: 'UNKNOWN_ACTION',
+    action: actionName,
+    message: `unknown action "${actionName}"; the workflow "${definition.name}" has ${names.join(', ')}`,
+  };
 }
 
 function isPermitted(action: WorkflowAction, actor: Actor, ticket: Ticket): boolean {
@@ -122,14 +136,9 @@ export function applyAction(
   if (!parsed.ok) return parsed;
   const { actionName, comments } = parsed.value;
 
+  const unknown = checkActionKnown(definition, actionName);
+  if (unknown) return err(unknown);
   const everywhere = [...allActions(definition)].filter(({ action }) => action.name === actionName);
-  if (everywhere.length === 0) {
-    return err({
-      code: 'UNKNOWN_ACTION',
-      action: actionName,
-      message: `unknown action "${actionName}"; the workflow "${definition.name}" has ${[...new Set([...allActions(definition)].map(({ action }) => action.name))].join(', ')}`,
-    });
-  }
 
   const step = findStep(definition, ticket.step);
   const here = step?.actions.find((action) => action.name === actionName);

@@ -38,7 +38,8 @@ export interface App {
 
 /**
  * Builds the application: the services over the store, and the Koa app with its middleware in
- * this order, here and nowhere else: error handler, request id and logging, headers, routes.
+ * this order, here and nowhere else: request id and logging, error handler, headers, routes.
+ * The request id comes first so that its log line records the status the error handler set.
  * It does not listen; `main.ts` does.
  */
 export function createApp(deps: AppDeps): App {
@@ -81,10 +82,14 @@ export function createApp(deps: AppDeps): App {
     ctx.body = openApiDocument;
   });
 
-  const routers = [system, loginRoutes({ sessions, csrf, authenticated }), ticketRoutes({ tickets, authenticated })];
+  const routers = [
+    system,
+    loginRoutes({ sessions, csrf, authenticated }),
+    ticketRoutes({ tickets, authenticated }),
+  ];
 
-  koa.use(errorHandler());
   koa.use(requestId({ logger: deps.logger }));
+  koa.use(errorHandler());
   koa.use(async function noStore(ctx, next) {
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
     await next();
@@ -94,7 +99,11 @@ export function createApp(deps: AppDeps): App {
     koa.use(router.allowedMethods());
   }
   const routes = routers.flatMap((router) =>
-    router.stack.flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))),
+    router.stack.flatMap((layer) =>
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => ({ method, path: String(layer.path) })),
+    ),
   );
   return { koa, routes, sessions, tickets };
 }

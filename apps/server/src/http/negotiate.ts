@@ -17,13 +17,23 @@ export function negotiateData(ctx: AppContext): string {
 
 /** For operations that answer text/plain: any Accept that admits it (missing = *\/*), or 406. */
 export function requireTextAccept(ctx: AppContext): void {
-  if (ctx.accepts('text/plain') === false) {
-    throw new ProblemError({ code: 'NOT_ACCEPTABLE', message: 'this operation answers text/plain; the Accept header excludes it' });
+  // Offered with its charset, so that `Accept: text/plain; charset=utf-8` matches too.
+  if (ctx.accepts(TEXT_PLAIN) === false) {
+    throw new ProblemError({
+      code: 'NOT_ACCEPTABLE',
+      message: 'this operation answers text/plain; the Accept header excludes it',
+    });
   }
 }
 
 /** Sends `body` in the negotiated type: as JSON, or as XML under `xmlRoot`. */
-export function sendData(ctx: AppContext, mediaType: string, xmlRoot: string, body: Record<string, unknown>, status = 200): void {
+export function sendData(
+  ctx: AppContext,
+  mediaType: string,
+  xmlRoot: string,
+  body: Record<string, unknown>,
+  status = 200,
+): void {
   ctx.status = status;
   ctx.type = mediaType;
   ctx.body = formatOf(mediaType) === 'xml' ? toXml(xmlRoot, body) : body;

@@ -8,6 +8,7 @@ import { createApp, type App, type AppDeps } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { provision, type ProvisionInput } from '../../src/provision.js';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
+import type { Store } from '../../src/store/store.js';
 import { fixture } from './fixtures.js';
 
 export interface TestServer extends AsyncDisposable {
@@ -24,14 +25,17 @@ export interface TestServer extends AsyncDisposable {
 export interface TestServerOptions extends Partial<Omit<AppDeps, 'store' | 'logger'>> {
   /** What to provision; the two-tenant fixture by default. */
   readonly data?: ProvisionInput;
+  /** Wraps the store the app sees (e.g. to make a method fail); provisioning and `store` use the real one. */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 /** The real app on port 0 over a fresh SQLite file in a temporary folder. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tickets-test-'));
   const dbPath = join(dir, 'tickets.db');
+  const { data, wrapStore, ...deps } = options;
   const store = SqliteStore.open(dbPath);
-  await provision(store, options.data ?? fixture);
+  await provision(store, data ?? fixture);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -39,8 +43,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       callback();
     },
   });
-  const { data: _data, ...deps } = options;
-  const app = createApp({ secret: 'test-secret-test-secret-test-secret!', ...deps, store, logger: createLogger('info', sink) });
+  const app = createApp({
+    secret: 'test-secret-test-secret-test-secret!',
+    ...deps,
+    store: wrapStore ? wrapStore(store) : store,
+    logger: createLogger('info', sink),
+  });
   const server: Server = createServer(app.koa.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -130,7 +130,9 @@ export class SessionService {
     const { store } = this.options;
     const now = this.options.now();
     const email = input.email.trim().toLowerCase();
-    const throttleKey = `${input.tenant ?? '*'}:${email}`;
+    // Counted per e-mail, whichever tenant is named: a key that included `?fedmemberid=` would
+    // let each spelling of the request start a fresh count (and, for accounts, tell them apart).
+    const throttleKey = email;
 
     const failures = await store.getLoginFailures(throttleKey);
     if (failures && failures.count >= LOGIN_FAILURES_BEFORE_DELAY) {
@@ -164,11 +166,11 @@ export class SessionService {
       };
     }
     const user = candidates[0];
+    // The attempt counts as a failure before the slow password check, so that concurrent
+    // guesses cannot all pass the throttle above; a success clears the count.
+    await store.recordLoginFailure(throttleKey, now);
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-    if (!user || !matches) {
-      await store.recordLoginFailure(throttleKey, now);
-      return unauthenticated('wrong e-mail or password');
-    }
+    if (!user || !matches) return unauthenticated('wrong e-mail or password');
     await store.clearLoginFailures(throttleKey);
 
     const session: SessionRecord = {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
@@ -33,7 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const takesValue = (arg: string | undefined): boolean => arg !== undefined && arg.startsWith('--') && !arg.includes('=');
+  const takesValue = (arg: string | undefined): boolean =>
+    arg !== undefined && arg.startsWith('--') && !arg.includes('=');
   const positional = rest.filter((arg, i) => !arg.startsWith('--') && !takesValue(rest[i - 1]));
   const flags = rest.filter((arg, i) => arg.startsWith('--') || takesValue(rest[i - 1]));
   try {
@@ -59,7 +62,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         const store = await openStore(config.database);
         const applied = store instanceof SqliteStore ? store.migrate() : [];
         await store.close();
-        process.stdout.write(`database is up to date${applied.length ? '' : ' (nothing to apply)'}\n`);
+        process.stdout.write(
+          `database is up to date${applied.length ? '' : ' (nothing to apply)'}\n`,
+        );
         return 0;
       }
       case 'provision': {
@@ -77,9 +82,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         const store = await openStore(config.database);
         try {
-          const summary = await provision(store, input);
+          const summary = await provision(store, input, {
+            readFile: (path) => readFileSync(resolve(dirname(file), path), 'utf8'),
+          });
           process.stdout.write(
-            `provisioned: ${summary.tenants} tenant(s), ${summary.users} user(s), ${summary.resources} resource(s), ${summary.tickets} ticket(s) created or changed\n`,
+            `provisioned: ${summary.tenants} tenant(s), ${summary.workflows} workflow(s), ${summary.users} user(s), ${summary.resources} resource(s), ${summary.tickets} ticket(s) created or changed\n`,
           );
           return 0;
         } catch (error) {
@@ -103,4 +110,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+/** Run as a script (`tsx src/cli.ts serve`); `bin/tickets-server.js` does the same for dist. */
+function runDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (runDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   allActions,
   defaultTicketWorkflow,
+  loadWorkflowXml,
   ENVIRONMENTS,
   isTenantId,
   parseId,
@@ -16,12 +19,25 @@ import { z } from 'zod';
 import { hashPassword, verifyPassword } from './service/passwords.js';
 import type { ProvisionPlan, ProvisionSummary, Store } from './store/store.js';
 
-const tenantId = z.string().refine(isTenantId, 'must be a tenant id: a letter, then letters, digits, _ or -');
+const tenantId = z
+  .string()
+  .refine(isTenantId, 'must be a tenant id: a letter, then letters, digits, _ or -');
 const platformId = z.string().refine((id) => parseId(id).ok, 'must look like {local}.{tenant}');
 
 const ProvisionFile = z
   .object({
-    tenants: z.array(z.object({ id: tenantId, name: z.string().min(1).max(200) }).strict()).default([]),
+    tenants: z
+      .array(
+        z
+          .object({
+            id: tenantId,
+            name: z.string().min(1).max(200),
+            /** Path of an OSWorkflow-style XML file: the workflow of the tenant's new tickets. */
+            workflow: z.string().min(1).max(4096).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     users: z
       .array(
         z
@@ -57,7 +73,10 @@ const ProvisionFile = z
             Environment: z.enum(ENVIRONMENTS),
             APIID: platformId.optional(),
             AppID: platformId.optional(),
-            Label: z.array(z.enum(PRIORITY_LABELS)).max(1).default(['com.soa.ticket.label.priority.medium']),
+            Label: z
+              .array(z.enum(PRIORITY_LABELS))
+              .max(1)
+              .default(['com.soa.ticket.label.priority.medium']),
             Tag: z.array(z.string().min(1).max(64)).max(20).default([]),
             author: platformId,
             State: z.enum(TICKET_STATES).default('OPEN'),
@@ -79,15 +98,22 @@ export interface ProvisionIssue {
 
 export class ProvisionError extends Error {
   constructor(readonly issues: readonly ProvisionIssue[]) {
-    super(`the provisioning file has ${issues.length} problem(s):\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    super(
+      `the provisioning file has ${issues.length} problem(s):\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    );
     this.name = 'ProvisionError';
   }
 }
 
 const pathOf = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  path.reduce<string>(
+    (out, key) =>
+      typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key),
+    '',
+  );
 
-const tenantOfId = (id: string): string => (parseId(id).ok ? id.slice(id.lastIndexOf('.') + 1) : '');
+const tenantOfId = (id: string): string =>
+  parseId(id).ok ? id.slice(id.lastIndexOf('.') + 1) : '';
 
 /**
  * Applies a provisioning file (CONTRACT §6), idempotently: a second run changes nothing. The
@@ -97,61 +123,142 @@ const tenantOfId = (id: string): string => (parseId(id).ok ? id.slice(id.lastInd
 export async function provision(
   store: Store,
   input: unknown,
-  options: { now?: () => Date; workflow?: WorkflowDefinition } = {},
+  options: ProvisionOptions = {},
 ): Promise<ProvisionSummary> {
   const parsed = ProvisionFile.safeParse(input);
   if (!parsed.success) {
-    throw new ProvisionError(parsed.error.issues.map((issue) => ({ path: pathOf(issue.path) || '(file)', message: issue.message })));
+    throw new ProvisionError(
+      parsed.error.issues.map((issue) => ({
+        path: pathOf(issue.path) || '(file)',
+        message: issue.message,
+      })),
+    );
   }
   const file = parsed.data;
   const now = options.now ?? (() => new Date());
-  const workflow = options.workflow ?? defaultTicketWorkflow;
+  const builtIn = options.workflow ?? defaultTicketWorkflow;
+  const readFile = options.readFile ?? ((path: string) => readFileSync(resolve(path), 'utf8'));
   const issues: ProvisionIssue[] = [];
 
+  // Each tenant's own workflow file, read and checked: every problem reported with its line.
+  const loadedWorkflows = new Map<
+    string,
+    { name: string; xml: string; definition: WorkflowDefinition }
+  >();
+  for (const [index, tenant] of file.tenants.entries()) {
+    if (tenant.workflow === undefined) continue;
+    const path = `tenants[${index}].workflow`;
+    let xml: string;
+    try {
+      xml = readFile(tenant.workflow);
+    } catch (error) {
+      issues.push({ path, message: `cannot read ${tenant.workflow}: ${(error as Error).message}` });
+      continue;
+    }
+    const loaded = loadWorkflowXml(xml);
+    if (!loaded.ok) {
+      for (const problem of loaded.error) {
+        issues.push({
+          path,
+          message: `${tenant.workflow} line ${problem.line}, column ${problem.column}: ${problem.message}`,
+        });
+      }
+      continue;
+    }
+    loadedWorkflows.set(tenant.id, { name: loaded.value.name, xml, definition: loaded.value });
+  }
+  /** The workflow a tenant's provisioned tickets follow: the file's, else the stored one's, else the built-in. */
+  const workflowOf = async (tenant: string): Promise<WorkflowDefinition> => {
+    const loaded = loadedWorkflows.get(tenant);
+    if (loaded) return loaded.definition;
+    const workflowId = (await store.getTenant(tenant))?.workflowId;
+    const stored = workflowId === undefined ? undefined : await store.getWorkflow(workflowId);
+    const definition = stored ? loadWorkflowXml(stored.xml) : undefined;
+    return definition?.ok ? definition.value : builtIn;
+  };
+
   const tenants = new Set(file.tenants.map((tenant) => tenant.id));
-  const knownTenant = async (tenant: string): Promise<boolean> => tenants.has(tenant) || (await store.getTenant(tenant)) !== undefined;
+  const knownTenant = async (tenant: string): Promise<boolean> =>
+    tenants.has(tenant) || (await store.getTenant(tenant)) !== undefined;
   const users = new Map(file.users.map((user) => [user.id, user]));
-  const knownUser = async (id: string): Promise<boolean> => users.has(id) || (await store.getUser(id)) !== undefined;
+  const knownUser = async (id: string): Promise<boolean> =>
+    users.has(id) || (await store.getUser(id)) !== undefined;
   const resources = new Map(file.resources.map((resource) => [resource.id, resource]));
   const resourceType = async (id: string): Promise<string | undefined> =>
     resources.get(id)?.type ?? (await store.getResource(id))?.type;
 
   const duplicates = (ids: string[], section: string): void => {
     ids.forEach((id, index) => {
-      if (ids.indexOf(id) !== index) issues.push({ path: `${section}[${index}].id`, message: `duplicate id ${id}` });
+      if (ids.indexOf(id) !== index)
+        issues.push({ path: `${section}[${index}].id`, message: `duplicate id ${id}` });
     });
   };
-  duplicates(file.tenants.map((t) => t.id), 'tenants');
-  duplicates(file.users.map((u) => u.id), 'users');
-  duplicates(file.resources.map((r) => r.id), 'resources');
-  duplicates(file.tickets.map((t) => t.id), 'tickets');
+  duplicates(
+    file.tenants.map((t) => t.id),
+    'tenants',
+  );
+  duplicates(
+    file.users.map((u) => u.id),
+    'users',
+  );
+  duplicates(
+    file.resources.map((r) => r.id),
+    'resources',
+  );
+  duplicates(
+    file.tickets.map((t) => t.id),
+    'tickets',
+  );
 
   for (const [index, user] of file.users.entries()) {
     if (!(await knownTenant(tenantOfId(user.id)))) {
       issues.push({ path: `users[${index}].id`, message: `no tenant ${tenantOfId(user.id)}` });
     }
-    const sameEmail = file.users.findIndex((other) => other.email.toLowerCase() === user.email.toLowerCase() && tenantOfId(other.id) === tenantOfId(user.id));
-    if (sameEmail !== index) issues.push({ path: `users[${index}].email`, message: `same e-mail as users[${sameEmail}]` });
-    const existing = (await store.findUsersByEmail(user.email, tenantOfId(user.id))).find((other) => other.id !== user.id);
-    if (existing) issues.push({ path: `users[${index}].email`, message: `${existing.id} already has this e-mail` });
+    const sameEmail = file.users.findIndex(
+      (other) =>
+        other.email.toLowerCase() === user.email.toLowerCase() &&
+        tenantOfId(other.id) === tenantOfId(user.id),
+    );
+    if (sameEmail !== index)
+      issues.push({ path: `users[${index}].email`, message: `same e-mail as users[${sameEmail}]` });
+    const existing = (await store.findUsersByEmail(user.email, tenantOfId(user.id))).find(
+      (other) => other.id !== user.id,
+    );
+    if (existing)
+      issues.push({
+        path: `users[${index}].email`,
+        message: `${existing.id} already has this e-mail`,
+      });
   }
   for (const [index, resource] of file.resources.entries()) {
     const tenant = tenantOfId(resource.id);
-    if (!(await knownTenant(tenant))) issues.push({ path: `resources[${index}].id`, message: `no tenant ${tenant}` });
+    if (!(await knownTenant(tenant)))
+      issues.push({ path: `resources[${index}].id`, message: `no tenant ${tenant}` });
     for (const [i, admin] of resource.admins.entries()) {
-      if (!(await knownUser(admin))) issues.push({ path: `resources[${index}].admins[${i}]`, message: `no user ${admin}` });
+      if (!(await knownUser(admin)))
+        issues.push({ path: `resources[${index}].admins[${i}]`, message: `no user ${admin}` });
       else if (tenantOfId(admin) !== tenant) {
-        issues.push({ path: `resources[${index}].admins[${i}]`, message: `${admin} is not a user of tenant ${tenant}` });
+        issues.push({
+          path: `resources[${index}].admins[${i}]`,
+          message: `${admin} is not a user of tenant ${tenant}`,
+        });
       }
     }
   }
   for (const [index, ticket] of file.tickets.entries()) {
     const tenant = tenantOfId(ticket.id);
     const at = (field: string) => `tickets[${index}].${field}`;
-    if (!(await knownTenant(tenant))) issues.push({ path: at('id'), message: `no tenant ${tenant}` });
-    if (!(await knownUser(ticket.author))) issues.push({ path: at('author'), message: `no user ${ticket.author}` });
-    else if (tenantOfId(ticket.author) !== tenant) issues.push({ path: at('author'), message: `not a user of tenant ${tenant}` });
-    if (ticket.State !== 'OPEN' && stepReaching(workflow, ticket.State) === undefined) {
+    if (!(await knownTenant(tenant)))
+      issues.push({ path: at('id'), message: `no tenant ${tenant}` });
+    if (!(await knownUser(ticket.author)))
+      issues.push({ path: at('author'), message: `no user ${ticket.author}` });
+    else if (tenantOfId(ticket.author) !== tenant)
+      issues.push({ path: at('author'), message: `not a user of tenant ${tenant}` });
+    const workflow = await workflowOf(tenant);
+    if (
+      ticket.State !== startTicketState(workflow) &&
+      stepReaching(workflow, ticket.State) === undefined
+    ) {
       issues.push({ path: at('State'), message: `the workflow never reaches ${ticket.State}` });
     }
     if (ticket.APIID === undefined && ticket.AppID === undefined) {
@@ -165,18 +272,25 @@ export async function provision(
       if (id === undefined) continue;
       const found = await resourceType(id);
       if (found === undefined) issues.push({ path: at(field), message: `no resource ${id}` });
-      else if (found !== type) issues.push({ path: at(field), message: `${id} is an ${found}, not an ${type}` });
-      else if (tenantOfId(id) !== tenant) issues.push({ path: at(field), message: `${id} is not a resource of tenant ${tenant}` });
+      else if (found !== type)
+        issues.push({ path: at(field), message: `${id} is an ${found}, not an ${type}` });
+      else if (tenantOfId(id) !== tenant)
+        issues.push({ path: at(field), message: `${id} is not a resource of tenant ${tenant}` });
     }
   }
   if (issues.length > 0) throw new ProvisionError(issues);
 
   const plan: ProvisionPlan = {
-    tenants: file.tenants,
+    tenants: file.tenants.map((tenant) => ({
+      id: tenant.id,
+      name: tenant.name,
+      workflow: loadedWorkflows.get(tenant.id),
+    })),
     users: await Promise.all(
       file.users.map(async (user) => {
         const stored = await store.getUser(user.id);
-        const keep = stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
+        const keep =
+          stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
         return {
           id: user.id,
           tenant: tenantOfId(user.id),
@@ -194,16 +308,43 @@ export async function provision(
       name: resource.name,
       admins: resource.admins,
     })),
-    tickets: file.tickets.map((input) => provisionedTicket(workflow, input, input.Created ? new Date(input.Created) : now())),
+    tickets: await Promise.all(
+      file.tickets.map(async (input) =>
+        provisionedTicket(
+          await workflowOf(tenantOfId(input.id)),
+          input,
+          input.Created ? new Date(input.Created) : now(),
+        ),
+      ),
+    ),
   };
   return store.applyProvision(plan);
+}
+
+export interface ProvisionOptions {
+  /** The clock, for tickets without `Created`. */
+  readonly now?: () => Date;
+  /** The built-in workflow, for tenants without one of their own. */
+  readonly workflow?: WorkflowDefinition;
+  /** Reads a tenant's workflow file; the CLI resolves paths against the provisioning file. */
+  readonly readFile?: (path: string) => string;
+}
+
+/** The state a workflow starts new tickets in. */
+function startTicketState(workflow: WorkflowDefinition): string {
+  const functions = [
+    ...workflow.initialAction.unconditionalResult.postFunctions,
+    ...workflow.initialAction.postFunctions,
+  ];
+  return functions.findLast((fn) => fn.type === 'updateTicketStatus')?.status ?? 'OPEN';
 }
 
 /** The step an action that sets `state` leads to, if the workflow can reach that state at all. */
 function stepReaching(workflow: WorkflowDefinition, state: string): number | undefined {
   for (const { action } of allActions(workflow)) {
     const result = action.unconditionalResult;
-    if (result.step !== -1 && action.postFunctions.some((fn) => fn.status === state)) return result.step;
+    if (result.step !== -1 && action.postFunctions.some((fn) => fn.status === state))
+      return result.step;
   }
   return undefined;
 }

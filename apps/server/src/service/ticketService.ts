@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
   addComment,
-  allActions,
   applyAction,
+  checkActionKnown,
+  loadWorkflowXml,
   availableActions,
   ENVIRONMENTS,
   formatTicketId,
@@ -158,6 +159,7 @@ function requestHash(parts: unknown[]): string {
 
 export interface TicketServiceOptions {
   readonly store: Store;
+  /** The built-in workflow, for tickets of tenants that loaded none of their own. */
   readonly workflow: WorkflowDefinition;
   readonly now: () => Date;
   /** Told of every committed change (for live updates). */
@@ -175,7 +177,34 @@ export interface TicketChangeEvent {
  * and no business rules of its own: the rules are the domain's, persistence is the store's.
  */
 export class TicketService {
+  /** Stored workflow definitions by id; they never change once stored. */
+  private readonly definitions = new Map<number, Promise<WorkflowDefinition>>();
+
   constructor(private readonly options: TicketServiceOptions) {}
+
+  /** The definition a ticket (or a tenant's new tickets) follows: a stored one, or the built-in. */
+  private definitionFor(workflowId: number | undefined): Promise<WorkflowDefinition> {
+    if (workflowId === undefined) return Promise.resolve(this.options.workflow);
+    let definition = this.definitions.get(workflowId);
+    if (!definition) {
+      definition = this.loadDefinition(workflowId);
+      this.definitions.set(workflowId, definition);
+      definition.catch(() => this.definitions.delete(workflowId));
+    }
+    return definition;
+  }
+
+  private async loadDefinition(workflowId: number): Promise<WorkflowDefinition> {
+    const stored = await this.options.store.getWorkflow(workflowId);
+    if (!stored) throw new Error(`workflow ${workflowId} is not stored`);
+    const loaded = loadWorkflowXml(stored.xml);
+    if (!loaded.ok) {
+      throw new Error(
+        `stored workflow ${workflowId} does not load: ${loaded.error.map((e) => e.message).join('; ')}`,
+      );
+    }
+    return loaded.value;
+  }
 
   private async view(tickets: readonly Ticket[]): Promise<TicketView[]> {
     const users = await this.options.store.getUsers(tickets.map((ticket) => ticket.authorId));
@@ -300,7 +329,10 @@ export class TicketService {
         const parsed = TicketInput.safeParse(body);
         if (!parsed.success) return invalid(parsed.error);
         const input = parsed.data;
-        const { store, workflow, now } = this.options;
+        const { store, now } = this.options;
+        const tenant = await store.getTenant(caller.actor.tenant);
+        const workflowId = tenant?.workflowId;
+        const workflow = await this.definitionFor(workflowId);
         for (const [field, id, type] of [
           ['APIID', input.APIID, 'api'],
           ['AppID', input.AppID, 'app'],
@@ -337,6 +369,7 @@ export class TicketService {
                 input.Label.length > 0 ? input.Label : ['com.soa.ticket.label.priority.medium'],
               tags: input.Tag,
               authorId: caller.user.id,
+              workflowId,
             },
             now(),
           );
@@ -383,7 +416,8 @@ export class TicketService {
   async validActions(caller: Caller, id: string): Promise<Outcome<AvailableAction[]>> {
     const ticket = await this.visibleTicket(caller, id);
     if (!ticket.ok) return ticket;
-    return { ok: true, value: availableActions(this.options.workflow, ticket.value, caller.actor) };
+    const workflow = await this.definitionFor(ticket.value.workflowId);
+    return { ok: true, value: availableActions(workflow, ticket.value, caller.actor) };
   }
 
   async history(caller: Caller, id: string): Promise<Outcome<StoredHistoryEntry[]>> {
@@ -411,18 +445,16 @@ export class TicketService {
       async (record) => {
         const input = parseActionInput(body);
         if (!input.ok) return fail(input.error);
-        const { store, workflow, now } = this.options;
-        // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7).
-        const names = new Set([...allActions(workflow)].map(({ action }) => action.name));
-        if (!names.has(input.value.actionName)) {
-          return fail({
-            code: 'UNKNOWN_ACTION',
-            action: input.value.actionName,
-            message: `unknown action "${input.value.actionName}"; the workflow "${workflow.name}" has ${[...names].join(', ')}`,
-          });
-        }
+        const { store, now } = this.options;
+        // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
+        // a ticket's own workflow decides; for a ticket that does not exist, the tenant's.
         const found = await this.visibleTicket(caller, id);
-        if (!found.ok) return found;
+        if (!found.ok) {
+          const tenant = await store.getTenant(caller.actor.tenant);
+          const workflow = await this.definitionFor(tenant?.workflowId);
+          return fail(checkActionKnown(workflow, input.value.actionName) ?? found.error);
+        }
+        const workflow = await this.definitionFor(found.value.workflowId);
         const transition = applyAction(workflow, found.value, input.value, caller.actor, now(), {
           expectedVersion: options.expectedVersion,
         });

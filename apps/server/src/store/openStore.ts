@@ -5,5 +5,7 @@ import type { Store } from './store.js';
 /** Opens the configured database, applying pending migrations. */
 export async function openStore(database: DatabaseConfig): Promise<Store> {
   if (database.kind === 'sqlite') return SqliteStore.open(database.path);
-  throw new ConfigError('DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH or leave it unset');
+  throw new ConfigError(
+    'DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH or leave it unset',
+  );
 }

@@ -9,6 +9,7 @@ export interface Store {
 
   // Directory
   getTenant(id: string): Promise<TenantRecord | undefined>;
+  getWorkflow(id: number): Promise<StoredWorkflow | undefined>;
   countTenants(): Promise<number>;
   getUser(id: string): Promise<UserRecord | undefined>;
   /** Users with this e-mail (case-insensitive), in one tenant or in all. */
@@ -72,6 +73,16 @@ export interface Store {
 export interface TenantRecord {
   readonly id: string;
   readonly name: string;
+  /** The stored workflow new tickets of the tenant follow; absent for the built-in default. */
+  readonly workflowId?: number | undefined;
+}
+
+/** A tenant's own workflow definition, kept as the XML it was loaded from. */
+export interface StoredWorkflow {
+  readonly id: number;
+  readonly tenant: string;
+  readonly name: string;
+  readonly xml: string;
 }
 
 export interface UserRecord {
@@ -139,16 +150,26 @@ export interface IdempotencyRecord {
 }
 
 export interface ProvisionPlan {
-  readonly tenants: readonly TenantRecord[];
+  /**
+   * Tenants; one with a `workflow` gets it as the definition of its new tickets, unless its
+   * current one has the same XML (existing tickets keep theirs).
+   */
+  readonly tenants: readonly (Omit<TenantRecord, 'workflowId'> & {
+    readonly workflow?: { readonly name: string; readonly xml: string } | undefined;
+  })[];
   /** Password hashes are computed by the caller, which keeps a stored hash whose password is unchanged. */
   readonly users: readonly UserRecord[];
   readonly resources: readonly (ResourceRecord & { readonly admins: readonly string[] })[];
-  readonly tickets: readonly { readonly ticket: Ticket; readonly history: readonly HistoryEntry[] }[];
+  readonly tickets: readonly {
+    readonly ticket: Ticket;
+    readonly history: readonly HistoryEntry[];
+  }[];
 }
 
 /** How many records provisioning created or changed (zero everywhere on a second run). */
 export interface ProvisionSummary {
   readonly tenants: number;
+  readonly workflows: number;
   readonly users: number;
   readonly resources: number;
   readonly tickets: number;

@@ -2,7 +2,11 @@
  * Versioned schema migrations, applied in order inside one transaction each. Never edit a
  * released migration: add a new one.
  */
-export const SQLITE_MIGRATIONS: readonly { readonly version: number; readonly name: string; readonly sql: string }[] = [
+export const SQLITE_MIGRATIONS: readonly {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}[] = [
   {
     version: 1,
     name: 'initial schema',
@@ -99,6 +103,22 @@ export const SQLITE_MIGRATIONS: readonly { readonly version: number; readonly na
         PRIMARY KEY (user_id, key)
       ) STRICT;
       CREATE INDEX idempotency_by_age ON idempotency (created_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'workflow definitions per tenant',
+    sql: `
+      CREATE TABLE workflows (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        name TEXT NOT NULL,
+        xml TEXT NOT NULL,
+        created TEXT NOT NULL
+      ) STRICT;
+      -- NULL: the built-in default workflow.
+      ALTER TABLE tenants ADD COLUMN workflow_id INTEGER REFERENCES workflows(id);
+      ALTER TABLE tickets ADD COLUMN workflow_id INTEGER REFERENCES workflows(id);
     `,
   },
 ];

@@ -10,6 +10,7 @@ import type {
   ResourceRecord,
   SessionRecord,
   Store,
+  StoredWorkflow,
   StoredHistoryEntry,
   TenantRecord,
   TicketChange,
@@ -39,6 +40,7 @@ interface TicketRow {
   updated: string;
   version: number;
   comment_count: number;
+  workflow_id: number | null;
 }
 
 interface UserRow {
@@ -87,6 +89,7 @@ const toTicket = (row: TicketRow): Ticket => ({
   updated: row.updated,
   version: row.version,
   commentCount: row.comment_count,
+  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
 });
 
 const ticketParams = (ticket: Ticket) => ({
@@ -106,6 +109,7 @@ const ticketParams = (ticket: Ticket) => ({
   updated: ticket.updated,
   version: ticket.version,
   comment_count: ticket.commentCount,
+  workflow_id: ticket.workflowId ?? null,
 });
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -195,9 +199,9 @@ export class SqliteStore implements Store {
       this.db
         .transaction(() => {
           this.db.exec(migration.sql);
-          this.db
-            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-            .run(migration.version, migration.name, new Date().toISOString());
+          this.sql(
+            'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+          ).run(migration.version, migration.name, new Date().toISOString());
         })
         .immediate();
       done.push(migration.version);
@@ -206,8 +210,20 @@ export class SqliteStore implements Store {
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
-    return this.sql('SELECT id, name FROM tenants WHERE id = ?').get(id) as
-      TenantRecord | undefined;
+    const row = this.sql('SELECT id, name, workflow_id FROM tenants WHERE id = ?').get(id) as
+      { id: string; name: string; workflow_id: number | null } | undefined;
+    return (
+      row && {
+        id: row.id,
+        name: row.name,
+        ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
+      }
+    );
+  }
+
+  async getWorkflow(id: number): Promise<StoredWorkflow | undefined> {
+    return this.sql('SELECT id, tenant, name, xml FROM workflows WHERE id = ?').get(id) as
+      StoredWorkflow | undefined;
   }
 
   async countTenants(): Promise<number> {
@@ -221,9 +237,9 @@ export class SqliteStore implements Store {
 
   async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
     if (ids.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify([...new Set(ids)])) as UserRow[];
+    const rows = this.sql(`SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))`).all(
+      JSON.stringify([...new Set(ids)]),
+    ) as UserRow[];
     return rows.map(toUser);
   }
 
@@ -262,12 +278,10 @@ export class SqliteStore implements Store {
   }
 
   async recordLoginFailure(key: string, now: Date): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO login_failures (key, count, last_failure_at) VALUES (?, 1, ?)
+    this.sql(
+      `INSERT INTO login_failures (key, count, last_failure_at) VALUES (?, 1, ?)
          ON CONFLICT (key) DO UPDATE SET count = count + 1, last_failure_at = excluded.last_failure_at`,
-      )
-      .run(key, now.getTime());
+    ).run(key, now.getTime());
   }
 
   async clearLoginFailures(key: string): Promise<void> {
@@ -275,18 +289,16 @@ export class SqliteStore implements Store {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-      )
-      .run(
-        session.id,
-        session.userId,
-        session.tenant,
-        session.csrfToken,
-        session.loginAt.getTime(),
-        session.expiresAt.getTime(),
-      );
+    this.sql(
+      'INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+    ).run(
+      session.id,
+      session.userId,
+      session.tenant,
+      session.csrfToken,
+      session.loginAt.getTime(),
+      session.expiresAt.getTime(),
+    );
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -295,11 +307,9 @@ export class SqliteStore implements Store {
   }
 
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        'UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?',
-      )
-      .run(expiresAt.getTime(), id, now.getTime());
+    const result = this.sql(
+      'UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?',
+    ).run(expiresAt.getTime(), id, now.getTime());
     return result.changes === 1;
   }
 
@@ -314,11 +324,9 @@ export class SqliteStore implements Store {
     return this.db
       .transaction(() => {
         for (;;) {
-          const row = this.db
-            .prepare(
-              'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq',
-            )
-            .get(tenant) as { ticket_seq: number } | undefined;
+          const row = this.sql(
+            'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq',
+          ).get(tenant) as { ticket_seq: number } | undefined;
           if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
           const taken = this.sql('SELECT 1 FROM tickets WHERE id = ?').get(
             `ticket${row.ticket_seq}.${tenant}`,
@@ -329,36 +337,40 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  /** Inserts a ticket row; false when the id is taken. */
+  private insertTicketRow(ticket: Ticket): boolean {
+    return (
+      this.sql(
+        `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
+           author_id, created, updated, version, comment_count, workflow_id)
+         VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
+           @author_id, @created, @updated, @version, @comment_count, @workflow_id)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run(ticketParams(ticket)).changes === 1
+    );
+  }
+
   private readonly insertHistory = (ticketId: string, entry: HistoryEntry): number =>
     Number(
-      this.db
-        .prepare(
-          'INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          ticketId,
-          entry.action,
-          entry.from,
-          entry.to,
-          JSON.stringify(entry.comments),
-          entry.userId,
-          entry.created,
-        ).lastInsertRowid,
+      this.sql(
+        'INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        ticketId,
+        entry.action,
+        entry.from,
+        entry.to,
+        JSON.stringify(entry.comments),
+        entry.userId,
+        entry.created,
+      ).lastInsertRowid,
     );
 
   private readonly insertIdempotency = (record: IdempotencyRecord): boolean =>
-    this.db
-      .prepare(
-        `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (user_id, key) DO NOTHING`,
-      )
-      .run(
-        record.userId,
-        record.key,
-        record.requestHash,
-        record.outcome,
-        record.createdAt.getTime(),
-      ).changes === 1;
+    ).run(record.userId, record.key, record.requestHash, record.outcome, record.createdAt.getTime())
+      .changes === 1;
 
   async insertTicket(
     ticket: Ticket,
@@ -380,16 +392,7 @@ export class SqliteStore implements Store {
   ): 'inserted' | 'id-taken' {
     return this.db
       .transaction(() => {
-        const inserted = this.db
-          .prepare(
-            `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
-             author_id, created, updated, version, comment_count)
-           VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
-             @author_id, @created, @updated, @version, @comment_count)
-           ON CONFLICT (id) DO NOTHING`,
-          )
-          .run(ticketParams(ticket));
-        if (inserted.changes !== 1) return 'id-taken' as const;
+        if (!this.insertTicketRow(ticket)) return 'id-taken' as const;
         for (const entry of history) this.insertHistory(ticket.id, entry);
         if (idempotency && !this.insertIdempotency(idempotency)) throw new IdempotencyRace();
         return 'inserted' as const;
@@ -423,11 +426,9 @@ export class SqliteStore implements Store {
         const total = (
           this.sql(`SELECT count(*) AS n FROM tickets WHERE ${clause}`).get(params) as { n: number }
         ).n;
-        const rows = this.db
-          .prepare(
-            `SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
-          )
-          .all(params) as TicketRow[];
+        const rows = this.sql(
+          `SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
+        ).all(params) as TicketRow[];
         return { total, tickets: rows.map(toTicket) };
       })
       .deferred();
@@ -438,13 +439,11 @@ export class SqliteStore implements Store {
       return this.db
         .transaction(() => {
           const { ticket } = change;
-          const updated = this.db
-            .prepare(
-              `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
+          const updated = this.sql(
+            `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
                comment_count = @comment_count
              WHERE id = @id AND version = @expected`,
-            )
-            .run({ ...ticketParams(ticket), expected: change.expectedVersion });
+          ).run({ ...ticketParams(ticket), expected: change.expectedVersion });
           if (updated.changes !== 1) return 'conflict' as const;
           const historyId = this.insertHistory(ticket.id, change.history);
           if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId)))
@@ -492,49 +491,61 @@ export class SqliteStore implements Store {
     return this.db
       .transaction(() => {
         let tenants = 0;
+        let workflows = 0;
         let users = 0;
         let resources = 0;
         let tickets = 0;
         for (const tenant of plan.tenants) {
-          tenants += this.db
-            .prepare(
-              `INSERT INTO tenants (id, name) VALUES (@id, @name)
+          tenants += this.sql(
+            `INSERT INTO tenants (id, name) VALUES (@id, @name)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`,
-            )
-            .run(tenant).changes;
+          ).run({ id: tenant.id, name: tenant.name }).changes;
+          if (tenant.workflow) {
+            const current = this.sql(
+              'SELECT w.xml FROM tenants t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = ?',
+            ).get(tenant.id) as { xml: string } | undefined;
+            if (current?.xml !== tenant.workflow.xml) {
+              const id = this.sql(
+                'INSERT INTO workflows (tenant, name, xml, created) VALUES (?, ?, ?, ?)',
+              ).run(
+                tenant.id,
+                tenant.workflow.name,
+                tenant.workflow.xml,
+                new Date().toISOString(),
+              ).lastInsertRowid;
+              this.sql('UPDATE tenants SET workflow_id = ? WHERE id = ?').run(id, tenant.id);
+              workflows += 1;
+            }
+          }
         }
         for (const user of plan.users) {
-          users += this.db
-            .prepare(
-              `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
+          users += this.sql(
+            `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
              VALUES (@id, @tenant, @email, @name, @password_hash, @site_admin)
              ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
                password_hash = excluded.password_hash, site_admin = excluded.site_admin
              WHERE (email, name, password_hash, site_admin) IS NOT
                    (excluded.email, excluded.name, excluded.password_hash, excluded.site_admin)`,
-            )
-            .run({
-              id: user.id,
-              tenant: user.tenant,
-              email: user.email.toLowerCase(),
-              name: user.name,
-              password_hash: user.passwordHash,
-              site_admin: user.siteAdmin ? 1 : 0,
-            }).changes;
+          ).run({
+            id: user.id,
+            tenant: user.tenant,
+            email: user.email.toLowerCase(),
+            name: user.name,
+            password_hash: user.passwordHash,
+            site_admin: user.siteAdmin ? 1 : 0,
+          }).changes;
         }
         for (const resource of plan.resources) {
-          let changed = this.db
-            .prepare(
-              `INSERT INTO resources (id, tenant, type, name) VALUES (@id, @tenant, @type, @name)
+          let changed = this.sql(
+            `INSERT INTO resources (id, tenant, type, name) VALUES (@id, @tenant, @type, @name)
              ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name
              WHERE (type, name) IS NOT (excluded.type, excluded.name)`,
-            )
-            .run({
-              id: resource.id,
-              tenant: resource.tenant,
-              type: resource.type,
-              name: resource.name,
-            }).changes;
+          ).run({
+            id: resource.id,
+            tenant: resource.tenant,
+            type: resource.type,
+            name: resource.name,
+          }).changes;
           const current = (
             this.sql('SELECT user_id FROM resource_admins WHERE resource_id = ?').all(
               resource.id,
@@ -543,36 +554,30 @@ export class SqliteStore implements Store {
           const wanted = new Set(resource.admins);
           for (const userId of current) {
             if (!wanted.has(userId)) {
-              changed += this.db
-                .prepare('DELETE FROM resource_admins WHERE resource_id = ? AND user_id = ?')
-                .run(resource.id, userId).changes;
+              changed += this.sql(
+                'DELETE FROM resource_admins WHERE resource_id = ? AND user_id = ?',
+              ).run(resource.id, userId).changes;
             }
           }
           for (const userId of wanted) {
-            changed += this.db
-              .prepare(
-                'INSERT INTO resource_admins (resource_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
-              )
-              .run(resource.id, userId).changes;
+            changed += this.sql(
+              'INSERT INTO resource_admins (resource_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+            ).run(resource.id, userId).changes;
           }
           resources += changed > 0 ? 1 : 0;
         }
         for (const { ticket, history } of plan.tickets) {
-          const inserted = this.db
-            .prepare(
-              `INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels, tags, state, step,
-               author_id, created, updated, version, comment_count)
-             VALUES (@id, @tenant, @title, @description, @environment, @api_id, @app_id, @labels, @tags, @state, @step,
-               @author_id, @created, @updated, @version, @comment_count)
-             ON CONFLICT (id) DO NOTHING`,
-            )
-            .run(ticketParams(ticket));
-          if (inserted.changes === 1) {
+          // A provisioned ticket follows its tenant's workflow as it is after this file.
+          const tenant = this.sql('SELECT workflow_id FROM tenants WHERE id = ?').get(
+            ticket.tenant,
+          ) as { workflow_id: number | null } | undefined;
+          const workflowId = tenant?.workflow_id ?? undefined;
+          if (this.insertTicketRow({ ...ticket, workflowId })) {
             for (const entry of history) this.insertHistory(ticket.id, entry);
             tickets += 1;
           }
         }
-        return { tenants, users, resources, tickets };
+        return { tenants, workflows, users, resources, tickets };
       })
       .immediate();
   }

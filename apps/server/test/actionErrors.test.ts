@@ -371,6 +371,21 @@ describe('POST /api/tickets/{TicketID}/actions: every row of the error table', (
         'application/json',
         `{"ActionName":"${RESOLVE}","Comments":{"a":1}}`,
       ],
+      [
+        'JSON nested 30000 levels deep (it would overflow the stack further in)',
+        'application/json',
+        `{"ActionName":"${RESOLVE}","Comments":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      ],
+      [
+        'JSON nested 33 levels deep',
+        'application/json',
+        `{"ActionName":"${RESOLVE}","UserID":${'{"a":'.repeat(32)}1${'}'.repeat(32)}}`,
+      ],
+      [
+        'a comment with a control character XML cannot carry',
+        'application/json',
+        `{"ActionName":"${RESOLVE}","Comments":"bell \\u0007"}`,
+      ],
     ])('refuses %s', async (_name, type, body) => {
       const text = await refusedOnTicket1(
         () => postAction(ada, 'ticket1.acme', { headers: { 'Content-Type': type }, body }),

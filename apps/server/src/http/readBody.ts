@@ -4,17 +4,42 @@ import getRawBody from 'raw-body';
 import { ProblemError } from '../errors/appError.js';
 import { BODY_MEDIA_TYPES } from './mediaTypes.js';
 import { readXmlBody } from './xml.js';
+import { XML_LIMITS } from '@tickets/domain/xml';
+
+/**
+ * How deeply a JSON value nests (a scalar is 0), counted without recursion so that a hostile
+ * body cannot overflow the stack. Bodies deeper than XML's limit are refused alike.
+ */
+export function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > XML_LIMITS.depth) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 /** Bodies over this are refused with 413, before they are read whole. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-const problem = (code: 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'MALFORMED_BODY', message: string, cause?: unknown) =>
-  new ProblemError({ code, message }, { cause });
+const problem = (
+  code: 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'MALFORMED_BODY',
+  message: string,
+  cause?: unknown,
+) => new ProblemError({ code, message }, { cause });
 
 /** The media type of the request body, if it is one of the ten; otherwise 415. */
 export function requireBodyType(ctx: Context): 'json' | 'xml' {
   const header = ctx.get('Content-Type');
-  if (!header) throw problem('UNSUPPORTED_MEDIA_TYPE', `Content-Type is required: one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`);
+  if (!header)
+    throw problem(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type is required: one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`,
+    );
   let parsed: contentType.ParsedMediaType;
   try {
     parsed = contentType.parse(header);
@@ -23,13 +48,18 @@ export function requireBodyType(ctx: Context): 'json' | 'xml' {
   }
   const format = BODY_MEDIA_TYPES.get(parsed.type);
   if (!format) {
-    throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${parsed.type}; use one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`);
+    throw problem(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `unsupported Content-Type ${parsed.type}; use one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`,
+    );
   }
   return format;
 }
 
 function charsetOf(ctx: Context): string {
-  return (contentType.parse(ctx.get('Content-Type')).parameters['charset'] ?? 'utf-8').toLowerCase();
+  return (
+    contentType.parse(ctx.get('Content-Type')).parameters['charset'] ?? 'utf-8'
+  ).toLowerCase();
 }
 
 /** Reads the body as text, at most 64 KiB: a larger declared length is refused before reading. */
@@ -44,7 +74,11 @@ async function readText(ctx: Context): Promise<string> {
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') {
       ctx.set('Connection', 'close');
-      throw problem('PAYLOAD_TOO_LARGE', `the body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`, error);
+      throw problem(
+        'PAYLOAD_TOO_LARGE',
+        `the body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`,
+        error,
+      );
     }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charsetOf(ctx)}`, error);
@@ -65,9 +99,14 @@ export async function readBody(ctx: Context, root: string): Promise<unknown> {
     if (!xml.ok) throw problem('MALFORMED_BODY', xml.message);
     return xml.value;
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw problem('MALFORMED_BODY', `malformed JSON: ${(error as Error).message}`, error);
   }
+  if (depthOf(value) > XML_LIMITS.depth) {
+    throw problem('MALFORMED_BODY', `the JSON is nested deeper than ${XML_LIMITS.depth} levels`);
+  }
+  return value;
 }

@@ -65,6 +65,14 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
+const KEY_REUSED: Replayable<never> = {
+  ok: false,
+  error: {
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    message: 'this Idempotency-Key was used with a different request',
+  },
+  replayed: false,
+};
 const notFound = (id: string) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
 
 /** Text a ticket may hold: nothing XML 1.0 cannot carry. */
@@ -262,13 +270,7 @@ export class TicketService {
       if (!stored || stored.createdAt.getTime() < now().getTime() - IDEMPOTENCY_TTL_MS)
         return undefined;
       if (stored.requestHash !== hash) {
-        return {
-          ...fail({
-            code: 'IDEMPOTENCY_KEY_REUSED',
-            message: 'this Idempotency-Key was used with a different request',
-          }),
-          replayed: false,
-        };
+        return KEY_REUSED;
       }
       return { ...(JSON.parse(stored.outcome) as Outcome<T>), replayed: true };
     };
@@ -301,13 +303,7 @@ export class TicketService {
     }
     const stored = await store.saveIdempotency(record(outcome));
     if (stored.requestHash !== hash) {
-      return {
-        ...fail({
-          code: 'IDEMPOTENCY_KEY_REUSED',
-          message: 'this Idempotency-Key was used with a different request',
-        }),
-        replayed: false,
-      };
+      return KEY_REUSED;
     }
     return {
       ...(JSON.parse(stored.outcome) as Outcome<T>),

@@ -187,28 +187,14 @@ export async function provision(
   const resourceType = async (id: string): Promise<string | undefined> =>
     resources.get(id)?.type ?? (await store.getResource(id))?.type;
 
-  const duplicates = (ids: string[], section: string): void => {
+  for (const section of ['tenants', 'users', 'resources', 'tickets'] as const) {
+    const ids = file[section].map((entry) => entry.id);
     ids.forEach((id, index) => {
-      if (ids.indexOf(id) !== index)
+      if (ids.indexOf(id) !== index) {
         issues.push({ path: `${section}[${index}].id`, message: `duplicate id ${id}` });
+      }
     });
-  };
-  duplicates(
-    file.tenants.map((t) => t.id),
-    'tenants',
-  );
-  duplicates(
-    file.users.map((u) => u.id),
-    'users',
-  );
-  duplicates(
-    file.resources.map((r) => r.id),
-    'resources',
-  );
-  duplicates(
-    file.tickets.map((t) => t.id),
-    'tickets',
-  );
+  }
 
   for (const [index, user] of file.users.entries()) {
     if (!(await knownTenant(tenantOfId(user.id)))) {

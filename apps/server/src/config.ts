@@ -35,6 +35,17 @@ const DEFAULTS = {
   TICKETS_DEMO: 'on',
 } as const;
 
+/** pino's levels; anything else would make the logger throw at start-up. */
+const LOG_LEVELS: readonly string[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
 const NAMES = [
   'HOST',
   'PORT',
@@ -116,6 +127,10 @@ export function loadConfig(
   if (secret !== undefined && secret.length < 32) {
     throw new ConfigError('TICKETS_SECRET must be at least 32 characters');
   }
+  const logLevel = value('LOG_LEVEL');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
+  }
   const demo = value('TICKETS_DEMO');
   if (demo !== 'on' && demo !== 'off') throw new ConfigError(`TICKETS_DEMO must be on or off, not "${demo}"`);
   const dataDir = resolve(cwd, value('TICKETS_DATA_DIR'));
@@ -128,7 +143,7 @@ export function loadConfig(
     sessionMinutes,
     sessionMaxMinutes,
     csrf,
-    logLevel: value('LOG_LEVEL'),
+    logLevel,
     demo: demo === 'on',
   };
 }

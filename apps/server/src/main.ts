@@ -21,10 +21,10 @@ const DRAIN_TIMEOUT_MS = 10_000;
 /** The only place that listens: opens the store, provisions the demo on an empty database, serves. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const store = await openStore(config.database);
-  if (config.demo && (await store.countTenants()) === 0) {
+  const demo = config.demo && (await store.countTenants()) === 0;
+  if (demo) {
     await provision(store, demoData);
     logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
-    process.stderr.write(demoInstructions(config));
   }
   const { koa } = createApp({
     store,
@@ -44,6 +44,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, database: config.database.kind }, 'listening');
+  // Printed once the port is known (PORT=0 picks one), with the address that really answers.
+  if (demo) process.stderr.write(demoInstructions(url));
 
   const purge = setInterval(() => {
     store.purgeExpired(new Date()).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
@@ -67,8 +69,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return { url, server, close };
 }
 
-function demoInstructions(config: Config): string {
-  const base = `http://${config.host}:${config.port}`;
+function demoInstructions(base: string): string {
   return `
   Demo tenant "demo" is ready. Every demo user's password is ${DEMO_PASSWORD}:
     admin@demo.test   site admin (may do everything)

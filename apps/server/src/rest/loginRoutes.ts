@@ -35,6 +35,15 @@ function clearSessionCookies(ctx: AppContext, tenant: string): void {
   ctx.cookies.set(csrfCookieName(tenant), 'none', { ...expired, httpOnly: false });
 }
 
+/** A Content-Type's media type; '' when missing or malformed (a 415 then, not a 500). */
+function mediaTypeOf(header: string): string {
+  try {
+    return header ? contentType.parse(header).type : '';
+  } catch {
+    return '';
+  }
+}
+
 /** Login, session status, renewal and logout (`/api/login/...`). */
 export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
   const router = new Router<AppState>();
@@ -42,7 +51,7 @@ export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
 
   router.post('/api/login', async (ctx) => {
     const mediaType = negotiateData(ctx);
-    const type = ctx.get('Content-Type') ? contentType.parse(ctx.get('Content-Type')).type : '';
+    const type = mediaTypeOf(ctx.get('Content-Type'));
     if (!type.endsWith('json')) {
       throw new ProblemError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'log in with a JSON body: {"email", "password"}' });
     }

@@ -1,0 +1,392 @@
+// The command line, `tickets-server` (CONTRACT §6), run as users run it: a child process of
+// `node --import tsx src/cli.ts`, with only the environment it is given.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../src/demo.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { call, login } from './support/client.js';
+import {
+  childEnv,
+  readDb,
+  runCli,
+  serverEnv,
+  startChildServer,
+  tempDir,
+  type ChildServer,
+  type TempDir,
+} from './support/childServer.js';
+
+/** The example of CONTRACT §6, plus the author it names. */
+const CONTRACT_EXAMPLE = {
+  tenants: [{ id: 'acme', name: 'Acme Payments' }],
+  users: [
+    {
+      id: 'ada.acme',
+      email: 'ada@acme.test',
+      password: 's3cret-pass',
+      name: 'Ada',
+      siteAdmin: false,
+    },
+    { id: 'bob.acme', email: 'bob@acme.test', password: 'bobs-own-pass', name: 'Bob' },
+  ],
+  resources: [{ id: 'payments.acme', type: 'api', name: 'Payments API', admins: ['ada.acme'] }],
+  tickets: [
+    {
+      id: 'ticket1.acme',
+      Title: 'Refunds fail',
+      Description: '...',
+      Environment: 'Production',
+      APIID: 'payments.acme',
+      author: 'bob.acme',
+      State: 'OPEN',
+    },
+  ],
+};
+
+/** Every row of every table but the migrations log, for "nothing changed" comparisons. */
+function dump(dbPath: string): Record<string, unknown[]> {
+  return readDb(dbPath, (db) => {
+    const tables = (
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((row) => row.name);
+    return Object.fromEntries(
+      tables.map((table) => [table, db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all()]),
+    );
+  });
+}
+
+/** The counts of a `provisioned: ...` summary line, by what they count. */
+function summary(stdout: string): Record<string, number> {
+  const line = stdout.split('\n').find((l) => l.startsWith('provisioned:'));
+  expect(line, stdout).toBeDefined();
+  return Object.fromEntries(
+    [...line!.matchAll(/(\d+) (\w+)\(s\)/g)].map((match) => [match[2]!, Number(match[1])]),
+  );
+}
+
+describe('tickets-server (the command line)', () => {
+  const dirs: TempDir[] = [];
+  const children: ChildServer[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) await child.stop();
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  const fresh = (): TempDir => {
+    const dir = tempDir('tickets-cli-');
+    dirs.push(dir);
+    return dir;
+  };
+  /** The environment of a command against the database in `dir`. */
+  const envFor = (dir: TempDir, extra: Record<string, string> = {}) =>
+    childEnv({
+      DATABASE_URL: `sqlite:${dir.dbPath}`,
+      TICKETS_DATA_DIR: dir.dir,
+      LOG_LEVEL: 'warn',
+      ...extra,
+    });
+  const writeJson = (dir: TempDir, name: string, value: unknown): string => {
+    const path = join(dir.dir, name);
+    writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+    return path;
+  };
+
+  it('--help prints the usage and exits 0', async () => {
+    const result = await runCli(['--help'], childEnv());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: tickets-server <command>');
+    for (const word of ['serve', 'migrate', 'provision FILE', 'DATABASE_URL', 'TICKETS_CSRF']) {
+      expect(result.stdout).toContain(word);
+    }
+  });
+
+  it('an unknown command exits 2 and says so', async () => {
+    const result = await runCli(['frobnicate'], childEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command frobnicate');
+    expect(result.stderr).toContain('Usage:');
+  });
+
+  it.each([
+    [{ TICKETS_CSRF: 'maybe' }, [], 'TICKETS_CSRF'],
+    [{ PORT: 'eighty' }, [], 'PORT'],
+    [{ TICKETS_SESSION_MINUTES: '0' }, [], 'TICKETS_SESSION_MINUTES'],
+    [{ TICKETS_SECRET: 'short' }, [], 'TICKETS_SECRET'],
+    [{ LOG_LEVEL: 'verbose' }, [], 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'mysql://db/tickets' }, [], 'DATABASE_URL'],
+    [{}, ['--tickets-csrf', 'sometimes'], 'TICKETS_CSRF'],
+    [{}, ['--no-such-option', 'x'], '--no-such-option'],
+  ] as const)('bad configuration %j %j exits 2 naming %s', async (env, flags, name) => {
+    const dir = fresh();
+    const result = await runCli(['migrate', ...flags], envFor(dir, { ...env }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^configuration: /);
+    expect(result.stderr).toContain(name);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+
+  it('migrate on a fresh path creates the schema (folders included), and again changes nothing', async () => {
+    const dir = fresh();
+    const dbPath = join(dir.dir, 'nested', 'deeper', 'tickets.db');
+    const env = childEnv({ DATABASE_URL: `sqlite:${dbPath}`, TICKETS_DATA_DIR: dir.dir });
+    const first = await runCli(['migrate'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('database is up to date');
+
+    const schema = readDb(dbPath, (db) => ({
+      tables: (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+          name: string;
+        }[]
+      ).map((row) => row.name),
+      versions: (
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {
+          version: number;
+        }[]
+      ).map((row) => row.version),
+      journal: db.pragma('journal_mode', { simple: true }),
+    }));
+    expect(schema.tables).toEqual(
+      expect.arrayContaining([
+        'tenants',
+        'users',
+        'resources',
+        'resource_admins',
+        'sessions',
+        'tickets',
+        'history',
+        'idempotency',
+        'schema_migrations',
+      ]),
+    );
+    expect(schema.versions).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
+    expect(schema.journal).toBe('wal');
+    expect(dump(dbPath)['tenants']).toEqual([]);
+
+    const before = dump(dbPath);
+    const second = await runCli(['migrate'], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('nothing to apply');
+    expect(dump(dbPath)).toEqual(before);
+  });
+
+  it('provision FILE applies the CONTRACT §6 example; a second run changes nothing', async () => {
+    const dir = fresh();
+    const file = writeJson(dir, 'acme.json', CONTRACT_EXAMPLE);
+    const first = await runCli(['provision', file], envFor(dir));
+    expect(first.code, first.stderr).toBe(0);
+    expect(summary(first.stdout)).toMatchObject({
+      tenant: 1,
+      user: 2,
+      resource: 1,
+      ticket: 1,
+    });
+
+    const rows = dump(dir.dbPath);
+    expect(rows['tenants']).toEqual([
+      expect.objectContaining({ id: 'acme', name: 'Acme Payments' }),
+    ]);
+    expect(rows['users']).toHaveLength(2);
+    for (const user of rows['users'] as { password_hash: string; id: string }[]) {
+      // Only slow salted hashes are stored, never the password itself.
+      expect(user.password_hash).toMatch(/^scrypt\$/);
+      expect(user.password_hash).not.toContain('s3cret-pass');
+      expect(user.password_hash).not.toContain('bobs-own-pass');
+    }
+    expect(rows['resource_admins']).toEqual([
+      { resource_id: 'payments.acme', user_id: 'ada.acme' },
+    ]);
+    expect(rows['tickets']).toEqual([
+      expect.objectContaining({
+        id: 'ticket1.acme',
+        title: 'Refunds fail',
+        state: 'OPEN',
+        author_id: 'bob.acme',
+        api_id: 'payments.acme',
+        version: 1,
+      }),
+    ]);
+    expect(rows['history']).toEqual([]);
+
+    // The flags work as well as the environment, before or after FILE.
+    const second = await runCli(
+      ['provision', '--database-url', `sqlite:${dir.dbPath}`, file],
+      childEnv({ TICKETS_DATA_DIR: dir.dir, LOG_LEVEL: 'warn' }),
+    );
+    expect(second.code, second.stderr).toBe(0);
+    const counts = summary(second.stdout);
+    expect(Object.keys(counts).length).toBeGreaterThanOrEqual(4);
+    for (const [what, count] of Object.entries(counts)) expect(count, what).toBe(0);
+    expect(dump(dir.dbPath)).toEqual(rows);
+  });
+
+  it('provisioning a ticket in RESOLVED records that in its history', async () => {
+    const dir = fresh();
+    const file = writeJson(dir, 'resolved.json', {
+      ...CONTRACT_EXAMPLE,
+      tickets: [
+        { ...CONTRACT_EXAMPLE.tickets[0], State: 'RESOLVED' },
+        { ...CONTRACT_EXAMPLE.tickets[0], id: 'ticket2.acme', State: 'CLOSED' },
+      ],
+    });
+    const result = await runCli(['provision', file], envFor(dir));
+    expect(result.code, result.stderr).toBe(0);
+    const rows = dump(dir.dbPath);
+    const tickets = rows['tickets'] as { id: string; state: string; version: number }[];
+    expect(tickets.find((t) => t.id === 'ticket1.acme')).toMatchObject({
+      state: 'RESOLVED',
+      version: 2,
+    });
+    expect(tickets.find((t) => t.id === 'ticket2.acme')).toMatchObject({
+      state: 'CLOSED',
+      version: 2,
+    });
+    const history = rows['history'] as {
+      ticket_id: string;
+      action: string;
+      from_state: string;
+      to_state: string;
+      user_id: string;
+    }[];
+    expect(history.filter((h) => h.ticket_id === 'ticket1.acme')).toEqual([
+      expect.objectContaining({ from_state: 'OPEN', to_state: 'RESOLVED', user_id: 'bob.acme' }),
+    ]);
+    expect(history.filter((h) => h.ticket_id === 'ticket2.acme')).toEqual([
+      expect.objectContaining({ from_state: 'OPEN', to_state: 'CLOSED' }),
+    ]);
+
+    // ...and the API shows it, on a server over that file.
+    const server = await startChildServer(serverEnv(dir.dir));
+    children.push(server);
+    const ada = await login(server.url, 'ada@acme.test', 's3cret-pass');
+    const response = await call(server.url, ada, '/api/tickets/ticket1.acme/history', {
+      headers: { Accept: 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { History: unknown[] }).History).toEqual([
+      expect.objectContaining({ From: 'OPEN', To: 'RESOLVED', UserID: 'bob.acme' }),
+    ]);
+  });
+
+  it('a file with errors names each bad field by its path, exits non-zero and applies nothing', async () => {
+    const dir = fresh();
+    const shape = writeJson(dir, 'shape.json', {
+      ...CONTRACT_EXAMPLE,
+      users: [
+        { ...CONTRACT_EXAMPLE.users[0], email: 'not-an-email' },
+        { ...CONTRACT_EXAMPLE.users[1], password: 'short' },
+      ],
+      tickets: [{ ...CONTRACT_EXAMPLE.tickets[0], Environment: 'Staging', State: 'DONE' }],
+    });
+    const bad = await runCli(['provision', shape], envFor(dir));
+    expect(bad.code).not.toBe(0);
+    for (const path of [
+      'users[0].email',
+      'users[1].password',
+      'tickets[0].Environment',
+      'tickets[0].State',
+    ]) {
+      expect(bad.stderr).toContain(path);
+    }
+    expect(bad.stderr).toContain('nothing was applied');
+
+    // References that do not resolve are found as well, with everything else in the file valid.
+    const references = writeJson(dir, 'references.json', {
+      ...CONTRACT_EXAMPLE,
+      users: [CONTRACT_EXAMPLE.users[0], { ...CONTRACT_EXAMPLE.users[1], id: 'bob.initech' }],
+      resources: [{ ...CONTRACT_EXAMPLE.resources[0], admins: ['ada.acme', 'nobody.acme'] }],
+      tickets: [{ ...CONTRACT_EXAMPLE.tickets[0], APIID: 'nosuch.acme' }],
+    });
+    const unresolved = await runCli(['provision', references], envFor(dir));
+    expect(unresolved.code).not.toBe(0);
+    for (const path of [
+      'users[1].id',
+      'resources[0].admins[1]',
+      'tickets[0].author',
+      'tickets[0].APIID',
+    ]) {
+      expect(unresolved.stderr).toContain(path);
+    }
+
+    // Not even the valid tenant, users and resource of either file were written.
+    const rows = dump(dir.dbPath);
+    for (const table of ['tenants', 'users', 'resources', 'tickets', 'history']) {
+      expect(rows[table], table).toEqual([]);
+    }
+
+    const unreadable = await runCli(
+      ['provision', writeJson(dir, 'broken.json', '{"tenants": [')],
+      envFor(dir),
+    );
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.stderr).toContain('cannot read');
+    const missing = await runCli(['provision'], envFor(dir));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('provision needs a FILE');
+  });
+
+  it('serve on an empty database provisions the demo tenant, says how to log in, and stops on SIGTERM', async () => {
+    const dir = fresh();
+    mkdirSync(dir.dir, { recursive: true });
+    const server = await startChildServer(serverEnv(dir.dir, { TICKETS_DEMO: 'on' }));
+    children.push(server);
+    expect(server.logs.map((line) => line['msg'])).toContain(
+      'provisioned the demo tenant on an empty database',
+    );
+    const instructions = server.stderr();
+    expect(instructions).toContain('Demo tenant "demo" is ready');
+    expect(instructions).toContain('ada@demo.test');
+    expect(instructions).toContain(DEMO_PASSWORD);
+    // The printed commands point at the address that really answers (PORT=0 picked one).
+    expect(instructions).toContain(`${server.url}/api/login`);
+    expect(server.logs.some((line) => JSON.stringify(line).includes(DEMO_PASSWORD))).toBe(false);
+
+    const ada = await login(server.url, 'ada@demo.test', DEMO_PASSWORD);
+    expect(ada.tenant).toBe('demo');
+    const list = await call(server.url, ada, '/api/tickets', {
+      headers: { Accept: 'application/json' },
+    });
+    expect(list.status).toBe(200);
+    const tickets = ((await list.json()) as { Ticket: { State: string }[] }).Ticket;
+    expect(new Set(tickets.map((t) => t.State))).toEqual(
+      new Set(['OPEN', 'RESOLVED', 'CLOSED', 'REOPEN']),
+    );
+    const resolved = await call(server.url, ada, '/api/tickets/ticket1.demo/actions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ActionName: 'ticket.action.resolve' }),
+    });
+    expect(resolved.status).toBe(200);
+
+    server.signal('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.logs.map((line) => line['msg'])).toContain('stopped');
+
+    // The database is no longer empty: the next start provisions nothing and prints nothing.
+    const again = await startChildServer(serverEnv(dir.dir, { TICKETS_DEMO: 'on' }));
+    children.push(again);
+    expect(again.stderr()).not.toContain('Demo tenant');
+    const still = await login(again.url, 'ada@demo.test', DEMO_PASSWORD);
+    const ticket = await call(again.url, still, '/api/tickets/ticket1.demo', {
+      headers: { Accept: 'application/json' },
+    });
+    expect(((await ticket.json()) as { State: string }).State).toBe('RESOLVED');
+    again.signal('SIGTERM');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('serve with TICKETS_DEMO=off leaves an empty database empty', async () => {
+    const dir = fresh();
+    const server = await startChildServer(serverEnv(dir.dir));
+    children.push(server);
+    expect(server.stderr()).not.toContain('Demo tenant');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    server.signal('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(dump(dir.dbPath)['tenants']).toEqual([]);
+  });
+});

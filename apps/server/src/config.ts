@@ -3,7 +3,9 @@ import { isAbsolute, resolve } from 'node:path';
 /** How CSRF is enforced: on writes (default), on every request, or not at all. */
 export type CsrfMode = 'write' | 'all' | 'off';
 
-export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
 
 export interface Config {
   readonly host: string;
@@ -95,11 +97,16 @@ function integer(name: string, value: string, min: number, max: number): number 
 
 function databaseFrom(url: string | undefined, dataDir: string, cwd: string): DatabaseConfig {
   if (!url) return { kind: 'sqlite', path: resolve(dataDir, 'tickets.db') };
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url };
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
+    return { kind: 'postgres', url };
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path === '') throw new ConfigError('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/tickets.db');
-    return { kind: 'sqlite', path: path === ':memory:' ? path : isAbsolute(path) ? path : resolve(cwd, path) };
+    if (path === '')
+      throw new ConfigError('DATABASE_URL sqlite: needs a path, e.g. sqlite:./data/tickets.db');
+    return {
+      kind: 'sqlite',
+      path: path === ':memory:' ? path : isAbsolute(path) ? path : resolve(cwd, path),
+    };
   }
   throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
 }
@@ -111,17 +118,30 @@ export function loadConfig(
   cwd: string = process.cwd(),
 ): Config {
   const flags = parseFlags(argv);
-  const get = (name: Name): string | undefined => flags[name] ?? (env[name] === '' ? undefined : env[name]);
+  const get = (name: Name): string | undefined =>
+    flags[name] ?? (env[name] === '' ? undefined : env[name]);
   const value = (name: keyof typeof DEFAULTS): string => get(name) ?? DEFAULTS[name];
 
   const csrf = value('TICKETS_CSRF');
   if (csrf !== 'write' && csrf !== 'all' && csrf !== 'off') {
     throw new ConfigError(`TICKETS_CSRF must be write, all or off, not "${csrf}"`);
   }
-  const sessionMinutes = integer('TICKETS_SESSION_MINUTES', value('TICKETS_SESSION_MINUTES'), 1, 24 * 60);
-  const sessionMaxMinutes = integer('TICKETS_SESSION_MAX_MINUTES', value('TICKETS_SESSION_MAX_MINUTES'), 1, 30 * 24 * 60);
+  const sessionMinutes = integer(
+    'TICKETS_SESSION_MINUTES',
+    value('TICKETS_SESSION_MINUTES'),
+    1,
+    24 * 60,
+  );
+  const sessionMaxMinutes = integer(
+    'TICKETS_SESSION_MAX_MINUTES',
+    value('TICKETS_SESSION_MAX_MINUTES'),
+    1,
+    30 * 24 * 60,
+  );
   if (sessionMaxMinutes < sessionMinutes) {
-    throw new ConfigError('TICKETS_SESSION_MAX_MINUTES may not be less than TICKETS_SESSION_MINUTES');
+    throw new ConfigError(
+      'TICKETS_SESSION_MAX_MINUTES may not be less than TICKETS_SESSION_MINUTES',
+    );
   }
   const secret = get('TICKETS_SECRET');
   if (secret !== undefined && secret.length < 32) {
@@ -132,7 +152,8 @@ export function loadConfig(
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
   }
   const demo = value('TICKETS_DEMO');
-  if (demo !== 'on' && demo !== 'off') throw new ConfigError(`TICKETS_DEMO must be on or off, not "${demo}"`);
+  if (demo !== 'on' && demo !== 'off')
+    throw new ConfigError(`TICKETS_DEMO must be on or off, not "${demo}"`);
   const dataDir = resolve(cwd, value('TICKETS_DATA_DIR'));
   return {
     host: value('HOST'),

@@ -7,10 +7,31 @@ export const DEMO_PASSWORD = 'demo-pass-1';
 export const demoData: ProvisionInput = {
   tenants: [{ id: 'demo', name: 'Demo Payments' }],
   users: [
-    { id: 'admin.demo', email: 'admin@demo.test', password: DEMO_PASSWORD, name: 'Sam Site-Admin', siteAdmin: true },
-    { id: 'ada.demo', email: 'ada@demo.test', password: DEMO_PASSWORD, name: 'Ada (Payments API admin)' },
-    { id: 'bob.demo', email: 'bob@demo.test', password: DEMO_PASSWORD, name: 'Bob (Checkout app team)' },
-    { id: 'carol.demo', email: 'carol@demo.test', password: DEMO_PASSWORD, name: 'Carol (developer)' },
+    {
+      id: 'admin.demo',
+      email: 'admin@demo.test',
+      password: DEMO_PASSWORD,
+      name: 'Sam Site-Admin',
+      siteAdmin: true,
+    },
+    {
+      id: 'ada.demo',
+      email: 'ada@demo.test',
+      password: DEMO_PASSWORD,
+      name: 'Ada (Payments API admin)',
+    },
+    {
+      id: 'bob.demo',
+      email: 'bob@demo.test',
+      password: DEMO_PASSWORD,
+      name: 'Bob (Checkout app team)',
+    },
+    {
+      id: 'carol.demo',
+      email: 'carol@demo.test',
+      password: DEMO_PASSWORD,
+      name: 'Carol (developer)',
+    },
   ],
   resources: [
     { id: 'payments.demo', type: 'api', name: 'Payments API', admins: ['ada.demo'] },

@@ -48,7 +48,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (demo) process.stderr.write(demoInstructions(url));
 
   const purge = setInterval(() => {
-    store.purgeExpired(new Date()).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+    store
+      .purgeExpired(new Date())
+      .catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
   }, PURGE_EVERY_MS);
   purge.unref();
 

@@ -22,7 +22,8 @@ export function resolveSecret(configured: string | undefined, dataDir: string): 
     return secret;
   } catch (error) {
     // Another process wrote it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim();
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return readFileSync(path, 'utf8').trim();
     throw error;
   }
 }

@@ -34,7 +34,10 @@ describe("the README's curl session", () => {
   it('logs in, lists and resolves against the demo data, as printed', async () => {
     // The block as printed, pointed at this test's server instead of port 8080.
     const script = blockAfter('### A curl session').replaceAll('http://127.0.0.1:8080', server.url);
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, timeout: 30_000 });
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: dir,
+      timeout: 30_000,
+    });
 
     const [loginLine, listLine, state] = stdout.split('\n');
     expect(JSON.parse(loginLine!)).toMatchObject({ userFDN: 'ada.demo', Status: 'Success' });

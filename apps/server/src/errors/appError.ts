@@ -10,7 +10,11 @@ export type AppError =
   | { readonly code: 'NOT_FOUND'; readonly message: string }
   | { readonly code: 'CONFLICT'; readonly message: string }
   | { readonly code: 'IDEMPOTENCY_KEY_REUSED'; readonly message: string }
-  | { readonly code: 'TOO_MANY_REQUESTS'; readonly message: string; readonly retryAfterSeconds: number }
+  | {
+      readonly code: 'TOO_MANY_REQUESTS';
+      readonly message: string;
+      readonly retryAfterSeconds: number;
+    }
   | { readonly code: 'MALFORMED_BODY'; readonly message: string }
   | { readonly code: 'NOT_ACCEPTABLE'; readonly message: string }
   | { readonly code: 'UNSUPPORTED_MEDIA_TYPE'; readonly message: string }
@@ -20,7 +24,9 @@ export type AppError =
 
 export type AppErrorCode = AppError['code'];
 
-export const appError = <C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS'>>(
+export const appError = <
+  C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS'>,
+>(
   code: C,
   message: string,
 ): { code: C; message: string } => ({ code, message });

@@ -36,7 +36,10 @@ export function readXmlBody(source: string, root: string): XmlBodyResult {
     return { ok: false, message: `malformed XML at line ${line}, column ${column}: ${message}` };
   }
   if (parsed.value.name !== root) {
-    return { ok: false, message: `the XML root element must be <${root}>, not <${parsed.value.name}>` };
+    return {
+      ok: false,
+      message: `the XML root element must be <${root}>, not <${parsed.value.name}>`,
+    };
   }
   const plain = toPlain(parsed.value);
   return { ok: true, value: typeof plain === 'string' ? {} : plain };

@@ -8,7 +8,8 @@ import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
 export function renderProblem(ctx: AppContext, problem: AppError): void {
   const { status, title } = ERROR_TABLE[problem.code];
   ctx.status = status;
-  if (problem.code === 'TOO_MANY_REQUESTS') ctx.set('Retry-After', String(problem.retryAfterSeconds));
+  if (problem.code === 'TOO_MANY_REQUESTS')
+    ctx.set('Retry-After', String(problem.retryAfterSeconds));
   if (ctx.state.errorFormat === 'text') {
     ctx.type = TEXT_PLAIN;
     ctx.body = problem.message;
@@ -30,8 +31,13 @@ export function renderProblem(ctx: AppContext, problem: AppError): void {
 
 /** A 4xx raised by Koa or a library (an `http-errors` error meant for the client), as our own. */
 function clientError(error: unknown): AppError | undefined {
-  const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };
-  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  const { status, expose, message } = (error ?? {}) as {
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true)
+    return undefined;
   const text = typeof message === 'string' ? message : 'bad request';
   const byStatus: Partial<Record<number, AppError>> = {
     404: { code: 'NOT_FOUND', message: text },
@@ -52,9 +58,16 @@ export function errorHandler() {
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) {
-        if (ctx.status === 404) renderProblem(ctx, { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` });
+        if (ctx.status === 404)
+          renderProblem(ctx, {
+            code: 'NOT_FOUND',
+            message: `no route for ${ctx.method} ${ctx.path}`,
+          });
         else if (ctx.status === 405) {
-          renderProblem(ctx, { code: 'METHOD_NOT_ALLOWED', message: `${ctx.method} is not allowed on ${ctx.path}` });
+          renderProblem(ctx, {
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${ctx.method} is not allowed on ${ctx.path}`,
+          });
         }
       }
     } catch (error) {

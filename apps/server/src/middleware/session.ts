@@ -22,7 +22,11 @@ export function tenantOfRequest(ctx: AppContext, scope: 'ticket' | 'tenant'): st
   const fedmemberid = ctx.query['fedmemberid'] ?? ctx.query['fedmemberId'];
   if (fedmemberid !== undefined) {
     if (typeof fedmemberid !== 'string' || !isTenantId(fedmemberid)) {
-      throw new ProblemError({ code: 'INVALID_INPUT', field: 'fedmemberid', message: 'fedmemberid is not a valid tenant id' });
+      throw new ProblemError({
+        code: 'INVALID_INPUT',
+        field: 'fedmemberid',
+        message: 'fedmemberid is not a valid tenant id',
+      });
     }
     return fedmemberid;
   }
@@ -37,7 +41,10 @@ export function tenantOfRequest(ctx: AppContext, scope: 'ticket' | 'tenant'): st
     });
   }
   if (tenants.length === 0 || !isTenantId(tenants[0]!)) {
-    throw new ProblemError({ code: 'UNAUTHENTICATED', message: 'login required: no session cookie' });
+    throw new ProblemError({
+      code: 'UNAUTHENTICATED',
+      message: 'login required: no session cookie',
+    });
   }
   return tenants[0]!;
 }
@@ -56,10 +63,17 @@ export function requireSession(options: RequireSessionOptions) {
   return (scope: 'ticket' | 'tenant') =>
     async function requireSessionMiddleware(ctx: AppContext, next: Next): Promise<void> {
       const tenant = tenantOfRequest(ctx, scope);
-      const caller = await options.sessions.authenticate(tenant, ctx.cookies.get(authCookieName(tenant)));
+      const caller = await options.sessions.authenticate(
+        tenant,
+        ctx.cookies.get(authCookieName(tenant)),
+      );
       if (!caller.ok) throw new ProblemError(caller.error);
-      const csrfNeeded = options.csrf === 'all' || (options.csrf === 'write' && !SAFE_METHODS.has(ctx.method));
-      if (csrfNeeded && !options.sessions.checkCsrf(caller.value, ctx.get(csrfHeaderName(tenant)) || undefined)) {
+      const csrfNeeded =
+        options.csrf === 'all' || (options.csrf === 'write' && !SAFE_METHODS.has(ctx.method));
+      if (
+        csrfNeeded &&
+        !options.sessions.checkCsrf(caller.value, ctx.get(csrfHeaderName(tenant)) || undefined)
+      ) {
         throw new ProblemError({
           code: 'UNAUTHENTICATED',
           message: `the ${csrfHeaderName(tenant)} header is missing or does not match the session`,

@@ -6,12 +6,24 @@ import { ProblemError } from '../errors/appError.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { negotiateData, sendData } from '../http/negotiate.js';
 import { readBody } from '../http/readBody.js';
-import { authCookieName, csrfCookieName, type IssuedSession, type SessionService } from '../service/sessionService.js';
+import {
+  authCookieName,
+  csrfCookieName,
+  type IssuedSession,
+  type SessionService,
+} from '../service/sessionService.js';
 import { loginResponseJson, XML_ROOTS } from './representations.js';
 
 const Credentials = z.object({
-  email: z.string('email is required').trim().min(1, 'email is required').max(320, 'email is at most 320 characters'),
-  password: z.string('password is required').min(1, 'password is required').max(1024, 'password is at most 1024 characters'),
+  email: z
+    .string('email is required')
+    .trim()
+    .min(1, 'email is required')
+    .max(320, 'email is at most 320 characters'),
+  password: z
+    .string('password is required')
+    .min(1, 'password is required')
+    .max(1024, 'password is at most 1024 characters'),
 });
 
 export interface LoginRoutesOptions {
@@ -22,7 +34,13 @@ export interface LoginRoutesOptions {
 
 function setSessionCookies(ctx: AppContext, issued: IssuedSession): void {
   const { tenant, expiresAt } = issued.caller.session;
-  const common = { path: '/', sameSite: 'lax' as const, secure: ctx.secure, expires: expiresAt, overwrite: true };
+  const common = {
+    path: '/',
+    sameSite: 'lax' as const,
+    secure: ctx.secure,
+    expires: expiresAt,
+    overwrite: true,
+  };
   ctx.cookies.set(authCookieName(tenant), issued.authCookie, { ...common, httpOnly: true });
   if (issued.csrfCookie !== undefined) {
     ctx.cookies.set(csrfCookieName(tenant), issued.csrfCookie, { ...common, httpOnly: false });
@@ -30,7 +48,13 @@ function setSessionCookies(ctx: AppContext, issued: IssuedSession): void {
 }
 
 function clearSessionCookies(ctx: AppContext, tenant: string): void {
-  const expired = { path: '/', sameSite: 'lax' as const, secure: ctx.secure, expires: new Date(0), overwrite: true };
+  const expired = {
+    path: '/',
+    sameSite: 'lax' as const,
+    secure: ctx.secure,
+    expires: new Date(0),
+    overwrite: true,
+  };
   ctx.cookies.set(authCookieName(tenant), 'none', { ...expired, httpOnly: true });
   ctx.cookies.set(csrfCookieName(tenant), 'none', { ...expired, httpOnly: false });
 }
@@ -53,16 +77,27 @@ export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
     const mediaType = negotiateData(ctx);
     const type = mediaTypeOf(ctx.get('Content-Type'));
     if (!type.endsWith('json')) {
-      throw new ProblemError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'log in with a JSON body: {"email", "password"}' });
+      throw new ProblemError({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'log in with a JSON body: {"email", "password"}',
+      });
     }
     const parsed = Credentials.safeParse(await readBody(ctx, 'Login'));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ProblemError({ code: 'INVALID_INPUT', field: issue.path.map(String).join('.') || 'body', message: issue.message });
+      throw new ProblemError({
+        code: 'INVALID_INPUT',
+        field: issue.path.map(String).join('.') || 'body',
+        message: issue.message,
+      });
     }
     const tenant = ctx.query['fedmemberid'] ?? ctx.query['fedmemberId'];
     if (Array.isArray(tenant)) {
-      throw new ProblemError({ code: 'INVALID_INPUT', field: 'fedmemberid', message: 'give fedmemberid once' });
+      throw new ProblemError({
+        code: 'INVALID_INPUT',
+        field: 'fedmemberid',
+        message: 'give fedmemberid once',
+      });
     }
     const issued = await sessions.login({ ...parsed.data, tenant });
     if (!issued.ok) throw new ProblemError(issued.error);

@@ -56,7 +56,12 @@ export function historyJson(entries: readonly StoredHistoryEntry[]) {
 }
 
 export function commentJson(comment: CommentOutcome) {
-  return { CommentID: comment.commentId, Content: comment.content, UserID: comment.userId, Created: comment.created };
+  return {
+    CommentID: comment.commentId,
+    Content: comment.content,
+    UserID: comment.userId,
+    Created: comment.created,
+  };
 }
 
 export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>) {

@@ -5,7 +5,8 @@ import type { AppError } from '../errors/appError.js';
 import type { SessionRecord, Store, UserRecord } from '../store/store.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppError };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppError };
 
 const unauthenticated = (message = 'login required: no valid session'): Outcome<never> => ({
   ok: false,
@@ -89,7 +90,9 @@ export class SessionService {
   }
 
   /** Reads and checks the signature of a cookie value; undefined when forged or malformed. */
-  private readAuthCookie(value: string): { tokenId: string; userId: string; expiresAt: number } | undefined {
+  private readAuthCookie(
+    value: string,
+  ): { tokenId: string; userId: string; expiresAt: number } | undefined {
     const decoded = safeDecode(value);
     if (!decoded || decoded.length > 2048) return undefined;
     const at = decoded.lastIndexOf(',sig=');
@@ -111,14 +114,19 @@ export class SessionService {
 
   private async callerFor(session: SessionRecord, user: UserRecord): Promise<Caller> {
     const adminOf = await this.options.store.adminResourceIds(user.id);
-    return { session, user, actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf } };
+    return {
+      session,
+      user,
+      actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf },
+    };
   }
 
   private issue(caller: Caller, issuedAt: Date): IssuedSession {
     return {
       caller,
       authCookie: this.authCookieValue(caller.session, caller.user, issuedAt),
-      csrfCookie: this.options.csrf === 'off' ? undefined : encodeURIComponent(caller.session.csrfToken),
+      csrfCookie:
+        this.options.csrf === 'off' ? undefined : encodeURIComponent(caller.session.csrfToken),
     };
   }
 
@@ -126,7 +134,11 @@ export class SessionService {
    * Logs a user in by e-mail and password. Unknown e-mail and wrong password give the same
    * answer; repeated failures for one account are slowed down (429 with a wait).
    */
-  async login(input: { email: string; password: string; tenant?: string | undefined }): Promise<Outcome<IssuedSession>> {
+  async login(input: {
+    email: string;
+    password: string;
+    tenant?: string | undefined;
+  }): Promise<Outcome<IssuedSession>> {
     const { store } = this.options;
     const now = this.options.now();
     const email = input.email.trim().toLowerCase();
@@ -136,7 +148,10 @@ export class SessionService {
 
     const failures = await store.getLoginFailures(throttleKey);
     if (failures && failures.count >= LOGIN_FAILURES_BEFORE_DELAY) {
-      const waitS = Math.min(2 ** (failures.count - LOGIN_FAILURES_BEFORE_DELAY), MAX_LOGIN_DELAY_S);
+      const waitS = Math.min(
+        2 ** (failures.count - LOGIN_FAILURES_BEFORE_DELAY),
+        MAX_LOGIN_DELAY_S,
+      );
       const readyAt = failures.lastFailureAt.getTime() + waitS * 1000;
       if (now.getTime() < readyAt) {
         const retryAfterSeconds = Math.ceil((readyAt - now.getTime()) / 1000);
@@ -152,7 +167,14 @@ export class SessionService {
     }
 
     if (input.tenant !== undefined && !isTenantId(input.tenant)) {
-      return { ok: false, error: { code: 'INVALID_INPUT', field: 'fedmemberid', message: 'fedmemberid is not a valid tenant id' } };
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_INPUT',
+          field: 'fedmemberid',
+          message: 'fedmemberid is not a valid tenant id',
+        },
+      };
     }
     const candidates = await store.findUsersByEmail(email, input.tenant);
     if (candidates.length > 1) {
@@ -161,7 +183,8 @@ export class SessionService {
         error: {
           code: 'INVALID_INPUT',
           field: 'fedmemberid',
-          message: 'this server hosts several tenants with this e-mail; say which with ?fedmemberid=',
+          message:
+            'this server hosts several tenants with this e-mail; say which with ?fedmemberid=',
         },
       };
     }
@@ -179,7 +202,9 @@ export class SessionService {
       tenant: user.tenant,
       csrfToken: `TokenID=${randomUUID()},issueTime=${now.getTime()}`,
       loginAt: now,
-      expiresAt: new Date(Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(now))),
+      expiresAt: new Date(
+        Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(now)),
+      ),
     };
     await store.createSession(session);
     return { ok: true, value: this.issue(await this.callerFor(session, user), now) };
@@ -194,7 +219,8 @@ export class SessionService {
     if (!cookieValue) return unauthenticated();
     const cookie = this.readAuthCookie(cookieValue);
     const now = this.options.now().getTime();
-    if (!cookie || cookie.expiresAt <= now) return unauthenticated('the session is invalid or has expired');
+    if (!cookie || cookie.expiresAt <= now)
+      return unauthenticated('the session is invalid or has expired');
     const session = await this.options.store.getSession(cookie.tokenId);
     if (!session || session.tenant !== tenant || session.userId !== cookie.userId) {
       return unauthenticated('the session is invalid or has expired');
@@ -218,11 +244,17 @@ export class SessionService {
   async renew(caller: Caller): Promise<Outcome<IssuedSession>> {
     const now = this.options.now();
     const expiresAt = new Date(
-      Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(caller.session.loginAt)),
+      Math.min(
+        now.getTime() + this.options.sessionMinutes * MINUTE,
+        this.maxExpiry(caller.session.loginAt),
+      ),
     );
     const renewed = await this.options.store.renewSession(caller.session.id, expiresAt, now);
     if (!renewed) return unauthenticated('the session has ended or expired; log in again');
-    return { ok: true, value: this.issue({ ...caller, session: { ...caller.session, expiresAt } }, now) };
+    return {
+      ok: true,
+      value: this.issue({ ...caller, session: { ...caller.session, expiresAt } }, now),
+    };
   }
 
   /** Ends the session on the server; its cookies no longer work. */

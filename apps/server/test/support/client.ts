@@ -21,13 +21,22 @@ export function setCookies(response: Response): Map<string, string> {
 }
 
 /** Logs in through the real endpoint. */
-export async function login(url: string, email: string, password = PASSWORD, fedmemberid?: string): Promise<Session> {
-  const response = await fetch(`${url}/api/login${fedmemberid ? `?fedmemberid=${fedmemberid}` : ''}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  if (response.status !== 200) throw new Error(`login of ${email} failed: ${response.status} ${await response.text()}`);
+export async function login(
+  url: string,
+  email: string,
+  password = PASSWORD,
+  fedmemberid?: string,
+): Promise<Session> {
+  const response = await fetch(
+    `${url}/api/login${fedmemberid ? `?fedmemberid=${fedmemberid}` : ''}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ email, password }),
+    },
+  );
+  if (response.status !== 200)
+    throw new Error(`login of ${email} failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { fedmemberid: string };
   const cookies = setCookies(response);
   const tenant = body.fedmemberid;
@@ -45,7 +54,12 @@ export interface CallOptions {
 }
 
 /** A request as a logged-in client sends it: the session cookie, and the CSRF header on writes. */
-export function call(url: string, session: Session | undefined, path: string, options: CallOptions = {}): Promise<Response> {
+export function call(
+  url: string,
+  session: Session | undefined,
+  path: string,
+  options: CallOptions = {},
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (session) {
     headers['Cookie'] = session.cookie;
@@ -66,10 +80,18 @@ export async function act(
   actionName: string,
   extra: { comments?: string | string[]; headers?: Record<string, string>; query?: string } = {},
 ): Promise<{ status: number; text: string; headers: Headers }> {
-  const response = await call(url, session, `/api/tickets/${ticketId}/actions${extra.query ?? ''}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...extra.headers },
-    body: JSON.stringify({ ActionName: actionName, ...(extra.comments !== undefined && { Comments: extra.comments }) }),
-  });
+  const response = await call(
+    url,
+    session,
+    `/api/tickets/${ticketId}/actions${extra.query ?? ''}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...extra.headers },
+      body: JSON.stringify({
+        ActionName: actionName,
+        ...(extra.comments !== undefined && { Comments: extra.comments }),
+      }),
+    },
+  );
   return { status: response.status, text: await response.text(), headers: response.headers };
 }

@@ -39,7 +39,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -61,5 +62,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url: `http://127.0.0.1:${port}`, app, store, dbPath, logs, close, [Symbol.asyncDispose]: close };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    store,
+    dbPath,
+    logs,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

@@ -6,7 +6,6 @@ import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
-import { SqliteStore } from './store/sqlite/sqliteStore.js';
 
 const USAGE = `Usage: tickets-server <command> [options]
 
@@ -28,6 +27,9 @@ Options (each also an environment variable of the same name):
   --log-level LEVEL                LOG_LEVEL (info)
 `;
 
+/** Why a server cannot listen, answered in words rather than a stack trace. */
+const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+
 /** The command line: returns the exit code (`serve` resolves only when the server has stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
@@ -44,7 +46,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     const logger = createLogger(config.logLevel);
     switch (command) {
       case 'serve': {
-        const running = await startServer(config, logger);
+        let running: Awaited<ReturnType<typeof startServer>>;
+        try {
+          running = await startServer(config, logger);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code && LISTEN_ERRORS.has(code)) {
+            process.stderr.write(
+              `cannot listen on ${config.host}:${config.port}: ${code} (check HOST and PORT)\n`,
+            );
+            return 1;
+          }
+          throw error;
+        }
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ signal }, 'shutting down');
@@ -59,12 +73,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'migrate': {
-        const store = await openStore(config.database);
-        const applied = store instanceof SqliteStore ? store.migrate() : [];
-        await store.close();
-        process.stdout.write(
-          `database is up to date${applied.length ? '' : ' (nothing to apply)'}\n`,
-        );
+        const store = await openStore(config.database, { migrate: false });
+        try {
+          const applied = await store.migrate();
+          process.stdout.write(
+            applied.length > 0
+              ? `applied migration(s) ${applied.join(', ')}; the database is up to date\n`
+              : 'the database is up to date (nothing to apply)\n',
+          );
+        } finally {
+          await store.close();
+        }
         return 0;
       }
       case 'provision': {

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { createHttpServer } from './http/httpServer.js';
 import { DEMO_PASSWORD, demoData } from './demo.js';
 import type { Logger } from './logger.js';
 import { provision } from './provision.js';
@@ -34,9 +35,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sessionMaxMinutes: config.sessionMaxMinutes,
     csrf: config.csrf,
   });
-  const server = createServer(koa.callback());
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 20_000;
+  const server = createHttpServer(koa, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

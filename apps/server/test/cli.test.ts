@@ -1,6 +1,7 @@
 // The command line, `tickets-server` (CONTRACT §6), run as users run it: a child process of
 // `node --import tsx src/cli.ts`, with only the environment it is given.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/demo.js';
@@ -135,7 +136,9 @@ describe('tickets-server (the command line)', () => {
     const env = childEnv({ DATABASE_URL: `sqlite:${dbPath}`, TICKETS_DATA_DIR: dir.dir });
     const first = await runCli(['migrate'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('database is up to date');
+    expect(first.stdout).toBe(
+      `applied migration(s) ${SQLITE_MIGRATIONS.map((m) => m.version).join(', ')}; the database is up to date\n`,
+    );
 
     const schema = readDb(dbPath, (db) => ({
       tables: (
@@ -388,5 +391,20 @@ describe('tickets-server (the command line)', () => {
     server.signal('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(dump(dir.dbPath)['tenants']).toEqual([]);
+  });
+
+  it('serve on a port that is taken says so in words and exits 1', async () => {
+    const dir = fresh();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = await runCli(['serve'], serverEnv(dir.dir, { PORT: port }));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

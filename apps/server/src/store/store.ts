@@ -7,6 +7,9 @@ import type { HistoryEntry, Ticket, TicketState } from '@tickets/domain';
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
+  /** Applies pending schema migrations; answers the versions applied (none when up to date). */
+  migrate(): Promise<number[]>;
+
   // Directory
   getTenant(id: string): Promise<TenantRecord | undefined>;
   getWorkflow(id: number): Promise<StoredWorkflow | undefined>;

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp, type App, type AppDeps } from '../../src/app.js';
+import { createHttpServer } from '../../src/http/httpServer.js';
 import { createLogger } from '../../src/logger.js';
 import { provision, type ProvisionInput } from '../../src/provision.js';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
@@ -44,13 +45,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       callback();
     },
   });
+  const logger = createLogger('info', sink);
   const app = createApp({
     secret: 'test-secret-test-secret-test-secret!',
     ...deps,
     store: wrapStore ? wrapStore(store) : store,
-    logger: createLogger('info', sink),
+    logger,
   });
-  const server: Server = createServer(app.koa.callback());
+  const server: Server = createHttpServer(app.koa, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   let closed = false;

@@ -144,6 +144,8 @@ const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
 export interface SqliteStoreOptions {
   /** `FULL` (default) makes a committed transaction survive a power loss; `NORMAL` a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
+  readonly migrate?: boolean;
 }
 
 /**
@@ -179,12 +181,16 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     const store = new SqliteStore(db);
-    store.migrate();
+    if (options.migrate !== false) store.applyMigrations();
     return store;
   }
 
+  async migrate(): Promise<number[]> {
+    return this.applyMigrations();
+  }
+
   /** Applies the migrations not yet applied; returns their versions. */
-  migrate(): number[] {
+  private applyMigrations(): number[] {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
     );

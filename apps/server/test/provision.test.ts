@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { provision, ProvisionError, type ProvisionInput } from '../src/provision.js';
+import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
+
+const base = {
+  tenants: [{ id: 'acme', name: 'Acme' }],
+  users: [
+    { id: 'ada.acme', email: 'ada@acme.test', password: 'correct-horse-1', name: 'Ada' },
+    { id: 'bob.acme', email: 'bob@acme.test', password: 'correct-horse-1', name: 'Bob' },
+  ],
+  resources: [
+    { id: 'payments.acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
+    { id: 'shop.acme', type: 'app', name: 'Shop', admins: [] },
+  ],
+  tickets: [
+    {
+      id: 'ticket1.acme',
+      Title: 'One',
+      Environment: 'Production',
+      APIID: 'payments.acme',
+      author: 'bob.acme',
+    },
+  ],
+} satisfies ProvisionInput;
+
+describe('provision', () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tickets-provision-'));
+    store = SqliteStore.open(join(dir, 'tickets.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const issuesOf = async (input: unknown): Promise<{ path: string; message: string }[]> => {
+    const error = await provision(store, input).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ProvisionError);
+    return [...(error as ProvisionError).issues];
+  };
+
+  it.each<[string, (input: typeof base) => unknown, string, RegExp]>([
+    [
+      'a duplicate tenant',
+      (f) => ({ ...f, tenants: [...f.tenants, f.tenants[0]] }),
+      'tenants[1].id',
+      /duplicate id acme/,
+    ],
+    [
+      'a duplicate user',
+      (f) => ({ ...f, users: [...f.users, { ...f.users[0]!, email: 'x@acme.test' }] }),
+      'users[2].id',
+      /duplicate/,
+    ],
+    [
+      'two users with one e-mail',
+      (f) => ({ ...f, users: [f.users[0], { ...f.users[1]!, email: 'ADA@acme.test' }] }),
+      'users[1].email',
+      /same e-mail as users\[0\]/,
+    ],
+    [
+      'a user of an unknown tenant',
+      (f) => ({
+        ...f,
+        users: [...f.users, { ...f.users[0]!, id: 'eve.nowhere', email: 'eve@x.test' }],
+      }),
+      'users[2].id',
+      /no tenant nowhere/,
+    ],
+    [
+      'an admin of another tenant',
+      (f) => ({
+        ...f,
+        tenants: [...f.tenants, { id: 'globex', name: 'G' }],
+        users: [
+          ...f.users,
+          { id: 'gil.globex', email: 'gil@g.test', password: 'correct-horse-1', name: 'Gil' },
+        ],
+        resources: [{ ...f.resources[0]!, admins: ['gil.globex'] }],
+      }),
+      'resources[0].admins[0]',
+      /not a user of tenant acme/,
+    ],
+    [
+      'an APIID that names an app',
+      (f) => ({ ...f, tickets: [{ ...f.tickets[0]!, APIID: 'shop.acme' }] }),
+      'tickets[0].APIID',
+      /is an app, not an api/,
+    ],
+    [
+      'a ticket with neither APIID nor AppID',
+      (f) => ({ ...f, tickets: [{ ...f.tickets[0]!, APIID: undefined }] }),
+      'tickets[0].APIID',
+      /needs an APIID or an AppID/,
+    ],
+    [
+      'an unknown field',
+      (f) => ({ ...f, tickets: [{ ...f.tickets[0]!, Priority: 'high' }] }),
+      'tickets[0]',
+      /Priority/,
+    ],
+    [
+      'a malformed id',
+      (f) => ({ ...f, users: [{ ...f.users[0]!, id: 'no-tenant' }] }),
+      'users[0].id',
+      /\{local\}\.\{tenant\}/,
+    ],
+  ])('refuses %s, naming the field, and applies nothing', async (_what, change, path, message) => {
+    const issues = await issuesOf(change(base));
+    expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
+    expect(await store.countTenants()).toBe(0);
+  });
+
+  it('is idempotent, and a second run reports nothing changed', async () => {
+    expect(await provision(store, base)).toEqual({
+      tenants: 1,
+      workflows: 0,
+      users: 2,
+      resources: 2,
+      tickets: 1,
+    });
+    const hash = (await store.getUser('ada.acme'))!.passwordHash;
+    expect(await provision(store, base)).toEqual({
+      tenants: 0,
+      workflows: 0,
+      users: 0,
+      resources: 0,
+      tickets: 0,
+    });
+    expect((await store.getUser('ada.acme'))!.passwordHash).toBe(hash);
+  });
+
+  it('updates what changed: a new password, a renamed user, admins replaced; a ticket is never rewritten', async () => {
+    await provision(store, base);
+    const oldHash = (await store.getUser('ada.acme'))!.passwordHash;
+    const summary = await provision(store, {
+      ...base,
+      users: [{ ...base.users[0], password: 'another-pass-2', name: 'Ada L.' }, base.users[1]],
+      resources: [{ ...base.resources[0], admins: ['bob.acme'] }, base.resources[1]],
+      tickets: [{ ...base.tickets[0], Title: 'Renamed in the file' }],
+    });
+    expect(summary).toEqual({ tenants: 0, workflows: 0, users: 1, resources: 1, tickets: 0 });
+    const ada = (await store.getUser('ada.acme'))!;
+    expect(ada.name).toBe('Ada L.');
+    expect(ada.passwordHash).not.toBe(oldHash);
+    expect(await store.adminResourceIds('ada.acme')).toEqual([]);
+    expect(await store.adminResourceIds('bob.acme')).toEqual(['payments.acme']);
+    expect((await store.getTicket('ticket1.acme'))!.title).toBe('One');
+  });
+});

@@ -1,0 +1,264 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { defaultTicketWorkflow, formatTicketId, startTicket } from '@tickets/domain';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
+import type { ProvisionPlan } from '../src/store/store.js';
+import { describeStoreContract } from './support/storeContract.js';
+
+/** Each contract test gets a store over its own file in a fresh directory, removed after. */
+describeStoreContract('SqliteStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickets-store-contract-'));
+  const store = SqliteStore.open(join(dir, 'tickets.db'));
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+const PLAN: ProvisionPlan = {
+  tenants: [{ id: 'acme', name: 'Acme' }],
+  users: [
+    {
+      id: 'ada.acme',
+      tenant: 'acme',
+      email: 'ada@acme.test',
+      name: 'Ada',
+      passwordHash: 'h',
+      siteAdmin: false,
+    },
+  ],
+  resources: [
+    { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
+  ],
+  tickets: [],
+};
+
+const ticket = (n: number) =>
+  startTicket(
+    defaultTicketWorkflow,
+    {
+      id: formatTicketId(`ticket${n}`, 'acme'),
+      tenant: 'acme',
+      title: `Ticket ${n}`,
+      description: '',
+      environment: 'Production',
+      apiId: 'payments.acme',
+      labels: [],
+      tags: [],
+      authorId: 'ada.acme',
+    },
+    NOW,
+  );
+
+/** The store's own connection: per-connection settings can only be read there. */
+const connectionOf = (store: SqliteStore): Database.Database =>
+  (store as unknown as { db: Database.Database }).db;
+
+describe('SqliteStore: SQLite specifics', () => {
+  let dir: string;
+  let path: string;
+  const toClose: { close(): unknown }[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tickets-store-sqlite-'));
+    path = join(dir, 'tickets.db');
+  });
+  afterEach(async () => {
+    for (const handle of toClose.splice(0).reverse()) await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = (options?: Parameters<typeof SqliteStore.open>[1]): SqliteStore => {
+    const store = SqliteStore.open(path, options);
+    toClose.push(store);
+    return store;
+  };
+  /** A second, raw connection to the same file, as another process would have. */
+  const raw = (): Database.Database => {
+    const db = new Database(path);
+    toClose.push(db);
+    return db;
+  };
+
+  it('opens in WAL mode, with foreign keys on and synchronous = FULL by default', () => {
+    const db = connectionOf(open());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    // WAL is a property of the file: another connection sees it too.
+    expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(existsSync(`${path}-wal`)).toBe(true);
+  });
+
+  it('synchronous = NORMAL when asked for', () => {
+    const db = connectionOf(open({ synchronous: 'NORMAL' }));
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('foreign keys are enforced: a ticket by an unknown author is refused', async () => {
+    const store = open();
+    await store.applyProvision(PLAN);
+    await expect(store.insertTicket({ ...ticket(1), authorId: 'nobody.acme' }, [])).rejects.toThrow(
+      /FOREIGN KEY/,
+    );
+    expect(await store.getTicket('ticket1.acme')).toBeUndefined();
+  });
+
+  it('history is append-only: triggers refuse UPDATE and DELETE, also from another connection', async () => {
+    const store = open();
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), [
+      {
+        action: 'import',
+        from: 'OPEN',
+        to: 'OPEN',
+        comments: ['kept'],
+        userId: 'ada.acme',
+        created: NOW.toISOString(),
+      },
+    ]);
+    const before = await store.listHistory('ticket1.acme');
+
+    const triggers = raw()
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'")
+      .pluck()
+      .all();
+    expect(triggers.sort()).toEqual([
+      'history_is_append_only_delete',
+      'history_is_append_only_update',
+    ]);
+
+    for (const db of [connectionOf(store), raw()]) {
+      expect(() => db.prepare("UPDATE history SET comments = '[]'").run()).toThrow(
+        /history is append-only/,
+      );
+      expect(() => db.prepare('DELETE FROM history').run()).toThrow(/history is append-only/);
+      // Nor can the ticket go, taking its history with it.
+      expect(() => db.prepare('DELETE FROM tickets').run()).toThrow(/FOREIGN KEY/);
+    }
+    expect(await store.listHistory('ticket1.acme')).toEqual(before);
+  });
+
+  it('records every migration in schema_migrations', () => {
+    open();
+    const rows = raw()
+      .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+      .all() as { version: number; name: string; applied_at: string }[];
+    expect(rows.map(({ version, name }) => ({ version, name }))).toEqual(
+      SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
+    for (const row of rows) expect(Number.isNaN(Date.parse(row.applied_at))).toBe(false);
+    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual([
+      ...new Set(SQLITE_MIGRATIONS.map((m) => m.version)),
+    ]);
+  });
+
+  it('migrate: opened without migrating, applies every version once, then none', async () => {
+    const store = open({ migrate: false });
+    const tables = () =>
+      raw().prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    expect(tables()).not.toContain('tickets');
+    expect(await store.migrate()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
+    expect(tables()).toEqual(expect.arrayContaining(['tickets', 'history', 'workflows']));
+    expect(await store.migrate()).toEqual([]);
+    await store.close();
+    // Opening again (migrating by default) finds nothing to do.
+    expect(await open().migrate()).toEqual([]);
+    expect(raw().prepare('SELECT count(*) FROM schema_migrations').pluck().get() as number).toBe(
+      SQLITE_MIGRATIONS.length,
+    );
+  });
+
+  it('reopening the file keeps everything', async () => {
+    const first = open();
+    await first.applyProvision({
+      ...PLAN,
+      tenants: [{ id: 'acme', name: 'Acme', workflow: { name: 'w', xml: '<workflow/>' } }],
+    });
+    expect(await first.allocateTicketNumber('acme')).toBe(1);
+    expect(await first.insertTicket(ticket(1), [])).toBe('inserted');
+    await first.createSession({
+      id: 's1',
+      userId: 'ada.acme',
+      tenant: 'acme',
+      csrfToken: 'csrf',
+      loginAt: NOW,
+      expiresAt: new Date(NOW.getTime() + 60_000),
+    });
+    await first.recordLoginFailure('ada@acme.test', NOW);
+    const record = {
+      userId: 'ada.acme',
+      key: 'k',
+      requestHash: 'h',
+      outcome: '{}',
+      createdAt: NOW,
+    };
+    await first.saveIdempotency(record);
+    const snapshot = {
+      tenant: await first.getTenant('acme'),
+      user: await first.getUser('ada.acme'),
+      admin: await first.adminResourceIds('ada.acme'),
+      ticket: await first.getTicket('ticket1.acme'),
+      session: await first.getSession('s1'),
+      failures: await first.getLoginFailures('ada@acme.test'),
+      idempotency: await first.getIdempotency('ada.acme', 'k'),
+    };
+    await first.close();
+
+    const second = open();
+    expect(await second.migrate()).toEqual([]);
+    expect({
+      tenant: await second.getTenant('acme'),
+      user: await second.getUser('ada.acme'),
+      admin: await second.adminResourceIds('ada.acme'),
+      ticket: await second.getTicket('ticket1.acme'),
+      session: await second.getSession('s1'),
+      failures: await second.getLoginFailures('ada@acme.test'),
+      idempotency: await second.getIdempotency('ada.acme', 'k'),
+    }).toEqual(snapshot);
+    expect(snapshot.tenant?.workflowId).toEqual(expect.any(Number));
+    expect((await second.getWorkflow(snapshot.tenant!.workflowId!))?.xml).toBe('<workflow/>');
+    // The ticket sequence carries on: 1 was handed out before the file was closed.
+    expect(await second.allocateTicketNumber('acme')).toBe(2);
+  });
+
+  it('two stores on one file: a change committed by one is a conflict for the other', async () => {
+    const a = open();
+    await a.applyProvision(PLAN);
+    await a.insertTicket(ticket(1), []);
+    const b = open();
+    const read = (await b.getTicket('ticket1.acme'))!;
+    const change = (comment: string) => ({
+      ticket: { ...read, version: read.version + 1, commentCount: 1 },
+      expectedVersion: read.version,
+      history: {
+        action: 'comment',
+        from: read.state,
+        to: read.state,
+        comments: [comment],
+        userId: 'ada.acme',
+        created: NOW.toISOString(),
+      },
+    });
+    expect(await a.commitChange(change('a'))).not.toBe('conflict');
+    expect(await b.commitChange(change('b'))).toBe('conflict');
+    expect((await b.listHistory('ticket1.acme')).map((row) => row.comments)).toEqual([['a']]);
+  });
+
+  it('close is idempotent', async () => {
+    const store = open();
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+});

@@ -20,12 +20,13 @@ export type AppError =
   | { readonly code: 'UNSUPPORTED_MEDIA_TYPE'; readonly message: string }
   | { readonly code: 'PAYLOAD_TOO_LARGE'; readonly message: string }
   | { readonly code: 'METHOD_NOT_ALLOWED'; readonly message: string }
+  | { readonly code: 'UNAVAILABLE'; readonly message: string; readonly retryAfterSeconds: number }
   | { readonly code: 'INTERNAL'; readonly message: string };
 
 export type AppErrorCode = AppError['code'];
 
 export const appError = <
-  C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS'>,
+  C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS' | 'UNAVAILABLE'>,
 >(
   code: C,
   message: string,
@@ -39,6 +40,17 @@ export class ProblemError extends Error {
   ) {
     super(problem.message, options);
     this.name = 'ProblemError';
+  }
+}
+
+/**
+ * Thrown by a store whose database stays busy (locked by another process) past its patience:
+ * a passing condition, answered 503 with `Retry-After`, not a fault of ours.
+ */
+export class StoreBusyError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the database is busy', options);
+    this.name = 'StoreBusyError';
   }
 }
 

@@ -15,7 +15,8 @@ export interface ErrorMapping {
     | 'UNSUPPORTED_MEDIA_TYPE'
     | 'UNPROCESSABLE_CONTENT'
     | 'TOO_MANY_REQUESTS'
-    | 'INTERNAL_SERVER_ERROR';
+    | 'INTERNAL_SERVER_ERROR'
+    | 'SERVICE_UNAVAILABLE';
   /** The stable slug of the problem `type`, `urn:tickets:problem:<slug>`. */
   readonly slug: string;
   readonly title: string;
@@ -100,6 +101,12 @@ export const ERROR_TABLE: Readonly<Record<AppErrorCode, ErrorMapping>> = {
     trpc: 'TOO_MANY_REQUESTS',
     slug: 'too-many-requests',
     title: 'Too many requests',
+  },
+  UNAVAILABLE: {
+    status: 503,
+    trpc: 'SERVICE_UNAVAILABLE',
+    slug: 'unavailable',
+    title: 'Service unavailable',
   },
   INTERNAL: {
     status: 500,

@@ -1,5 +1,10 @@
 import type { Next } from 'koa';
-import { INTERNAL_MESSAGE, ProblemError, type AppError } from '../errors/appError.js';
+import {
+  INTERNAL_MESSAGE,
+  ProblemError,
+  StoreBusyError,
+  type AppError,
+} from '../errors/appError.js';
 import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
 import type { AppContext } from '../http/context.js';
 import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
@@ -8,8 +13,9 @@ import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
 export function renderProblem(ctx: AppContext, problem: AppError): void {
   const { status, title } = ERROR_TABLE[problem.code];
   ctx.status = status;
-  if (problem.code === 'TOO_MANY_REQUESTS')
+  if (problem.code === 'TOO_MANY_REQUESTS' || problem.code === 'UNAVAILABLE') {
     ctx.set('Retry-After', String(problem.retryAfterSeconds));
+  }
   if (ctx.state.errorFormat === 'text') {
     ctx.type = TEXT_PLAIN;
     ctx.body = problem.message;
@@ -78,6 +84,15 @@ export function errorHandler() {
       const client = clientError(error);
       if (client) {
         renderProblem(ctx, client);
+        return;
+      }
+      if (error instanceof StoreBusyError) {
+        ctx.state.log.warn({ err: error }, 'the database stayed busy');
+        renderProblem(ctx, {
+          code: 'UNAVAILABLE',
+          message: 'the database is busy; try again shortly',
+          retryAfterSeconds: 1,
+        });
         return;
       }
       ctx.app.emit('error', error, ctx);

@@ -297,6 +297,7 @@ export class TicketService {
     if (
       outcome.error.code === 'INTERNAL' ||
       outcome.error.code === 'TOO_MANY_REQUESTS' ||
+      outcome.error.code === 'UNAVAILABLE' ||
       outcome.error.code === 'UNAUTHENTICATED'
     ) {
       return { ...outcome, replayed: false };

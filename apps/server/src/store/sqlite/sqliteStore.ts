@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
@@ -17,11 +18,43 @@ import type {
   TicketQuery,
   UserRecord,
 } from '../store.js';
+import { StoreBusyError } from '../../errors/appError.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** How long idempotency records and failed-login counters are kept. */
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
+
+/** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
+const BUSY_TIMEOUT_MS = 25;
+const BUSY_PATIENCE_MS = 5_000;
+
+const AsyncFunction = (async () => {}).constructor;
+
+const isBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+};
+
+/**
+ * Runs a store call again while another process holds the database's write lock, waiting a
+ * little longer each time without blocking the event loop; past the patience, StoreBusyError
+ * (a 503). A call is one transaction, so a failed attempt has written nothing.
+ */
+async function retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (Date.now() - started > BUSY_PATIENCE_MS) throw new StoreBusyError({ cause: error });
+      await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+    }
+  }
+}
 
 interface TicketRow {
   id: string;
@@ -179,7 +212,9 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    // Wait for another process's lock only briefly inside SQLite (that wait blocks the event
+    // loop); longer waits happen between attempts, asynchronously (see retryWhileBusy).
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const store = new SqliteStore(db);
     if (options.migrate !== false) store.applyMigrations();
     return store;
@@ -612,3 +647,16 @@ export class SqliteStore implements Store {
 
 /** Another request stored an outcome under the same idempotency key first. */
 class IdempotencyRace extends Error {}
+
+// Every call of the Store interface (the async methods; `close` aside) is retried while the
+// database is busy. Private helpers are synchronous and run inside those calls.
+for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+  const method: unknown = Reflect.get(SqliteStore.prototype, name);
+  if (name === 'close' || !(method instanceof AsyncFunction)) continue;
+  const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(SqliteStore.prototype, name, {
+    value: function retrying(this: SqliteStore, ...args: unknown[]) {
+      return retryWhileBusy(() => call.apply(this, args));
+    },
+  });
+}

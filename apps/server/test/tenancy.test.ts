@@ -317,7 +317,7 @@ describe('login with ?fedmemberid=', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    // dana has the same e-mail in both tenants, with different passwords.
+    // dana has the same e-mail in both tenants, with different passwords; sam with the same one.
     server = await startTestServer({
       data: {
         ...fixture,
@@ -329,6 +329,13 @@ describe('login with ?fedmemberid=', () => {
             email: 'dana@example.test',
             password: 'globex-horse-2',
             name: 'Dana of Globex',
+          },
+          { id: 'sam.acme', email: 'sam@example.test', password: PASSWORD, name: 'Sam of Acme' },
+          {
+            id: 'sam.globex',
+            email: 'sam@example.test',
+            password: PASSWORD,
+            name: 'Sam of Globex',
           },
         ],
       },
@@ -368,10 +375,24 @@ describe('login with ?fedmemberid=', () => {
     );
   });
 
-  it('an e-mail in several tenants needs fedmemberid (400); with it, each tenant’s own account', async () => {
-    const ambiguous = await postLogin('dana@example.test', PASSWORD);
+  it('an e-mail in several tenants: the password decides, and only a password that fits both needs fedmemberid', async () => {
+    // Without fedmemberid, the password finds the one account it belongs to.
+    const withoutTenant = await postLogin('dana@example.test', 'globex-horse-2');
+    expect(withoutTenant.status).toBe(200);
+    expect(((await withoutTenant.json()) as { fedmemberid: string }).fedmemberid).toBe('globex');
+    // A wrong password says nothing about how many tenants know the e-mail: the plain 401.
+    const wrong = await postLogin('dana@example.test', 'not-her-password');
+    const unknown = await postLogin('nobody@example.test', 'not-her-password');
+    expect(wrong.status).toBe(401);
+    const strip = (body: ProblemJson) => ({ ...body, requestId: undefined });
+    expect(strip((await wrong.json()) as ProblemJson)).toEqual(
+      strip((await unknown.json()) as ProblemJson),
+    );
+
+    const ambiguous = await postLogin('sam@example.test', PASSWORD);
     await expectProblem(ambiguous, 400, 'invalid-input', 'fedmemberid');
     expect(ambiguous.headers.getSetCookie()).toEqual([]);
+    expect((await login(server.url, 'sam@example.test', PASSWORD, 'globex')).tenant).toBe('globex');
 
     const acme = await login(server.url, 'dana@example.test', PASSWORD, 'acme');
     expect(acme.tenant).toBe('acme');

@@ -177,24 +177,35 @@ export class SessionService {
       };
     }
     const candidates = await store.findUsersByEmail(email, input.tenant);
-    if (candidates.length > 1) {
+    // The attempt counts as a failure before the slow password check, so that concurrent
+    // guesses cannot all pass the throttle above; a success clears the count.
+    await store.recordLoginFailure(throttleKey, now);
+    // The password is checked before anything is said about the e-mail: an unknown e-mail
+    // (checked against a decoy hash, for the same timing) and a wrong password answer alike.
+    const verified = await Promise.all(
+      (candidates.length > 0 ? candidates : [undefined]).map(async (candidate) =>
+        (await verifyPassword(input.password, candidate?.passwordHash ?? (await decoyHash())))
+          ? candidate
+          : undefined,
+      ),
+    );
+    const matching = verified.filter(
+      (candidate): candidate is UserRecord => candidate !== undefined,
+    );
+    if (matching.length === 0) return unauthenticated('wrong e-mail or password');
+    await store.clearLoginFailures(throttleKey);
+    if (matching.length > 1) {
       return {
         ok: false,
         error: {
           code: 'INVALID_INPUT',
           field: 'fedmemberid',
           message:
-            'this server hosts several tenants with this e-mail; say which with ?fedmemberid=',
+            'this e-mail and password belong to users of several tenants; say which with ?fedmemberid=',
         },
       };
     }
-    const user = candidates[0];
-    // The attempt counts as a failure before the slow password check, so that concurrent
-    // guesses cannot all pass the throttle above; a success clears the count.
-    await store.recordLoginFailure(throttleKey, now);
-    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-    if (!user || !matches) return unauthenticated('wrong e-mail or password');
-    await store.clearLoginFailures(throttleKey);
+    const user = matching[0]!;
 
     const session: SessionRecord = {
       id: randomUUID(),

@@ -21,7 +21,12 @@ import {
 } from '@tickets/domain';
 import { z } from 'zod';
 import type { AppError } from '../errors/appError.js';
-import type { IdempotencyRecord, StoredHistoryEntry, Store } from '../store/store.js';
+import {
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyRecord,
+  type StoredHistoryEntry,
+  type Store,
+} from '../store/store.js';
 import type { Caller, Outcome } from './sessionService.js';
 
 /** A ticket as callers see it: the stored ticket plus its author's name. */
@@ -61,7 +66,6 @@ export interface WriteOptions {
 export type Replayable<T> = Outcome<T> & { readonly replayed: boolean };
 
 export const LIST_LIMITS = { defaultCount: 20, maxCount: 100, maxStart: 1_000_000 } as const;
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
@@ -284,14 +288,20 @@ export class TicketService {
       outcome: JSON.stringify(outcome),
       createdAt: now(),
     });
-    const outcome = await run(record);
-    if (outcome === 'raced')
-      return (
-        (await replay()) ?? {
-          ...fail({ code: 'CONFLICT', message: 'a concurrent request won' }),
-          replayed: false,
-        }
-      );
+    const result = await run(record);
+    let outcome: Outcome<T>;
+    if (result === 'raced') {
+      // Lost a race: to a request with the same key (its answer is replayed), or to another
+      // change of the ticket, a final 409 like any other, kept under the key below.
+      const earlier = await replay();
+      if (earlier) return earlier;
+      outcome = fail({
+        code: 'CONFLICT',
+        message: 'another change to the ticket won; read it again',
+      });
+    } else {
+      outcome = result;
+    }
     if (outcome.ok) return { ...outcome, replayed: false };
     // Final answers are kept; a fault of ours and a throttle are not.
     if (

@@ -60,7 +60,10 @@ export interface Store {
 
   // Idempotency
   getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined>;
-  /** Stores an outcome unless the key is already taken; returns what is stored now. */
+  /**
+   * Stores an outcome unless the key is already taken by a record that has not expired (see
+   * IDEMPOTENCY_TTL_MS); returns what is stored now.
+   */
   saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord>;
 
   // Provisioning (one transaction; nothing applied when it throws)
@@ -140,6 +143,12 @@ export interface TicketChange {
   /** Builds the idempotency record from the new history row id, inside the transaction. */
   readonly idempotency?: ((historyId: number) => IdempotencyRecord) | undefined;
 }
+
+/**
+ * How long an idempotency record holds its key. An older record is expired: callers ignore it,
+ * and storing a new record under its key replaces it.
+ */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** A stored outcome of a state-changing call, replayed for a retry with the same key. */
 export interface IdempotencyRecord {

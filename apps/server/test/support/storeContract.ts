@@ -19,13 +19,14 @@ import {
   type Transition,
 } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type {
-  IdempotencyRecord,
-  ProvisionPlan,
-  SessionRecord,
-  Store,
-  StoredHistoryEntry,
-  UserRecord,
+import {
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyRecord,
+  type ProvisionPlan,
+  type SessionRecord,
+  type Store,
+  type StoredHistoryEntry,
+  type UserRecord,
 } from '../../src/store/store.js';
 
 export interface OpenedStore {
@@ -1014,6 +1015,28 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.saveIdempotency(first);
         expect(await store.saveIdempotency(second)).toEqual(first);
         expect(await store.getIdempotency('ada.acme', 'k')).toEqual(first);
+      });
+
+      it('a record older than IDEMPOTENCY_TTL_MS gives its key up to a new one', async () => {
+        const old = idempotency('ada.acme', 'k', {
+          requestHash: 'h1',
+          outcome: '"old"',
+          createdAt: NOW,
+        });
+        const justInside = idempotency('ada.acme', 'k', {
+          requestHash: 'h2',
+          outcome: '"inside"',
+          createdAt: new Date(NOW.getTime() + IDEMPOTENCY_TTL_MS),
+        });
+        const past = idempotency('ada.acme', 'k', {
+          requestHash: 'h3',
+          outcome: '"new"',
+          createdAt: new Date(NOW.getTime() + IDEMPOTENCY_TTL_MS + 1),
+        });
+        await store.saveIdempotency(old);
+        expect(await store.saveIdempotency(justInside)).toEqual(old);
+        expect(await store.saveIdempotency(past)).toEqual(past);
+        expect(await store.getIdempotency('ada.acme', 'k')).toEqual(past);
       });
 
       it('keys are per user', async () => {

@@ -3,26 +3,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
-import type {
-  IdempotencyRecord,
-  LoginFailures,
-  ProvisionPlan,
-  ProvisionSummary,
-  ResourceRecord,
-  SessionRecord,
-  Store,
-  StoredWorkflow,
-  StoredHistoryEntry,
-  TenantRecord,
-  TicketChange,
-  TicketQuery,
-  UserRecord,
+import {
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyRecord,
+  type LoginFailures,
+  type ProvisionPlan,
+  type ProvisionSummary,
+  type ResourceRecord,
+  type SessionRecord,
+  type Store,
+  type StoredWorkflow,
+  type StoredHistoryEntry,
+  type TenantRecord,
+  type TicketChange,
+  type TicketQuery,
+  type UserRecord,
 } from '../store.js';
 import { StoreBusyError } from '../../errors/appError.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** How long idempotency records and failed-login counters are kept. */
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
@@ -408,10 +408,13 @@ export class SqliteStore implements Store {
 
   private readonly insertIdempotency = (record: IdempotencyRecord): boolean =>
     this.sql(
-      `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (user_id, key) DO NOTHING`,
-    ).run(record.userId, record.key, record.requestHash, record.outcome, record.createdAt.getTime())
-      .changes === 1;
+      `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at)
+       VALUES (@userId, @key, @requestHash, @outcome, @createdAt)
+       ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+         outcome = excluded.outcome, created_at = excluded.created_at
+       WHERE idempotency.created_at < excluded.created_at - @ttl`,
+    ).run({ ...record, createdAt: record.createdAt.getTime(), ttl: IDEMPOTENCY_TTL_MS }).changes ===
+    1;
 
   async insertTicket(
     ticket: Ticket,

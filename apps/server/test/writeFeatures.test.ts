@@ -506,3 +506,38 @@ describe('?dryRun=true on the action endpoint', () => {
     },
   );
 });
+
+describe('POST /api/tickets/{TicketID}/comments: what the answer tells', () => {
+  it('checks the content (400) before the ticket (404)', async () => {
+    await using server = await startTestServer();
+    const ada = await login(server.url, 'ada@acme.test');
+    const post = (id: string, body: unknown) =>
+      call(server.url, ada, `/api/tickets/${id}/comments`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('ticket99.acme', { Content: '' })).status).toBe(400);
+    expect((await post('ticket99.acme', { Content: 42 })).status).toBe(400);
+    expect((await post('ticket99.acme', { Content: 'fine' })).status).toBe(404);
+  });
+
+  it("names a comment after its ticket and version, so ids say nothing of other tenants' activity", async () => {
+    await using server = await startTestServer();
+    const ada = await login(server.url, 'ada@acme.test');
+    const gina = await login(server.url, 'gina@globex.test');
+    const comment = async (session: typeof ada, id: string) =>
+      (
+        (await (
+          await call(server.url, session, `/api/tickets/${id}/comments`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ Content: 'noted' }),
+          })
+        ).json()) as { CommentID: string }
+      ).CommentID;
+    expect(await comment(gina, 'ticket1.globex')).toBe('ticket1-comment2.globex');
+    for (let i = 0; i < 3; i += 1) await comment(ada, 'ticket1.acme');
+    expect(await comment(gina, 'ticket1.globex')).toBe('ticket1-comment3.globex');
+  });
+});

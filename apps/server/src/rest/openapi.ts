@@ -629,7 +629,12 @@ const schemas: Record<SchemaName, Schema> = {
     xml: { name: XML_ROOTS.comment },
     required: ['CommentID', 'Content', 'UserID', 'Created'],
     properties: {
-      CommentID: { type: 'string', examples: ['comment12.acme'] },
+      CommentID: {
+        type: 'string',
+        description:
+          'The ticket and the version the comment made: `{ticket}-comment{version}.{tenant}`.',
+        examples: ['ticket1-comment3.acme'],
+      },
       Content: { type: 'string' },
       UserID: { type: 'string' },
       Created: dateTime('When.'),

@@ -9,6 +9,7 @@ import {
   formatTicketId,
   hasForbiddenCharacters,
   parseActionInput,
+  parseCommentText,
   parseTicketId,
   PRIORITY_LABELS,
   startTicket,
@@ -519,11 +520,19 @@ export class TicketService {
             message: 'the body must be a Comment object',
           });
         }
-        const content = (body as Record<string, unknown>)['Content'];
+        // The content is part of the body: checked (400) before the ticket is looked up (404).
+        const content = parseCommentText(
+          (body as Record<string, unknown>)['Content'] ?? '',
+          'Content',
+        );
+        if (!content.ok) return fail(content.error);
+        if (content.value === '') {
+          return fail({ code: 'INVALID_INPUT', field: 'Content', message: 'Content is required' });
+        }
         const { store, now } = this.options;
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
-        const added = addComment(found.value, content ?? '', caller.actor, now());
+        const added = addComment(found.value, content.value, caller.actor, now());
         if (!added.ok) return fail(added.error);
         if (
           options.expectedVersion !== undefined &&
@@ -536,29 +545,36 @@ export class TicketService {
             message: `the ticket is at version ${found.value.version}, not ${options.expectedVersion}`,
           });
         }
-        const view = await this.viewOne(added.value.ticket);
-        const outcomeFor = (historyId: number): Outcome<CommentOutcome> => ({
+        const { ticket, history } = added.value;
+        // Named after the ticket and the version the comment made: unique, and it tells
+        // nothing about other tickets or tenants.
+        const local = ticket.id.slice(0, ticket.id.lastIndexOf('.'));
+        const outcome: Outcome<CommentOutcome> = {
           ok: true,
           value: {
-            commentId: `comment${historyId}.${caller.actor.tenant}`,
+            commentId: `${local}-comment${ticket.version}.${ticket.tenant}`,
             content: added.value.content,
             userId: caller.user.id,
-            created: added.value.history.created,
-            ticket: view,
+            created: history.created,
+            ticket: await this.viewOne(ticket),
           },
-        });
+        };
         const committed = await store.commitChange({
-          ticket: added.value.ticket,
+          ticket,
           expectedVersion: found.value.version,
-          history: added.value.history,
-          idempotency: record && ((historyId) => record(outcomeFor(historyId))),
+          history,
+          idempotency: record && (() => record(outcome)),
         });
         if (committed === 'conflict') {
           if (record) return 'raced';
           return fail({ code: 'CONFLICT', message: `another change to ${id} won; try again` });
         }
-        this.options.onChange?.({ kind: 'comment', ticket: view, userId: caller.user.id });
-        return outcomeFor(committed.historyId);
+        this.options.onChange?.({
+          kind: 'comment',
+          ticket: outcome.value.ticket,
+          userId: caller.user.id,
+        });
+        return outcome;
       },
     );
   }

@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly sessionMinutes?: number;
   readonly sessionMaxMinutes?: number;
   readonly csrf?: CsrfMode;
+  /** Trust `X-Forwarded-Proto` and friends from a reverse proxy (Secure cookies behind TLS). */
+  readonly trustProxy?: boolean;
   readonly workflow?: WorkflowDefinition;
   /** The clock; tests move it. */
   readonly now?: () => Date;
@@ -63,6 +65,7 @@ export function createApp(deps: AppDeps): App {
 
   const koa = new Koa<AppState>();
   koa.silent = true;
+  koa.proxy = deps.trustProxy ?? false;
   koa.on('error', (error: unknown, ctx?: Koa.ParameterizedContext<AppState>) => {
     (ctx?.state.log ?? deps.logger).error({ err: error }, 'request failed');
   });
@@ -90,8 +93,9 @@ export function createApp(deps: AppDeps): App {
 
   koa.use(requestId({ logger: deps.logger }));
   koa.use(errorHandler());
-  koa.use(async function noStore(ctx, next) {
+  koa.use(async function responseHeaders(ctx, next) {
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
   for (const router of routers) {

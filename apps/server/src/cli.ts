@@ -24,6 +24,7 @@ Options (each also an environment variable of the same name):
   --tickets-csrf write|all|off     TICKETS_CSRF (write)
   --tickets-data-dir DIR           TICKETS_DATA_DIR (./data)
   --tickets-demo on|off            TICKETS_DEMO (on: provision the demo tenant on an empty database)
+  --tickets-trust-proxy on|off     TICKETS_TRUST_PROXY (off: trust X-Forwarded-Proto from a TLS proxy)
   --log-level LEVEL                LOG_LEVEL (info)
 `;
 

@@ -21,6 +21,11 @@ export interface Config {
   readonly logLevel: string;
   /** Provision the demo tenant when the database is empty (`serve` only). */
   readonly demo: boolean;
+  /**
+   * Trust `X-Forwarded-*` from a reverse proxy in front (TLS terminated there): cookies are then
+   * marked Secure when the proxy says the request came over HTTPS.
+   */
+  readonly trustProxy: boolean;
 }
 
 /** Thrown for configuration that cannot work; the message says which variable. */
@@ -35,6 +40,7 @@ const DEFAULTS = {
   LOG_LEVEL: 'info',
   TICKETS_DATA_DIR: './data',
   TICKETS_DEMO: 'on',
+  TICKETS_TRUST_PROXY: 'off',
 } as const;
 
 /** pino's levels; anything else would make the logger throw at start-up. */
@@ -59,6 +65,7 @@ const NAMES = [
   'LOG_LEVEL',
   'TICKETS_DATA_DIR',
   'TICKETS_DEMO',
+  'TICKETS_TRUST_PROXY',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -151,6 +158,10 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
   }
+  const trustProxy = value('TICKETS_TRUST_PROXY');
+  if (trustProxy !== 'on' && trustProxy !== 'off') {
+    throw new ConfigError(`TICKETS_TRUST_PROXY must be on or off, not "${trustProxy}"`);
+  }
   const demo = value('TICKETS_DEMO');
   if (demo !== 'on' && demo !== 'off')
     throw new ConfigError(`TICKETS_DEMO must be on or off, not "${demo}"`);
@@ -166,5 +177,6 @@ export function loadConfig(
     csrf,
     logLevel,
     demo: demo === 'on',
+    trustProxy: trustProxy === 'on',
   };
 }

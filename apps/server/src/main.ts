@@ -34,6 +34,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sessionMinutes: config.sessionMinutes,
     sessionMaxMinutes: config.sessionMaxMinutes,
     csrf: config.csrf,
+    trustProxy: config.trustProxy,
   });
   const server = createHttpServer(koa, logger);
   await new Promise<void>((resolve, reject) => {

@@ -566,11 +566,34 @@ describe('POST /api/tickets/{TicketID}/actions: every row of the error table', (
       ['an unknown vnd.soa version', 'application/vnd.soa.v99+json'],
       ['text/xml', 'text/xml'],
       ['a malformed header', 'application/json; charset'],
+      ['a charset other than UTF-8 (utf-16le)', 'application/json; charset=utf-16le'],
+      ['a charset that is no charset (base64)', 'application/json; charset=base64'],
+      ['an unknown charset', 'application/xml; charset=klingon'],
     ])('refuses %s', async (_name, type) => {
       await refusedOnTicket1(
         () => postAction(ada, 'ticket1.acme', { headers: { 'Content-Type': type } }),
         415,
       );
+    });
+
+    it.each(['gzip', 'deflate', 'br'])(
+      'refuses a body with Content-Encoding %s',
+      async (encoding) => {
+        await refusedOnTicket1(
+          () =>
+            postAction(ada, 'ticket1.acme', {
+              headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+            }),
+          415,
+        );
+      },
+    );
+
+    it('answers a method the endpoint does not have in text too (405)', async () => {
+      const response = await call(server.url, ada, actionsPath('ticket1.acme'), { method: 'PUT' });
+      expect(response.status).toBe(405);
+      expect(mediaTypeOf(response.headers.get('content-type') ?? '')).toBe('text/plain');
+      expect(response.headers.get('allow')).toContain('POST');
     });
 
     it('refuses a request without Content-Type', async () => {

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       csrf: 'write',
       logLevel: 'info',
       demo: true,
+      trustProxy: false,
     });
   });
 
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
           LOG_LEVEL: 'debug',
           TICKETS_DATA_DIR: '/var/lib/tickets',
           TICKETS_DEMO: 'off',
+          TICKETS_TRUST_PROXY: 'on',
         },
         [],
         CWD,
@@ -77,6 +79,7 @@ describe('loadConfig', () => {
       csrf: 'all',
       logLevel: 'debug',
       demo: false,
+      trustProxy: true,
     });
   });
 
@@ -201,6 +204,8 @@ describe('loadConfig', () => {
             'var',
             '--tickets-demo',
             'off',
+            '--tickets-trust-proxy',
+            'on',
           ],
           CWD,
         ),
@@ -215,6 +220,7 @@ describe('loadConfig', () => {
         csrf: 'all',
         logLevel: 'warn',
         demo: false,
+        trustProxy: true,
       });
     });
 
@@ -265,6 +271,7 @@ describe('loadConfig', () => {
       ['TICKETS_CSRF', 'true'],
       ['TICKETS_SECRET', 'x'.repeat(31)],
       ['TICKETS_DEMO', 'yes'],
+      ['TICKETS_TRUST_PROXY', 'yes'],
       ['TICKETS_DEMO', 'true'],
       ['LOG_LEVEL', 'verbose'],
       ['LOG_LEVEL', 'INFO'],

@@ -614,6 +614,7 @@ describe('the OpenAPI document', () => {
       '415',
       '422',
       '500',
+      '503',
     ]);
     for (const [status, response] of Object.entries(op.responses)) {
       expect(Object.keys(deref<ResponseObject>(response).content ?? {}), status).toEqual([

@@ -140,6 +140,16 @@ describe('provision', () => {
 
   it('updates what changed: a new password, a renamed user, admins replaced; a ticket is never rewritten', async () => {
     await provision(store, base);
+    const loggedIn = {
+      id: 'session-of-ada',
+      userId: 'ada.acme',
+      tenant: 'acme',
+      csrfToken: 'csrf',
+      loginAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    };
+    await store.createSession(loggedIn);
+    await store.createSession({ ...loggedIn, id: 'session-of-bob', userId: 'bob.acme' });
     const oldHash = (await store.getUser('ada.acme'))!.passwordHash;
     const summary = await provision(store, {
       ...base,
@@ -154,5 +164,8 @@ describe('provision', () => {
     expect(await store.adminResourceIds('ada.acme')).toEqual([]);
     expect(await store.adminResourceIds('bob.acme')).toEqual(['payments.acme']);
     expect((await store.getTicket('ticket1.acme'))!.title).toBe('One');
+    // The new password ended Ada's session; Bob's, unchanged, lives on.
+    expect((await store.getSession('session-of-ada'))!.endedAt).toBeInstanceOf(Date);
+    expect((await store.getSession('session-of-bob'))!.endedAt).toBeUndefined();
   });
 });

@@ -634,3 +634,29 @@ describe('password storage', () => {
     expect(logged).not.toContain('my-secret-guess-42');
   });
 });
+
+describe('cookies behind a TLS-terminating proxy', () => {
+  const loginWith = (url: string, headers: Record<string, string>) =>
+    fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify({ email: 'ada@acme.test', password: PASSWORD }),
+    });
+
+  it('marks the session cookies Secure when a trusted proxy says the request came over HTTPS', async () => {
+    await using server = await startTestServer({ trustProxy: true });
+    const overTls = await loginWith(server.url, { 'X-Forwarded-Proto': 'https' });
+    expect(overTls.status).toBe(200);
+    const cookies = overTls.headers.getSetCookie();
+    expect(cookies).toHaveLength(2);
+    for (const cookie of cookies) expect(cookie.toLowerCase()).toContain('; secure');
+  });
+
+  it('ignores X-Forwarded-Proto unless told to trust a proxy', async () => {
+    await using server = await startTestServer();
+    const response = await loginWith(server.url, { 'X-Forwarded-Proto': 'https' });
+    for (const cookie of response.headers.getSetCookie()) {
+      expect(cookie.toLowerCase()).not.toContain('secure');
+    }
+  });
+});

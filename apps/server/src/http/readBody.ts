@@ -23,6 +23,9 @@ export function depthOf(value: unknown): number {
   return deepest;
 }
 
+/** The charsets a body may declare; anything else is a 415. */
+const CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'iso-8859-1', 'latin1']);
+
 /** Bodies over this are refused with 413, before they are read whole. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -45,6 +48,17 @@ export function requireBodyType(ctx: Context): 'json' | 'xml' {
     parsed = contentType.parse(header);
   } catch (error) {
     throw problem('UNSUPPORTED_MEDIA_TYPE', 'the Content-Type header is malformed', error);
+  }
+  const charset = parsed.parameters['charset']?.toLowerCase();
+  if (charset !== undefined && !CHARSETS.has(charset)) {
+    throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charset}; send UTF-8`);
+  }
+  const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw problem(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding ${encoding} is not supported; send the body as it is`,
+    );
   }
   const format = BODY_MEDIA_TYPES.get(parsed.type);
   if (!format) {

@@ -9,6 +9,8 @@ import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
 import type { AppContext } from '../http/context.js';
 import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
 
+const ACTION_PATH = /^\/api\/tickets\/[^/]+\/actions\/?$/;
+
 /** Writes an expected failure as the route wants it: plain text or RFC 9457 problem+json. */
 export function renderProblem(ctx: AppContext, problem: AppError): void {
   const { status, title } = ERROR_TABLE[problem.code];
@@ -64,6 +66,10 @@ export function errorHandler() {
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) {
+        // The action endpoint answers in text even for a method it does not have.
+        if (ACTION_PATH.test(ctx.path) && ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+          ctx.state.errorFormat = 'text';
+        }
         if (ctx.status === 404)
           renderProblem(ctx, {
             code: 'NOT_FOUND',

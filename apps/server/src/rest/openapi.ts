@@ -281,7 +281,8 @@ function dataResponse(
   };
 }
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 406 | 409 | 412 | 413 | 415 | 422 | 429 | 500;
+export type ErrorStatus =
+  400 | 401 | 403 | 404 | 406 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
 /**
  * An operation's error answers: per status a description, and optionally the error codes it can
  * carry there (by default every code of the error table with that status).
@@ -312,8 +313,15 @@ function errorResponses(
   spec: ErrorSpec,
   options: { idempotent?: boolean } = {},
 ): Record<string, Response> {
+  // Any operation may find the database busy (locked by another process) for too long.
+  const all: ErrorSpec = {
+    ...spec,
+    503:
+      spec[503] ??
+      'The database stayed busy (locked by another process); try again after `Retry-After`.',
+  };
   return Object.fromEntries(
-    Object.entries(spec).map(([key, entry]) => {
+    Object.entries(all).map(([key, entry]) => {
       const status = Number(key) as ErrorStatus;
       const description = typeof entry === 'string' ? entry : entry.description;
       const codes = typeof entry === 'string' ? codesWithStatus(status) : entry.codes;
@@ -324,7 +332,7 @@ function errorResponses(
       }
       const types = codes.map(problemType);
       const headers: Record<string, Reference> = { ...requestIdHeader };
-      if (status === 429) headers['Retry-After'] = headerRef('RetryAfter');
+      if (status === 429 || status === 503) headers['Retry-After'] = headerRef('RetryAfter');
       if (options.idempotent && REPLAYABLE.has(status)) {
         headers['Idempotent-Replayed'] = headerRef('IdempotentReplayed');
       }

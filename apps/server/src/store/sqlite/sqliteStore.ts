@@ -563,6 +563,15 @@ export class SqliteStore implements Store {
           }
         }
         for (const user of plan.users) {
+          const before = this.sql('SELECT password_hash FROM users WHERE id = ?').get(user.id) as
+            { password_hash: string } | undefined;
+          // A new password ends the user's sessions: whoever held the old one is logged out.
+          if (before && before.password_hash !== user.passwordHash) {
+            this.sql('UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL').run(
+              Date.now(),
+              user.id,
+            );
+          }
           users += this.sql(
             `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
              VALUES (@id, @tenant, @email, @name, @password_hash, @site_admin)

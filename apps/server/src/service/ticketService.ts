@@ -16,6 +16,7 @@ import {
   tenantOf,
   TICKET_STATES,
   type AvailableAction,
+  type HistoryEntry,
   type Ticket,
   type TicketState,
   type WorkflowDefinition,
@@ -70,6 +71,10 @@ export const LIST_LIMITS = { defaultCount: 20, maxCount: 100, maxStart: 1_000_00
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
+const LOST_RACE: AppError = {
+  code: 'CONFLICT',
+  message: 'another change to the ticket won; read it again',
+};
 const KEY_REUSED: Replayable<never> = {
   ok: false,
   error: {
@@ -296,10 +301,7 @@ export class TicketService {
       // change of the ticket, a final 409 like any other, kept under the key below.
       const earlier = await replay();
       if (earlier) return earlier;
-      outcome = fail({
-        code: 'CONFLICT',
-        message: 'another change to the ticket won; read it again',
-      });
+      outcome = fail(LOST_RACE);
     } else {
       outcome = result;
     }
@@ -321,6 +323,30 @@ export class TicketService {
       ...(JSON.parse(stored.outcome) as Outcome<T>),
       replayed: stored.outcome !== JSON.stringify(outcome),
     };
+  }
+
+  /**
+   * Writes a change of `read` (a transition or a comment) conditional on the version that was
+   * read, with the outcome kept under the idempotency key in the same transaction, and tells
+   * listeners. Losing to another change is a 409, or `raced` for `idempotent` to sort out.
+   */
+  private async commit<T extends { readonly ticket: TicketView }>(
+    caller: Caller,
+    kind: TicketChangeEvent['kind'],
+    read: Ticket,
+    change: { readonly ticket: Ticket; readonly history: HistoryEntry },
+    outcome: { ok: true; value: T },
+    record: ((outcome: Outcome<T>) => IdempotencyRecord) | undefined,
+  ): Promise<Outcome<T> | 'raced'> {
+    const committed = await this.options.store.commitChange({
+      ticket: change.ticket,
+      expectedVersion: read.version,
+      history: change.history,
+      idempotency: record && (() => record(outcome)),
+    });
+    if (committed === 'conflict') return record ? 'raced' : fail(LOST_RACE);
+    this.options.onChange?.({ kind, ticket: outcome.value.ticket, userId: caller.user.id });
+    return outcome;
   }
 
   /** Opens a ticket on an API or app of the caller's tenant. */
@@ -467,7 +493,7 @@ export class TicketService {
           expectedVersion: options.expectedVersion,
         });
         if (!transition.ok) return fail(transition.error);
-        const { ticket, history } = transition.value;
+        const { ticket } = transition.value;
         const outcome: Outcome<ActionOutcome> = {
           ok: true,
           value: {
@@ -477,26 +503,7 @@ export class TicketService {
           },
         };
         if (options.dryRun) return outcome;
-        const committed = await store.commitChange({
-          ticket,
-          expectedVersion: found.value.version,
-          history,
-          idempotency: record && (() => record(outcome)),
-        });
-        if (committed === 'conflict') {
-          if (record) return 'raced';
-          return fail({
-            code: 'CONFLICT',
-            message: `another change to ${id} won; read the ticket again`,
-          });
-        }
-        if (outcome.ok)
-          this.options.onChange?.({
-            kind: 'action',
-            ticket: outcome.value.ticket,
-            userId: caller.user.id,
-          });
-        return outcome;
+        return this.commit(caller, 'action', found.value, transition.value, outcome, record);
       },
     );
   }
@@ -529,7 +536,7 @@ export class TicketService {
         if (content.value === '') {
           return fail({ code: 'INVALID_INPUT', field: 'Content', message: 'Content is required' });
         }
-        const { store, now } = this.options;
+        const { now } = this.options;
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
         const added = addComment(found.value, content.value, caller.actor, now());
@@ -559,22 +566,7 @@ export class TicketService {
             ticket: await this.viewOne(ticket),
           },
         };
-        const committed = await store.commitChange({
-          ticket,
-          expectedVersion: found.value.version,
-          history,
-          idempotency: record && (() => record(outcome)),
-        });
-        if (committed === 'conflict') {
-          if (record) return 'raced';
-          return fail({ code: 'CONFLICT', message: `another change to ${id} won; try again` });
-        }
-        this.options.onChange?.({
-          kind: 'comment',
-          ticket: outcome.value.ticket,
-          userId: caller.user.id,
-        });
-        return outcome;
+        return this.commit(caller, 'comment', found.value, added.value, outcome, record);
       },
     );
   }

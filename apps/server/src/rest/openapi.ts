@@ -11,7 +11,8 @@ import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
 import { BODY_MEDIA_TYPES, PROBLEM_JSON, RESPONSE_MEDIA_TYPES } from '../http/mediaTypes.js';
 import { BODY_LIMIT_BYTES } from '../http/readBody.js';
 import { LOGIN_FAILURES_BEFORE_DELAY } from '../service/sessionService.js';
-import { IDEMPOTENCY_KEY_PATTERN, LIST_LIMITS } from '../service/ticketService.js';
+import { IDEMPOTENCY_KEY_PATTERN } from '../service/idempotency.js';
+import { LIST_LIMITS } from '../service/ticketInput.js';
 import { XML_ROOTS } from './representations.js';
 
 // ---------------------------------------------------------------------------------------------

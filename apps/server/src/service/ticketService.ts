@@ -1,34 +1,25 @@
-import { createHash } from 'node:crypto';
 import {
   addComment,
   applyAction,
   checkActionKnown,
   loadWorkflowXml,
   availableActions,
-  ENVIRONMENTS,
   formatTicketId,
-  hasForbiddenCharacters,
   parseActionInput,
   parseCommentText,
   parseTicketId,
-  PRIORITY_LABELS,
   startTicket,
   tenantOf,
-  TICKET_STATES,
   type AvailableAction,
   type HistoryEntry,
   type Ticket,
   type TicketState,
   type WorkflowDefinition,
 } from '@tickets/domain';
-import { z } from 'zod';
 import type { AppError } from '../errors/appError.js';
-import {
-  IDEMPOTENCY_TTL_MS,
-  type IdempotencyRecord,
-  type StoredHistoryEntry,
-  type Store,
-} from '../store/store.js';
+import type { StoredHistoryEntry, Store } from '../store/store.js';
+import { LOST_RACE, runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
+import { invalid, ListQuery, TicketInput } from './ticketInput.js';
 import type { Caller, Outcome } from './sessionService.js';
 
 /** A ticket as callers see it: the stored ticket plus its author's name. */
@@ -64,116 +55,8 @@ export interface WriteOptions {
   readonly expectedVersion?: number | undefined;
 }
 
-/** An outcome, and whether it is the replay of an earlier call with the same idempotency key. */
-export type Replayable<T> = Outcome<T> & { readonly replayed: boolean };
-
-export const LIST_LIMITS = { defaultCount: 20, maxCount: 100, maxStart: 1_000_000 } as const;
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
-const LOST_RACE: AppError = {
-  code: 'CONFLICT',
-  message: 'another change to the ticket won; read it again',
-};
-const KEY_REUSED: Replayable<never> = {
-  ok: false,
-  error: {
-    code: 'IDEMPOTENCY_KEY_REUSED',
-    message: 'this Idempotency-Key was used with a different request',
-  },
-  replayed: false,
-};
 const notFound = (id: string) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
-
-/** Text a ticket may hold: nothing XML 1.0 cannot carry. */
-const noControlCharacters = (field: string) =>
-  [
-    (text: string) => !hasForbiddenCharacters(text),
-    `${field} contains control characters`,
-  ] as const;
-
-const listOf = (max: number, field: string) =>
-  z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((value) =>
-      value === undefined
-        ? []
-        : (Array.isArray(value) ? value : [value]).map((s) => s.trim()).filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z
-            .string()
-            .max(64, `each ${field} is at most 64 characters`)
-            .refine(...noControlCharacters(field)),
-        )
-        .max(max, `at most ${max} ${field} values`),
-    );
-
-const optionalId = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
-
-const TicketInput = z
-  .object({
-    Title: z
-      .string('Title is required')
-      .trim()
-      .min(1, 'Title is required')
-      .max(200, 'Title is at most 200 characters')
-      .refine(...noControlCharacters('Title')),
-    Description: z
-      .string('Description must be a string')
-      .max(20_000, 'Description is at most 20000 characters')
-      .refine(...noControlCharacters('Description'))
-      .optional()
-      .default(''),
-    Environment: z.enum(ENVIRONMENTS, `Environment must be ${ENVIRONMENTS.join(' or ')}`),
-    APIID: optionalId,
-    AppID: optionalId,
-    Label: listOf(1, 'Label').pipe(
-      z.array(z.enum(PRIORITY_LABELS, `Label must be one of ${PRIORITY_LABELS.join(', ')}`)),
-    ),
-    Tag: listOf(20, 'Tag'),
-  })
-  .refine((ticket) => ticket.APIID !== undefined || ticket.AppID !== undefined, {
-    message: 'a ticket needs an APIID or an AppID',
-    path: ['APIID'],
-  });
-
-const ListQuery = z.object({
-  APIID: z.string().max(300).optional(),
-  AppID: z.string().max(300).optional(),
-  AuthorID: z.string().max(300).optional(),
-  State: z.enum(TICKET_STATES, `State must be one of ${TICKET_STATES.join(', ')}`).optional(),
-  start: z.coerce
-    .number('start must be a whole number')
-    .int('start must be a whole number')
-    .min(0, 'start may not be negative')
-    .max(LIST_LIMITS.maxStart, `start is at most ${LIST_LIMITS.maxStart}`)
-    .optional()
-    .default(0),
-  count: z.coerce
-    .number('count must be a whole number')
-    .int('count must be a whole number')
-    .min(1, 'count must be at least 1')
-    .optional()
-    .default(LIST_LIMITS.defaultCount)
-    .transform((count) => Math.min(count, LIST_LIMITS.maxCount)),
-});
-
-function invalid(error: z.ZodError): { ok: false; error: AppError } {
-  const issue = error.issues[0]!;
-  const field = issue.path.map(String).join('.') || 'body';
-  return fail({ code: 'INVALID_INPUT', field, message: issue.message });
-}
-
-function requestHash(parts: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
-}
 
 export interface TicketServiceOptions {
   readonly store: Store;
@@ -246,83 +129,9 @@ export class TicketService {
     return ticket ? { ok: true, value: ticket } : notFound(id);
   }
 
-  /**
-   * Runs a state-changing operation under an idempotency key: a retry with the same key and
-   * input gets the stored outcome again; the same key with other input gets 422.
-   */
-  private async idempotent<T>(
-    caller: Caller,
-    key: string | undefined,
-    request: unknown[],
-    run: (
-      record: ((outcome: Outcome<T>) => IdempotencyRecord) | undefined,
-    ) => Promise<Outcome<T> | 'raced'>,
-  ): Promise<Replayable<T>> {
-    if (key === undefined) {
-      const outcome = await run(undefined);
-      if (outcome === 'raced') throw new Error('idempotent: a race without a key');
-      return { ...outcome, replayed: false };
-    }
-    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      return {
-        ...fail({
-          code: 'INVALID_INPUT',
-          field: 'Idempotency-Key',
-          message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
-        }),
-        replayed: false,
-      };
-    }
-    const { store, now } = this.options;
-    const hash = requestHash(request);
-    const replay = async (): Promise<Replayable<T> | undefined> => {
-      const stored = await store.getIdempotency(caller.user.id, key);
-      if (!stored || stored.createdAt.getTime() < now().getTime() - IDEMPOTENCY_TTL_MS)
-        return undefined;
-      if (stored.requestHash !== hash) {
-        return KEY_REUSED;
-      }
-      return { ...(JSON.parse(stored.outcome) as Outcome<T>), replayed: true };
-    };
-    const earlier = await replay();
-    if (earlier) return earlier;
-
-    const record = (outcome: Outcome<T>): IdempotencyRecord => ({
-      userId: caller.user.id,
-      key,
-      requestHash: hash,
-      outcome: JSON.stringify(outcome),
-      createdAt: now(),
-    });
-    const result = await run(record);
-    let outcome: Outcome<T>;
-    if (result === 'raced') {
-      // Lost a race: to a request with the same key (its answer is replayed), or to another
-      // change of the ticket, a final 409 like any other, kept under the key below.
-      const earlier = await replay();
-      if (earlier) return earlier;
-      outcome = fail(LOST_RACE);
-    } else {
-      outcome = result;
-    }
-    if (outcome.ok) return { ...outcome, replayed: false };
-    // Final answers are kept; a fault of ours and a throttle are not.
-    if (
-      outcome.error.code === 'INTERNAL' ||
-      outcome.error.code === 'TOO_MANY_REQUESTS' ||
-      outcome.error.code === 'UNAVAILABLE' ||
-      outcome.error.code === 'UNAUTHENTICATED'
-    ) {
-      return { ...outcome, replayed: false };
-    }
-    const stored = await store.saveIdempotency(record(outcome));
-    if (stored.requestHash !== hash) {
-      return KEY_REUSED;
-    }
-    return {
-      ...(JSON.parse(stored.outcome) as Outcome<T>),
-      replayed: stored.outcome !== JSON.stringify(outcome),
-    };
+  /** What every idempotent call of a caller shares. */
+  private callContext(caller: Caller, key: string | undefined) {
+    return { store: this.options.store, now: this.options.now, userId: caller.user.id, key };
   }
 
   /**
@@ -336,7 +145,7 @@ export class TicketService {
     read: Ticket,
     change: { readonly ticket: Ticket; readonly history: HistoryEntry },
     outcome: { ok: true; value: T },
-    record: ((outcome: Outcome<T>) => IdempotencyRecord) | undefined,
+    record: RecordOutcome<T> | undefined,
   ): Promise<Outcome<T> | 'raced'> {
     const committed = await this.options.store.commitChange({
       ticket: change.ticket,
@@ -355,11 +164,10 @@ export class TicketService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<Replayable<TicketView>> {
-    return this.idempotent<TicketView>(
-      caller,
-      options.idempotencyKey,
-      ['createTicket', caller.actor.tenant, body],
-      async (record) => {
+    return runIdempotent<TicketView>({
+      ...this.callContext(caller, options.idempotencyKey),
+      request: ['createTicket', caller.actor.tenant, body],
+      run: async (record) => {
         const parsed = TicketInput.safeParse(body);
         if (!parsed.success) return invalid(parsed.error);
         const input = parsed.data;
@@ -417,7 +225,7 @@ export class TicketService {
           }
         }
       },
-    );
+    });
   }
 
   /** The caller's tenant's tickets, newest first, ties by TicketID. */
@@ -472,11 +280,10 @@ export class TicketService {
     options: WriteOptions & { readonly dryRun?: boolean } = {},
   ): Promise<Replayable<ActionOutcome>> {
     const key = options.dryRun ? undefined : options.idempotencyKey;
-    return this.idempotent<ActionOutcome>(
-      caller,
-      key,
-      ['executeAction', id, body, options.expectedVersion ?? null],
-      async (record) => {
+    return runIdempotent<ActionOutcome>({
+      ...this.callContext(caller, key),
+      request: ['executeAction', id, body, options.expectedVersion ?? null],
+      run: async (record) => {
         const input = parseActionInput(body);
         if (!input.ok) return fail(input.error);
         const { store, now } = this.options;
@@ -505,7 +312,7 @@ export class TicketService {
         if (options.dryRun) return outcome;
         return this.commit(caller, 'action', found.value, transition.value, outcome, record);
       },
-    );
+    });
   }
 
   /** A comment without a transition; it changes the ticket's version and comment count. */
@@ -515,11 +322,10 @@ export class TicketService {
     body: unknown,
     options: WriteOptions = {},
   ): Promise<Replayable<CommentOutcome>> {
-    return this.idempotent<CommentOutcome>(
-      caller,
-      options.idempotencyKey,
-      ['addComment', id, body, options.expectedVersion ?? null],
-      async (record) => {
+    return runIdempotent<CommentOutcome>({
+      ...this.callContext(caller, options.idempotencyKey),
+      request: ['addComment', id, body, options.expectedVersion ?? null],
+      run: async (record) => {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           return fail({
             code: 'INVALID_INPUT',
@@ -568,6 +374,6 @@ export class TicketService {
         };
         return this.commit(caller, 'comment', found.value, added.value, outcome, record);
       },
-    );
+    });
   }
 }

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { AppError, AppErrorCode } from '../errors/appError.js';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type Store } from '../store/store.js';
+import type { Outcome } from './sessionService.js';
+
+/** An outcome, and whether it is the replay of an earlier call with the same idempotency key. */
+export type Replayable<T> = Outcome<T> & { readonly replayed: boolean };
+
+/** What an `Idempotency-Key` may be: 1 to 255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The answer of a change that lost to another change of the same ticket. */
+export const LOST_RACE: AppError = {
+  code: 'CONFLICT',
+  message: 'another change to the ticket won; read it again',
+};
+
+const KEY_REUSED: Replayable<never> = {
+  ok: false,
+  error: {
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    message: 'this Idempotency-Key was used with a different request',
+  },
+  replayed: false,
+};
+
+/** Answers that are not final, so not kept under a key: a fault of ours, a throttle, a 401. */
+const NOT_KEPT: ReadonlySet<AppErrorCode> = new Set([
+  'INTERNAL',
+  'UNAVAILABLE',
+  'TOO_MANY_REQUESTS',
+  'UNAUTHENTICATED',
+]);
+
+const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
+
+function requestHash(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
+}
+
+/** Builds the record that keeps an outcome under the caller's key, in the change's transaction. */
+export type RecordOutcome<T> = (outcome: Outcome<T>) => IdempotencyRecord;
+
+export interface IdempotentCall<T> {
+  readonly store: Store;
+  readonly now: () => Date;
+  readonly userId: string;
+  readonly key: string | undefined;
+  /** What identifies the request: the operation, its target and its input as parsed. */
+  readonly request: unknown[];
+  /**
+   * Runs the operation; with a key, `record` must be written in the change's own transaction.
+   * `raced`: the write lost (to a request with the same key, or to another change).
+   */
+  readonly run: (record: RecordOutcome<T> | undefined) => Promise<Outcome<T> | 'raced'>;
+}
+
+/**
+ * Runs a state-changing operation under an idempotency key: a retry with the same key and
+ * input gets the stored outcome again (marked replayed); the same key with other input gets 422.
+ */
+export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replayable<T>> {
+  const { store, now, userId, key, run } = call;
+  if (key === undefined) {
+    const outcome = await run(undefined);
+    if (outcome === 'raced') throw new Error('idempotent: a race without a key');
+    return { ...outcome, replayed: false };
+  }
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    return {
+      ...fail({
+        code: 'INVALID_INPUT',
+        field: 'Idempotency-Key',
+        message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+      }),
+      replayed: false,
+    };
+  }
+  const hash = requestHash(call.request);
+  const replay = async (): Promise<Replayable<T> | undefined> => {
+    const stored = await store.getIdempotency(userId, key);
+    if (!stored || stored.createdAt.getTime() < now().getTime() - IDEMPOTENCY_TTL_MS)
+      return undefined;
+    if (stored.requestHash !== hash) {
+      return KEY_REUSED;
+    }
+    return { ...(JSON.parse(stored.outcome) as Outcome<T>), replayed: true };
+  };
+  const earlier = await replay();
+  if (earlier) return earlier;
+
+  const record = (outcome: Outcome<T>): IdempotencyRecord => ({
+    userId,
+    key,
+    requestHash: hash,
+    outcome: JSON.stringify(outcome),
+    createdAt: now(),
+  });
+  const result = await run(record);
+  let outcome: Outcome<T>;
+  if (result === 'raced') {
+    // Lost a race: to a request with the same key (its answer is replayed), or to another
+    // change of the ticket, a final 409 like any other, kept under the key below.
+    const earlier = await replay();
+    if (earlier) return earlier;
+    outcome = fail(LOST_RACE);
+  } else {
+    outcome = result;
+  }
+  if (outcome.ok) return { ...outcome, replayed: false };
+  if (NOT_KEPT.has(outcome.error.code)) return { ...outcome, replayed: false };
+  const stored = await store.saveIdempotency(record(outcome));
+  if (stored.requestHash !== hash) {
+    return KEY_REUSED;
+  }
+  return {
+    ...(JSON.parse(stored.outcome) as Outcome<T>),
+    replayed: stored.outcome !== JSON.stringify(outcome),
+  };
+}

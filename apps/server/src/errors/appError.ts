@@ -1,4 +1,4 @@
-import type { DomainError } from '@tickets/domain';
+import type { DomainError, Result } from '@tickets/domain';
 
 /**
  * Every expected failure the application service and the HTTP adapters can answer, as a closed
@@ -24,6 +24,9 @@ export type AppError =
   | { readonly code: 'INTERNAL'; readonly message: string };
 
 export type AppErrorCode = AppError['code'];
+
+/** What an application-service call answers: a value, or an expected failure. */
+export type Outcome<T> = Result<T, AppError>;
 
 export const appError = <
   C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS' | 'UNAVAILABLE'>,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AppError, AppErrorCode } from '../errors/appError.js';
+import type { AppError, AppErrorCode, Outcome } from '../errors/appError.js';
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type Store } from '../store/store.js';
-import type { Outcome } from './sessionService.js';
 
 /** An outcome, and whether it is the replay of an earlier call with the same idempotency key. */
 export type Replayable<T> = Outcome<T> & { readonly replayed: boolean };

@@ -1,12 +1,9 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isTenantId, type Actor } from '@tickets/domain';
 import type { CsrfMode } from '../config.js';
-import type { AppError } from '../errors/appError.js';
+import type { Outcome } from '../errors/appError.js';
 import type { SessionRecord, Store, UserRecord } from '../store/store.js';
 import { decoyHash, verifyPassword } from './passwords.js';
-
-export type Outcome<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppError };
 
 const unauthenticated = (message = 'login required: no valid session'): Outcome<never> => ({
   ok: false,

@@ -16,11 +16,11 @@ import {
   type TicketState,
   type WorkflowDefinition,
 } from '@tickets/domain';
-import type { AppError } from '../errors/appError.js';
+import type { AppError, Outcome } from '../errors/appError.js';
 import type { StoredHistoryEntry, Store } from '../store/store.js';
 import { LOST_RACE, runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
 import { invalid, ListQuery, TicketInput } from './ticketInput.js';
-import type { Caller, Outcome } from './sessionService.js';
+import type { Caller } from './sessionService.js';
 
 /** A ticket as callers see it: the stored ticket plus its author's name. */
 export interface TicketView extends Ticket {

@@ -17,7 +17,7 @@ Commands:
 Options (each also an environment variable of the same name):
   --host HOST                      HOST (127.0.0.1)
   --port PORT                      PORT (8080)
-  --database-url URL               DATABASE_URL (sqlite:./data/tickets.db)
+  --database-url URL               DATABASE_URL (sqlite:./data/tickets.db; or postgres://...)
   --tickets-secret KEY             TICKETS_SECRET (generated into the data folder)
   --tickets-session-minutes N      TICKETS_SESSION_MINUTES (30)
   --tickets-session-max-minutes N  TICKETS_SESSION_MAX_MINUTES (480)

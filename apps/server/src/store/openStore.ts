@@ -1,14 +1,13 @@
-import { ConfigError, type DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../config.js';
+import { PostgresStore } from './postgres/postgresStore.js';
 import { SqliteStore } from './sqlite/sqliteStore.js';
 import type { Store } from './store.js';
 
-/** Opens the configured database, applying pending migrations. */
+/** Opens the configured database, applying pending migrations unless told not to. */
 export async function openStore(
   database: DatabaseConfig,
   options: { readonly migrate?: boolean } = {},
 ): Promise<Store> {
   if (database.kind === 'sqlite') return SqliteStore.open(database.path, options);
-  throw new ConfigError(
-    'DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH or leave it unset',
-  );
+  return PostgresStore.open(database.url, options);
 }

@@ -1,8 +1,9 @@
 import type { HistoryEntry, Ticket, TicketState } from '@tickets/domain';
 
 /**
- * Persistence behind one interface. SQLite implements it today; PostgreSQL follows the same
- * contract. Every method that changes more than one row does so in one transaction.
+ * Persistence behind one interface, implemented for SQLite and for PostgreSQL alike (the same
+ * conformance suite runs against both). Every method that changes more than one row does so in
+ * one transaction.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

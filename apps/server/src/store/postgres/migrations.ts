@@ -1,0 +1,138 @@
+/**
+ * Versioned schema migrations for PostgreSQL, applied in order inside one transaction each, under
+ * an advisory lock so that several processes starting at once apply each version exactly once.
+ * Never edit a released migration: add a new one.
+ *
+ * The schema means what SQLite's does (../sqlite/migrations.ts), version for version: the same
+ * tables and columns, TEXT where SQLite has TEXT, BIGINT where it has INTEGER (times are epoch
+ * milliseconds, flags 0 or 1). Identifiers and the ticket `created` time are `COLLATE "C"`, so that
+ * they compare and sort bytewise as SQLite's BINARY collation does, whatever the database's locale.
+ */
+export const POSTGRES_MIGRATIONS: readonly {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE tenants (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        ticket_seq BIGINT NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE users (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+        email TEXT NOT NULL,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        site_admin BIGINT NOT NULL DEFAULT 0 CHECK (site_admin IN (0, 1))
+      );
+      CREATE UNIQUE INDEX users_tenant_email ON users (tenant, email);
+      CREATE INDEX users_email ON users (email);
+
+      CREATE TABLE resources (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+        type TEXT NOT NULL CHECK (type IN ('api', 'app')),
+        name TEXT NOT NULL
+      );
+
+      CREATE TABLE resource_admins (
+        resource_id TEXT COLLATE "C" NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        PRIMARY KEY (resource_id, user_id)
+      );
+      CREATE INDEX resource_admins_user ON resource_admins (user_id);
+
+      CREATE TABLE login_failures (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        count BIGINT NOT NULL,
+        last_failure_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        tenant TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+        csrf_token TEXT NOT NULL,
+        login_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        ended_at BIGINT
+      );
+
+      CREATE TABLE tickets (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        environment TEXT NOT NULL CHECK (environment IN ('Sandbox', 'Production')),
+        api_id TEXT COLLATE "C" REFERENCES resources(id),
+        app_id TEXT COLLATE "C" REFERENCES resources(id),
+        labels TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('OPEN', 'RESOLVED', 'CLOSED', 'REOPEN')),
+        step BIGINT NOT NULL,
+        author_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        created TEXT COLLATE "C" NOT NULL,
+        updated TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        comment_count BIGINT NOT NULL
+      );
+      CREATE INDEX tickets_by_tenant ON tickets (tenant, created DESC, id);
+
+      CREATE TABLE history (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        ticket_id TEXT COLLATE "C" NOT NULL REFERENCES tickets(id),
+        action TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        comments TEXT NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        created TEXT NOT NULL
+      );
+      CREATE INDEX history_by_ticket ON history (ticket_id, id);
+      CREATE FUNCTION history_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          RAISE EXCEPTION 'history is append-only' USING ERRCODE = 'restrict_violation';
+        END;
+      $$;
+      CREATE TRIGGER history_is_append_only_update BEFORE UPDATE ON history
+        FOR EACH ROW EXECUTE FUNCTION history_is_append_only();
+      CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
+        FOR EACH ROW EXECUTE FUNCTION history_is_append_only();
+      -- SQLite has no TRUNCATE; here it would bypass the row triggers, so it is refused as well.
+      CREATE TRIGGER history_is_append_only_truncate BEFORE TRUNCATE ON history
+        FOR EACH STATEMENT EXECUTE FUNCTION history_is_append_only();
+
+      CREATE TABLE idempotency (
+        user_id TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        request_hash TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, key)
+      );
+      CREATE INDEX idempotency_by_age ON idempotency (created_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'workflow definitions per tenant',
+    sql: `
+      CREATE TABLE workflows (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+        name TEXT NOT NULL,
+        xml TEXT NOT NULL,
+        created TEXT NOT NULL
+      );
+      -- NULL: the built-in default workflow.
+      ALTER TABLE tenants ADD COLUMN workflow_id BIGINT REFERENCES workflows(id);
+      ALTER TABLE tickets ADD COLUMN workflow_id BIGINT REFERENCES workflows(id);
+    `,
+  },
+];

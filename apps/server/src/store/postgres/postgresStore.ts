@@ -1,0 +1,852 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
+import {
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyRecord,
+  type LoginFailures,
+  type ProvisionPlan,
+  type ProvisionSummary,
+  type ResourceRecord,
+  type SessionRecord,
+  type Store,
+  type StoredHistoryEntry,
+  type StoredWorkflow,
+  type TenantRecord,
+  type TicketChange,
+  type TicketQuery,
+  type UserRecord,
+} from '../store.js';
+import { StoreBusyError } from '../../errors/appError.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+/** How long failed-login counters are kept. */
+const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * How long one statement may wait for a lock another transaction holds (PostgreSQL's
+ * `lock_timeout`), and how long, in all, a call keeps retrying a busy database before it gives up
+ * with StoreBusyError (a 503).
+ */
+const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+/** Migrations wait longer for each other: another process may be applying a slow one. */
+const MIGRATION_LOCK_TIMEOUT = '60s';
+/** The first key of the migrations' advisory lock (the second is the schema's name, hashed). */
+const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** lock_not_available (lock_timeout), serialization_failure, deadlock_detected: worth a retry. */
+const BUSY_CODES: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
+
+const isBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && BUSY_CODES.has(code);
+};
+
+/**
+ * Runs a store call again while the database answers "busy" (a lock wait timed out, a deadlock
+ * or serialization failure rolled the transaction back), waiting a little longer each time; past
+ * the patience, StoreBusyError. A call is one transaction, so a failed attempt has written nothing.
+ */
+async function retryWhileBusy<T>(call: () => Promise<T>, patienceMs: number): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (Date.now() - started >= patienceMs) throw new StoreBusyError({ cause: error });
+      await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+    }
+  }
+}
+
+/**
+ * BIGINT columns (times in epoch milliseconds, counters, row ids) as JS numbers; node-postgres
+ * answers them as strings by default. Every value the store writes is a safe integer.
+ */
+const parseBigint = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is not a safe integer`);
+  return value;
+};
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseBigint
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A pooled connection or the pool itself: what a statement runs on. */
+type Db = pg.Pool | pg.PoolClient;
+
+/** `$1, $2, …, $n` */
+const placeholders = (n: number): string =>
+  Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
+
+const all = async <R extends pg.QueryResultRow>(
+  db: Db,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<R[]> => (await db.query<R>(text, params as unknown[])).rows;
+
+const one = async <R extends pg.QueryResultRow>(
+  db: Db,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<R | undefined> => (await all<R>(db, text, params))[0];
+
+/** Runs a write; answers how many rows it inserted, changed or removed. */
+const changes = async (db: Db, text: string, params: readonly unknown[] = []): Promise<number> =>
+  (await db.query(text, params as unknown[])).rowCount ?? 0;
+
+interface TicketRow {
+  id: string;
+  tenant: string;
+  title: string;
+  description: string;
+  environment: 'Sandbox' | 'Production';
+  api_id: string | null;
+  app_id: string | null;
+  labels: string;
+  tags: string;
+  state: TicketState;
+  step: number;
+  author_id: string;
+  created: string;
+  updated: string;
+  version: number;
+  comment_count: number;
+  workflow_id: number | null;
+}
+
+interface UserRow {
+  id: string;
+  tenant: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  site_admin: number;
+}
+
+interface HistoryRow {
+  id: number;
+  action: string;
+  from_state: TicketState;
+  to_state: TicketState;
+  comments: string;
+  user_id: string;
+  created: string;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  tenant: string;
+  csrf_token: string;
+  login_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
+interface IdempotencyRow {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  outcome: string;
+  created_at: number;
+}
+
+const toTicket = (row: TicketRow): Ticket => ({
+  id: row.id as TicketId,
+  tenant: row.tenant,
+  title: row.title,
+  description: row.description,
+  environment: row.environment,
+  apiId: row.api_id ?? undefined,
+  appId: row.app_id ?? undefined,
+  labels: JSON.parse(row.labels) as string[],
+  tags: JSON.parse(row.tags) as string[],
+  state: row.state,
+  step: row.step,
+  authorId: row.author_id,
+  created: row.created,
+  updated: row.updated,
+  version: row.version,
+  commentCount: row.comment_count,
+  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
+});
+
+/** The columns of `tickets` in the order of `ticketValues`. */
+const TICKET_COLUMNS = [
+  'id',
+  'tenant',
+  'title',
+  'description',
+  'environment',
+  'api_id',
+  'app_id',
+  'labels',
+  'tags',
+  'state',
+  'step',
+  'author_id',
+  'created',
+  'updated',
+  'version',
+  'comment_count',
+  'workflow_id',
+] as const;
+
+const ticketValues = (ticket: Ticket): unknown[] => [
+  ticket.id,
+  ticket.tenant,
+  ticket.title,
+  ticket.description,
+  ticket.environment,
+  ticket.apiId ?? null,
+  ticket.appId ?? null,
+  JSON.stringify(ticket.labels),
+  JSON.stringify(ticket.tags),
+  ticket.state,
+  ticket.step,
+  ticket.authorId,
+  ticket.created,
+  ticket.updated,
+  ticket.version,
+  ticket.commentCount,
+  ticket.workflowId ?? null,
+];
+
+const INSERT_TICKET = `INSERT INTO tickets (${TICKET_COLUMNS.join(', ')})
+  VALUES (${placeholders(TICKET_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`;
+
+/**
+ * Inserts an idempotency record unless its key is taken by one that has not expired (an expired
+ * one is replaced); one row changed when stored.
+ */
+const SAVE_IDEMPOTENCY = `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+    outcome = excluded.outcome, created_at = excluded.created_at
+  WHERE idempotency.created_at < excluded.created_at - $6::bigint`;
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  siteAdmin: row.site_admin === 1,
+});
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  tenant: row.tenant,
+  csrfToken: row.csrf_token,
+  loginAt: new Date(row.login_at),
+  expiresAt: new Date(row.expires_at),
+  endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
+});
+
+const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
+  id: row.id,
+  action: row.action,
+  from: row.from_state,
+  to: row.to_state,
+  comments: JSON.parse(row.comments) as string[],
+  userId: row.user_id,
+  created: row.created,
+});
+
+const toIdempotency = (row: IdempotencyRow): IdempotencyRecord => ({
+  userId: row.user_id,
+  key: row.key,
+  requestHash: row.request_hash,
+  outcome: row.outcome,
+  createdAt: new Date(row.created_at),
+});
+
+export interface PostgresStoreOptions {
+  /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
+  readonly migrate?: boolean;
+  /**
+   * A schema to work in instead of the URL's (or the server's) `search_path`: set on every pooled
+   * connection. It must exist. `?options=-c%20search_path%3DNAME` in the URL does the same.
+   */
+  readonly schema?: string;
+  /** The longest one statement waits for a lock, and a call retries a busy database (5 s). */
+  readonly lockTimeoutMs?: number;
+}
+
+/**
+ * The PostgreSQL store (node-postgres, one pool). Every multi-statement call is one transaction
+ * on one connection; a ticket change is conditional on its version, so that several server
+ * processes can share the database: of concurrent changes of one ticket exactly one is written.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly patienceMs: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(pool: pg.Pool, patienceMs: number) {
+    this.pool = pool;
+    this.patienceMs = patienceMs;
+  }
+
+  /** Opens a pool on `url` and (unless told otherwise) applies pending migrations. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const { schema } = options;
+    const pool = new pg.Pool({
+      connectionString: url,
+      lock_timeout: lockTimeoutMs,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      types: TYPES,
+      ...(schema !== undefined && {
+        onConnect: async (client: pg.ClientBase) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+        },
+      }),
+    });
+    // An idle connection that breaks (the server restarted) is dropped by the pool and replaced
+    // on the next call; without a listener the error would end the process.
+    pool.on('error', () => {});
+    const store = new PostgresStore(pool, lockTimeoutMs);
+    try {
+      if (options.migrate !== false) await store.applyMigrations();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Runs `fn` in one transaction on one pooled connection: committed when it returns, rolled back
+   * when it throws; the whole of it retried while the database is busy. `snapshot` reads every
+   * statement from one snapshot (REPEATABLE READ, read-only), as SQLite's transactions do.
+   */
+  private inTransaction<T>(
+    fn: (db: pg.PoolClient) => Promise<T>,
+    { snapshot = false }: { readonly snapshot?: boolean } = {},
+  ): Promise<T> {
+    return retryWhileBusy(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          // The connection is unusable: the pool must not hand it out again.
+          broken =
+            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }, this.patienceMs);
+  }
+
+  /** One statement on any pooled connection (autocommit), retried while the database is busy. */
+  private run<T>(fn: (db: pg.Pool) => Promise<T>): Promise<T> {
+    return retryWhileBusy(() => fn(this.pool), this.patienceMs);
+  }
+
+  async migrate(): Promise<number[]> {
+    return this.applyMigrations();
+  }
+
+  /**
+   * Applies the migrations not yet applied; returns their versions. Each runs in a transaction
+   * that first takes an advisory lock of this schema, so that processes migrating at once take
+   * turns and each version is applied once.
+   */
+  private async applyMigrations(): Promise<number[]> {
+    const done: number[] = [];
+    for (const migration of POSTGRES_MIGRATIONS) {
+      const applied = await this.inTransaction(async (db) => {
+        await db.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
+        await db.query(
+          "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
+          [MIGRATION_LOCK_CLASS],
+        );
+        await db.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+        );
+        if (
+          await one(db, 'SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])
+        )
+          return false;
+        await db.query(migration.sql);
+        await db.query(
+          'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+          [migration.version, migration.name, new Date().toISOString()],
+        );
+        return true;
+      });
+      if (applied) done.push(migration.version);
+    }
+    return done;
+  }
+
+  async getTenant(id: string): Promise<TenantRecord | undefined> {
+    const row = await this.run((db) =>
+      one<{ id: string; name: string; workflow_id: number | null }>(
+        db,
+        'SELECT id, name, workflow_id FROM tenants WHERE id = $1',
+        [id],
+      ),
+    );
+    return (
+      row && {
+        id: row.id,
+        name: row.name,
+        ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
+      }
+    );
+  }
+
+  async getWorkflow(id: number): Promise<StoredWorkflow | undefined> {
+    return this.run((db) =>
+      one<StoredWorkflow>(db, 'SELECT id, tenant, name, xml FROM workflows WHERE id = $1', [id]),
+    );
+  }
+
+  async countTenants(): Promise<number> {
+    const row = await this.run((db) => one<{ n: number }>(db, 'SELECT count(*) AS n FROM tenants'));
+    return row!.n;
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = await this.run((db) => one<UserRow>(db, 'SELECT * FROM users WHERE id = $1', [id]));
+    return row && toUser(row);
+  }
+
+  async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.run((db) =>
+      all<UserRow>(db, 'SELECT * FROM users WHERE id = ANY($1::text[])', [[...new Set(ids)]]),
+    );
+    return rows.map(toUser);
+  }
+
+  async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
+    // Stored lower-cased (by JavaScript, as SQLite's store does), so compared as such.
+    const rows = await this.run((db) =>
+      tenant === undefined
+        ? all<UserRow>(db, 'SELECT * FROM users WHERE email = $1 ORDER BY id', [
+            email.toLowerCase(),
+          ])
+        : all<UserRow>(db, 'SELECT * FROM users WHERE email = $1 AND tenant = $2', [
+            email.toLowerCase(),
+            tenant,
+          ]),
+    );
+    return rows.map(toUser);
+  }
+
+  async getResource(id: string): Promise<ResourceRecord | undefined> {
+    return this.run((db) =>
+      one<ResourceRecord>(db, 'SELECT id, tenant, type, name FROM resources WHERE id = $1', [id]),
+    );
+  }
+
+  async adminResourceIds(userId: string): Promise<string[]> {
+    const rows = await this.run((db) =>
+      all<{ resource_id: string }>(
+        db,
+        'SELECT resource_id FROM resource_admins WHERE user_id = $1 ORDER BY resource_id',
+        [userId],
+      ),
+    );
+    return rows.map((row) => row.resource_id);
+  }
+
+  async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
+    const row = await this.run((db) =>
+      one<{ count: number; last_failure_at: number }>(
+        db,
+        'SELECT count, last_failure_at FROM login_failures WHERE key = $1',
+        [key],
+      ),
+    );
+    return row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+  }
+
+  async recordLoginFailure(key: string, now: Date): Promise<void> {
+    await this.run((db) =>
+      db.query(
+        `INSERT INTO login_failures (key, count, last_failure_at) VALUES ($1, 1, $2)
+         ON CONFLICT (key) DO UPDATE SET count = login_failures.count + 1,
+           last_failure_at = excluded.last_failure_at`,
+        [key, now.getTime()],
+      ),
+    );
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.run((db) => db.query('DELETE FROM login_failures WHERE key = $1', [key]));
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.run((db) =>
+      db.query(
+        `INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
+        [
+          session.id,
+          session.userId,
+          session.tenant,
+          session.csrfToken,
+          session.loginAt.getTime(),
+          session.expiresAt.getTime(),
+        ],
+      ),
+    );
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.run((db) =>
+      one<SessionRow>(db, 'SELECT * FROM sessions WHERE id = $1', [id]),
+    );
+    return row && toSession(row);
+  }
+
+  async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const changed = await this.run((db) =>
+      changes(
+        db,
+        'UPDATE sessions SET expires_at = $1 WHERE id = $2 AND ended_at IS NULL AND expires_at > $3',
+        [expiresAt.getTime(), id, now.getTime()],
+      ),
+    );
+    return changed === 1;
+  }
+
+  async endSession(id: string, now: Date): Promise<void> {
+    await this.run((db) =>
+      db.query('UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL', [
+        now.getTime(),
+        id,
+      ]),
+    );
+  }
+
+  async allocateTicketNumber(tenant: string): Promise<number> {
+    return this.inTransaction(async (db) => {
+      for (;;) {
+        const row = await one<{ ticket_seq: number }>(
+          db,
+          'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq',
+          [tenant],
+        );
+        if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
+        const taken = await one(db, 'SELECT 1 FROM tickets WHERE id = $1', [
+          `ticket${row.ticket_seq}.${tenant}`,
+        ]);
+        if (!taken) return row.ticket_seq;
+      }
+    });
+  }
+
+  /** Inserts a ticket row; false when the id is taken. */
+  private static async insertTicketRow(db: Db, ticket: Ticket): Promise<boolean> {
+    return (await changes(db, INSERT_TICKET, ticketValues(ticket))) === 1;
+  }
+
+  /** Appends a history row; answers its id. */
+  private static async insertHistory(
+    db: Db,
+    ticketId: string,
+    entry: HistoryEntry,
+  ): Promise<number> {
+    const row = await one<{ id: number }>(
+      db,
+      `INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [
+        ticketId,
+        entry.action,
+        entry.from,
+        entry.to,
+        JSON.stringify(entry.comments),
+        entry.userId,
+        entry.created,
+      ],
+    );
+    return row!.id;
+  }
+
+  /** Stores an idempotency record; false when its key is taken by one that has not expired. */
+  private static async insertIdempotency(db: Db, record: IdempotencyRecord): Promise<boolean> {
+    const stored = await changes(db, SAVE_IDEMPOTENCY, [
+      record.userId,
+      record.key,
+      record.requestHash,
+      record.outcome,
+      record.createdAt.getTime(),
+      IDEMPOTENCY_TTL_MS,
+    ]);
+    return stored === 1;
+  }
+
+  async insertTicket(
+    ticket: Ticket,
+    history: readonly HistoryEntry[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<'inserted' | 'id-taken' | 'conflict'> {
+    try {
+      return await this.inTransaction(async (db) => {
+        if (!(await PostgresStore.insertTicketRow(db, ticket))) return 'id-taken' as const;
+        for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
+        if (idempotency && !(await PostgresStore.insertIdempotency(db, idempotency)))
+          throw new IdempotencyRace();
+        return 'inserted' as const;
+      });
+    } catch (error) {
+      if (error instanceof IdempotencyRace) return 'conflict';
+      throw error;
+    }
+  }
+
+  async getTicket(id: string): Promise<Ticket | undefined> {
+    const row = await this.run((db) =>
+      one<TicketRow>(db, 'SELECT * FROM tickets WHERE id = $1', [id]),
+    );
+    return row && toTicket(row);
+  }
+
+  async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {
+    const params: unknown[] = [query.tenant];
+    const where = ['tenant = $1'];
+    const filter = (column: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    };
+    filter('api_id', query.apiId);
+    filter('app_id', query.appId);
+    filter('author_id', query.authorId);
+    filter('state', query.state);
+    const clause = where.join(' AND ');
+    const page = params.length;
+    // The count and the page from one snapshot. `id` and `created` are COLLATE "C": ties go
+    // bytewise by id, as in SQLite (ticket10 before ticket9).
+    return this.inTransaction(
+      async (db) => {
+        const { n } = (await one<{ n: number }>(
+          db,
+          `SELECT count(*) AS n FROM tickets WHERE ${clause}`,
+          params,
+        ))!;
+        const rows = await all<TicketRow>(
+          db,
+          `SELECT * FROM tickets WHERE ${clause}
+           ORDER BY created DESC, id ASC LIMIT $${page + 1} OFFSET $${page + 2}`,
+          [...params, query.count, query.start],
+        );
+        return { total: n, tickets: rows.map(toTicket) };
+      },
+      { snapshot: true },
+    );
+  }
+
+  async commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'> {
+    const { ticket } = change;
+    try {
+      return await this.inTransaction(async (db) => {
+        // Waits for a concurrent change of the row, then checks the version it committed.
+        const updated = await changes(
+          db,
+          `UPDATE tickets SET state = $1, step = $2, updated = $3, version = $4, comment_count = $5
+           WHERE id = $6 AND version = $7`,
+          [
+            ticket.state,
+            ticket.step,
+            ticket.updated,
+            ticket.version,
+            ticket.commentCount,
+            ticket.id,
+            change.expectedVersion,
+          ],
+        );
+        if (updated !== 1) return 'conflict' as const;
+        const historyId = await PostgresStore.insertHistory(db, ticket.id, change.history);
+        if (
+          change.idempotency &&
+          !(await PostgresStore.insertIdempotency(db, change.idempotency(historyId)))
+        )
+          throw new IdempotencyRace();
+        return { historyId };
+      });
+    } catch (error) {
+      if (error instanceof IdempotencyRace) return 'conflict';
+      throw error;
+    }
+  }
+
+  async listHistory(ticketId: string): Promise<StoredHistoryEntry[]> {
+    const rows = await this.run((db) =>
+      all<HistoryRow>(db, 'SELECT * FROM history WHERE ticket_id = $1 ORDER BY id', [ticketId]),
+    );
+    return rows.map(toHistory);
+  }
+
+  async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = await this.run((db) =>
+      one<IdempotencyRow>(db, 'SELECT * FROM idempotency WHERE user_id = $1 AND key = $2', [
+        userId,
+        key,
+      ]),
+    );
+    return row && toIdempotency(row);
+  }
+
+  async saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord> {
+    const row = await this.inTransaction(async (db) => {
+      await PostgresStore.insertIdempotency(db, record);
+      return one<IdempotencyRow>(db, 'SELECT * FROM idempotency WHERE user_id = $1 AND key = $2', [
+        record.userId,
+        record.key,
+      ]);
+    });
+    return toIdempotency(row!);
+  }
+
+  async applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary> {
+    return this.inTransaction(async (db) => {
+      let tenants = 0;
+      let workflows = 0;
+      let users = 0;
+      let resources = 0;
+      let tickets = 0;
+      for (const tenant of plan.tenants) {
+        tenants += await changes(
+          db,
+          `INSERT INTO tenants (id, name) VALUES ($1, $2)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name
+           WHERE tenants.name IS DISTINCT FROM excluded.name`,
+          [tenant.id, tenant.name],
+        );
+        if (tenant.workflow) {
+          const current = await one<{ xml: string }>(
+            db,
+            'SELECT w.xml FROM tenants t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = $1',
+            [tenant.id],
+          );
+          if (current?.xml !== tenant.workflow.xml) {
+            const { id } = (await one<{ id: number }>(
+              db,
+              'INSERT INTO workflows (tenant, name, xml, created) VALUES ($1, $2, $3, $4) RETURNING id',
+              [tenant.id, tenant.workflow.name, tenant.workflow.xml, new Date().toISOString()],
+            ))!;
+            await db.query('UPDATE tenants SET workflow_id = $1 WHERE id = $2', [id, tenant.id]);
+            workflows += 1;
+          }
+        }
+      }
+      for (const user of plan.users) {
+        const before = await one<{ password_hash: string }>(
+          db,
+          'SELECT password_hash FROM users WHERE id = $1',
+          [user.id],
+        );
+        // A new password ends the user's sessions: whoever held the old one is logged out.
+        if (before && before.password_hash !== user.passwordHash) {
+          await db.query(
+            'UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL',
+            [Date.now(), user.id],
+          );
+        }
+        users += await changes(
+          db,
+          `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
+             password_hash = excluded.password_hash, site_admin = excluded.site_admin
+           WHERE (users.email, users.name, users.password_hash, users.site_admin) IS DISTINCT FROM
+                 (excluded.email, excluded.name, excluded.password_hash, excluded.site_admin)`,
+          [
+            user.id,
+            user.tenant,
+            user.email.toLowerCase(),
+            user.name,
+            user.passwordHash,
+            user.siteAdmin ? 1 : 0,
+          ],
+        );
+      }
+      for (const resource of plan.resources) {
+        let changed = await changes(
+          db,
+          `INSERT INTO resources (id, tenant, type, name) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name
+           WHERE (resources.type, resources.name) IS DISTINCT FROM (excluded.type, excluded.name)`,
+          [resource.id, resource.tenant, resource.type, resource.name],
+        );
+        const wanted = [...new Set(resource.admins)];
+        changed += await changes(
+          db,
+          'DELETE FROM resource_admins WHERE resource_id = $1 AND NOT (user_id = ANY($2::text[]))',
+          [resource.id, wanted],
+        );
+        for (const userId of wanted) {
+          changed += await changes(
+            db,
+            'INSERT INTO resource_admins (resource_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+            [resource.id, userId],
+          );
+        }
+        resources += changed > 0 ? 1 : 0;
+      }
+      for (const { ticket, history } of plan.tickets) {
+        // A provisioned ticket follows its tenant's workflow as it is after this plan.
+        const tenant = await one<{ workflow_id: number | null }>(
+          db,
+          'SELECT workflow_id FROM tenants WHERE id = $1',
+          [ticket.tenant],
+        );
+        const workflowId = tenant?.workflow_id ?? undefined;
+        if (await PostgresStore.insertTicketRow(db, { ...ticket, workflowId })) {
+          for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
+          tickets += 1;
+        }
+      }
+      return { tenants, workflows, users, resources, tickets };
+    });
+  }
+
+  async purgeExpired(now: Date): Promise<void> {
+    const t = now.getTime();
+    await this.inTransaction(async (db) => {
+      await db.query('DELETE FROM idempotency WHERE created_at < $1', [t - IDEMPOTENCY_TTL_MS]);
+      await db.query('DELETE FROM login_failures WHERE last_failure_at < $1', [
+        t - LOGIN_FAILURE_TTL_MS,
+      ]);
+      await db.query('DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $2', [
+        t,
+        t - 60_000,
+      ]);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  /** Ends the pool (waiting for checked-out connections to come back); a second call is a no-op. */
+  async close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    await this.closing;
+  }
+}
+
+/** Another request stored an outcome under the same idempotency key first. */
+class IdempotencyRace extends Error {}

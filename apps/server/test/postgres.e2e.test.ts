@@ -1,0 +1,228 @@
+// Two real server processes (`node --import tsx src/cli.ts serve`) sharing one PostgreSQL schema
+// (CONTRACT §5: several processes may share one PostgreSQL database; the guarantees hold across
+// them). The schema is made by the `migrate` and `provision` commands, the servers start at once,
+// and then: concurrent identical actions on one ticket split over both give exactly one 200 per
+// round, the rest 409, and one consistent history; what one process writes the other reads;
+// SIGTERM stops both cleanly. Traffic goes to 127.0.0.1 only; the processes are stopped by PID.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { act, call, login, type Session } from './support/client.js';
+import {
+  runCli,
+  serverEnv,
+  startChildServer,
+  tempDir,
+  type ChildServer,
+  type TempDir,
+} from './support/childServer.js';
+import { fixture } from './support/fixtures.js';
+import {
+  createSchema,
+  dropSchema,
+  TEST_DATABASE_URL,
+  urlWithSearchPath,
+} from './support/postgres.js';
+
+const ROUNDS = 5;
+const PARALLEL = 40;
+/** Shared by both processes, so that a session cookie signed by one is good on the other. */
+const SECRET = 'postgres-e2e-secret-0123456789abcdef';
+
+interface HistoryRow {
+  Action: string;
+  From: string;
+  To: string;
+  Comments: string[];
+  UserID: string;
+}
+
+interface TicketView {
+  TicketID: string;
+  Title: string;
+  State: string;
+  Version: number;
+}
+
+const json = { Accept: 'application/json' };
+
+async function history(url: string, session: Session, id: string): Promise<HistoryRow[]> {
+  const response = await call(url, session, `/api/tickets/${id}/history`, { headers: json });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { History: HistoryRow[] }).History;
+}
+
+async function ticket(url: string, session: Session, id: string): Promise<TicketView> {
+  const response = await call(url, session, `/api/tickets/${id}`, { headers: json });
+  expect(response.status, `GET ${id} on ${url}`).toBe(200);
+  return (await response.json()) as TicketView;
+}
+
+describe('two server processes over one PostgreSQL schema', () => {
+  let schema: string | undefined;
+  let dir: TempDir;
+  let env: NodeJS.ProcessEnv;
+  const children: ChildServer[] = [];
+
+  beforeAll(async () => {
+    schema = await createSchema('tickets_e2e');
+    dir = tempDir('tickets-pg-e2e-');
+    env = serverEnv(dir.dir, {
+      DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema),
+      TICKETS_SECRET: SECRET,
+    });
+
+    const migrated = await runCli(['migrate'], env);
+    expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+    expect(migrated.stdout).toBe('applied migration(s) 1, 2; the database is up to date\n');
+    const again = await runCli(['migrate'], env);
+    expect(again.stdout).toBe('the database is up to date (nothing to apply)\n');
+
+    const file = join(dir.dir, 'fixture.json');
+    writeFileSync(file, JSON.stringify(fixture));
+    const provisioned = await runCli(['provision', file], env);
+    expect(provisioned, provisioned.stderr).toMatchObject({ code: 0 });
+    expect(provisioned.stdout).toContain('provisioned: 2 tenant(s)');
+
+    // Both at once: each checks the migrations under the advisory lock as it opens the store.
+    const started = await Promise.allSettled([startChildServer(env), startChildServer(env)]);
+    for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
+    for (const child of children) {
+      expect((await child.waitForLog('listening'))['database']).toBe('postgres');
+      expect(new URL(child.url).hostname).toBe('127.0.0.1');
+    }
+  });
+
+  afterEach(() => {
+    for (const child of children)
+      expect(child.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    for (const child of children) await child.stop();
+    dir?.remove();
+    if (schema !== undefined) await dropSchema(schema);
+  });
+
+  it(`${ROUNDS} rounds of ${PARALLEL} identical actions split over both: one 200 per round, the rest 409`, async () => {
+    const [a, b] = children as [ChildServer, ChildServer];
+    // Each user logs in on one process and is then served by both.
+    const ada = await login(a.url, 'ada@acme.test');
+    const root = await login(b.url, 'root@acme.test');
+    const id = 'ticket4.acme'; // REOPEN
+    const start = await ticket(a.url, ada, id);
+    expect(start.State).toBe('REOPEN');
+    const rowsAtStart = (await history(b.url, root, id)).length;
+
+    const winners: string[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Resolve and close rounds alternate; each starts in REOPEN.
+      const [action, to] =
+        round % 2 === 0 ? ['ticket.action.resolve', 'RESOLVED'] : ['ticket.action.close', 'CLOSED'];
+      const before = await ticket(b.url, root, id);
+      const answers = await Promise.all(
+        Array.from({ length: PARALLEL }, async (_, i) => {
+          const comment = `round ${round} request ${i}`;
+          const answer = await act(
+            i % 2 === 0 ? a.url : b.url,
+            i % 4 < 2 ? ada : root,
+            id,
+            action,
+            {
+              comments: comment,
+            },
+          );
+          return { ...answer, comment };
+        }),
+      );
+
+      const won = answers.filter((answer) => answer.status === 200);
+      expect(won, `round ${round}`).toHaveLength(1);
+      expect(won[0]!.text).toBe(to);
+      for (const lost of answers.filter((answer) => answer.status !== 200))
+        expect(lost.status, lost.text).toBe(409);
+      winners.push(won[0]!.comment);
+
+      // Both processes read the one change.
+      for (const [url, session] of [
+        [a.url, ada],
+        [b.url, root],
+      ] as const) {
+        expect(await ticket(url, session, id)).toMatchObject({
+          State: to,
+          Version: before.Version + 1,
+        });
+      }
+      // Back to REOPEN for the next round, through the other process.
+      expect(
+        await act(round % 2 === 0 ? b.url : a.url, root, id, 'ticket.action.reopen'),
+      ).toMatchObject({ status: 200, text: 'REOPEN' });
+    }
+
+    const rows = (await history(a.url, ada, id)).slice(rowsAtStart);
+    expect(rows).toHaveLength(2 * ROUNDS);
+    let state = 'REOPEN';
+    for (const [index, row] of rows.entries()) {
+      expect(row.From, `history row ${index} (${row.Action})`).toBe(state);
+      state = row.To;
+    }
+    // Every winner's comment is in its row, and no loser left one behind.
+    expect(rows.filter((_, index) => index % 2 === 0).map((row) => row.Comments)).toEqual(
+      winners.map((comment) => [comment]),
+    );
+    expect(rows.filter((_, index) => index % 2 === 1).every((row) => row.To === 'REOPEN')).toBe(
+      true,
+    );
+    expect(await history(b.url, root, id)).toEqual(await history(a.url, ada, id));
+    expect(await ticket(b.url, root, id)).toMatchObject({
+      State: 'REOPEN',
+      Version: start.Version + 2 * ROUNDS,
+    });
+  });
+
+  it('a ticket created on one process is read, listed and changed on the other', async () => {
+    const [a, b] = children as [ChildServer, ChildServer];
+    const onA = await login(a.url, 'bob@acme.test');
+    const onB = await login(b.url, 'ada@acme.test');
+    const created = await call(a.url, onA, '/api/tickets', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...json },
+      body: JSON.stringify({
+        Title: 'Created on process A',
+        Environment: 'Production',
+        APIID: 'payments.acme',
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { TicketID: id } = (await created.json()) as { TicketID: string };
+
+    expect(await ticket(b.url, onB, id)).toMatchObject({
+      TicketID: id,
+      Title: 'Created on process A',
+      State: 'OPEN',
+    });
+    const list = await call(b.url, onB, '/api/tickets?count=100', { headers: json });
+    expect(list.status).toBe(200);
+    const listed = (await list.json()) as { Ticket: TicketView[] };
+    expect(listed.Ticket.map((t) => t.TicketID)).toContain(id);
+
+    expect(await act(b.url, onB, id, 'ticket.action.resolve')).toMatchObject({
+      status: 200,
+      text: 'RESOLVED',
+    });
+    expect((await ticket(a.url, onA, id)).State).toBe('RESOLVED');
+    expect((await history(a.url, onA, id)).map((row) => row.Action)).toEqual([
+      'ticket.action.resolve',
+    ]);
+  });
+
+  it('SIGTERM stops both processes cleanly', async () => {
+    for (const child of children) child.signal('SIGTERM');
+    for (const child of children) {
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.logs.map((line) => line['msg'])).toContain('stopped');
+      expect(child.stderr()).toBe('');
+    }
+  });
+});

@@ -1,0 +1,388 @@
+import {
+  defaultTicketWorkflow,
+  formatTicketId,
+  startTicket,
+  type Ticket,
+  type TicketId,
+} from '@tickets/domain';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { StoreBusyError } from '../src/errors/appError.js';
+import { openStore } from '../src/store/openStore.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
+import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import type { ProvisionPlan, TicketChange } from '../src/store/store.js';
+import {
+  createSchema,
+  dropSchema,
+  TEST_DATABASE_URL,
+  urlWithSearchPath,
+  withClient,
+} from './support/postgres.js';
+import { describeStoreContract } from './support/storeContract.js';
+
+/** Each contract test gets a store over a schema of its own, dropped after. */
+describeStoreContract('PostgresStore', async () => {
+  const schema = await createSchema();
+  let store: PostgresStore;
+  try {
+    store = await PostgresStore.open(TEST_DATABASE_URL, { schema });
+  } catch (error) {
+    await dropSchema(schema);
+    throw error;
+  }
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+});
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+const PLAN: ProvisionPlan = {
+  tenants: [{ id: 'acme', name: 'Acme' }],
+  users: [
+    {
+      id: 'ada.acme',
+      tenant: 'acme',
+      email: 'ada@acme.test',
+      name: 'Ada',
+      passwordHash: 'h',
+      siteAdmin: false,
+    },
+  ],
+  resources: [
+    { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
+  ],
+  tickets: [],
+};
+
+const ticket = (n: number): Ticket =>
+  startTicket(
+    defaultTicketWorkflow,
+    {
+      id: formatTicketId(`ticket${n}`, 'acme'),
+      tenant: 'acme',
+      title: `Ticket ${n}`,
+      description: '',
+      environment: 'Production',
+      apiId: 'payments.acme',
+      labels: [],
+      tags: [],
+      authorId: 'ada.acme',
+    },
+    NOW,
+  );
+
+/** A comment on `read`, computed from that read (so two of them race for one version). */
+const commentOn = (read: Ticket, text: string): TicketChange => ({
+  ticket: { ...read, version: read.version + 1, commentCount: read.commentCount + 1 },
+  expectedVersion: read.version,
+  history: {
+    action: 'comment',
+    from: read.state,
+    to: read.state,
+    comments: [text],
+    userId: 'ada.acme',
+    created: NOW.toISOString(),
+  },
+});
+
+/** `code` of a PostgreSQL error, from a promise expected to reject. */
+const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  throw new Error('expected the statement to fail');
+};
+
+describe('PostgresStore: PostgreSQL specifics', () => {
+  let schema: string;
+  const toClose: { close(): Promise<unknown> }[] = [];
+
+  beforeEach(async () => {
+    schema = await createSchema();
+  });
+  afterEach(async () => {
+    for (const handle of toClose.splice(0).reverse()) await handle.close();
+    await dropSchema(schema);
+  });
+
+  const open = async (options: PostgresStoreOptions = {}): Promise<PostgresStore> => {
+    const store = await PostgresStore.open(TEST_DATABASE_URL, { schema, ...options });
+    toClose.push(store);
+    return store;
+  };
+  /** A raw connection to the same schema, as another process would have. */
+  const raw = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> =>
+    withClient(async (client) => {
+      await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+      return fn(client);
+    });
+
+  it('PostgreSQL answers at TEST_DATABASE_URL', async () => {
+    const { rows } = await withClient((client) => client.query<{ one: number }>('SELECT 1 AS one'));
+    expect(rows).toEqual([{ one: 1 }]);
+  });
+
+  it("names its kind, works in the schema it was given, and a search_path in the URL's options does the same", async () => {
+    const store = await open();
+    expect(store.kind).toBe('postgres');
+    await store.applyProvision(PLAN);
+    const tables = await raw(async (client) =>
+      (
+        await client.query<{ table_name: string }>(
+          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
+        )
+      ).rows.map((row) => row.table_name),
+    );
+    expect(tables).toEqual(expect.arrayContaining(['tickets', 'history', 'schema_migrations']));
+
+    // What the e2e test and a deployment use: the schema chosen by the URL alone.
+    const byUrl = await PostgresStore.open(urlWithSearchPath(TEST_DATABASE_URL, schema));
+    toClose.push(byUrl);
+    expect(await byUrl.migrate()).toEqual([]);
+    expect(await byUrl.getUser('ada.acme')).toEqual(PLAN.users[0]);
+  });
+
+  it('history is append-only: triggers refuse UPDATE, DELETE and TRUNCATE from any connection', async () => {
+    const store = await open();
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), [
+      {
+        action: 'import',
+        from: 'OPEN',
+        to: 'OPEN',
+        comments: ['kept'],
+        userId: 'ada.acme',
+        created: NOW.toISOString(),
+      },
+    ]);
+    const before = await store.listHistory('ticket1.acme');
+
+    await raw(async (client) => {
+      const triggers = await client.query<{ tgname: string }>(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'history'::regclass AND NOT tgisinternal ORDER BY tgname",
+      );
+      expect(triggers.rows.map((row) => row.tgname)).toEqual([
+        'history_is_append_only_delete',
+        'history_is_append_only_truncate',
+        'history_is_append_only_update',
+      ]);
+      await expect(client.query("UPDATE history SET comments = '[]'")).rejects.toThrow(
+        /history is append-only/,
+      );
+      await expect(client.query('DELETE FROM history')).rejects.toThrow(/history is append-only/);
+      await expect(client.query('TRUNCATE history')).rejects.toThrow(/history is append-only/);
+      await expect(client.query('TRUNCATE tickets CASCADE')).rejects.toThrow(
+        /history is append-only/,
+      );
+      // Nor can the ticket go, taking its history with it.
+      expect(await codeOf(client.query('DELETE FROM tickets'))).toBe('23503'); // foreign_key_violation
+    });
+    expect(await store.listHistory('ticket1.acme')).toEqual(before);
+  });
+
+  it('records every migration in schema_migrations, with the versions and names of SQLite', async () => {
+    await open();
+    const rows = await raw(
+      async (client) =>
+        (
+          await client.query<{ version: string; name: string; applied_at: string }>(
+            'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
+          )
+        ).rows,
+    );
+    expect(rows.map(({ version, name }) => ({ version: Number(version), name }))).toEqual(
+      POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
+    for (const row of rows) expect(Number.isNaN(Date.parse(row.applied_at))).toBe(false);
+    expect(POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name }))).toEqual(
+      SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
+  });
+
+  it('the schema has the tables and columns of the SQLite schema, no more, no fewer', async () => {
+    await open();
+    const postgres = await raw(async (client) => {
+      const { rows } = await client.query<{ table_name: string; column_name: string }>(
+        'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1',
+        [schema],
+      );
+      return rows.map((row) => `${row.table_name}.${row.column_name}`).sort();
+    });
+    const sqlite = new Database(':memory:');
+    try {
+      for (const migration of SQLITE_MIGRATIONS) sqlite.exec(migration.sql);
+      const tables = sqlite
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .all() as string[];
+      const columns = tables.flatMap((table) =>
+        (sqlite.pragma(`table_info(${table})`) as { name: string }[]).map(
+          (column) => `${table}.${column.name}`,
+        ),
+      );
+      // schema_migrations is created by each store itself, with the same columns.
+      columns.push(
+        'schema_migrations.version',
+        'schema_migrations.name',
+        'schema_migrations.applied_at',
+      );
+      expect(postgres).toEqual(columns.sort());
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('ids and creation times are COLLATE "C": ties sort bytewise, as in SQLite, whatever the locale', async () => {
+    const store = await open();
+    await store.applyProvision(PLAN);
+    const collations = await raw(
+      async (client) =>
+        (
+          await client.query<{ column_name: string; collation_name: string }>(
+            `SELECT column_name, collation_name FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = 'tickets' AND column_name IN ('id', 'created')
+             ORDER BY column_name`,
+            [schema],
+          )
+        ).rows,
+    );
+    expect(collations).toEqual([
+      { column_name: 'created', collation_name: 'C' },
+      { column_name: 'id', collation_name: 'C' },
+    ]);
+    // A linguistic collation would put alpha before Zeta; bytewise, 'Z' (0x5a) < 'a' (0x61).
+    const ids = ['alpha.acme', 'Zeta.acme', 'ticket9.acme', 'ticket10.acme'];
+    for (const id of ids) await store.insertTicket({ ...ticket(1), id: id as TicketId }, []);
+    const page = await store.listTickets({ tenant: 'acme', start: 0, count: 10 });
+    expect(page.tickets.map((t) => t.id)).toEqual([
+      'Zeta.acme',
+      'alpha.acme',
+      'ticket10.acme',
+      'ticket9.acme',
+    ]);
+  });
+
+  it('migrate: opened without migrating, applies every version once, then none', async () => {
+    const store = await open({ migrate: false });
+    const tables = () =>
+      raw(async (client) =>
+        (
+          await client.query<{ table_name: string }>(
+            'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+            [schema],
+          )
+        ).rows.map((row) => row.table_name),
+      );
+    expect(await tables()).not.toContain('tickets');
+    expect(await store.migrate()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    expect(await tables()).toEqual(expect.arrayContaining(['tickets', 'history', 'workflows']));
+    expect(await store.migrate()).toEqual([]);
+    expect(await (await open()).migrate()).toEqual([]);
+  });
+
+  it('concurrent migrate from several stores is safe: each version applied exactly once', async () => {
+    const stores = await Promise.all(Array.from({ length: 4 }, () => open({ migrate: false })));
+    const applied = await Promise.all(stores.map((store) => store.migrate()));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    const count = await raw(
+      async (client) =>
+        (await client.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!
+          .n,
+    );
+    expect(Number(count)).toBe(POSTGRES_MIGRATIONS.length);
+    for (const store of stores) expect(await store.migrate()).toEqual([]);
+    // And the schema works.
+    await stores[0]!.applyProvision(PLAN);
+    expect(await stores[3]!.getUser('ada.acme')).toEqual(PLAN.users[0]);
+  });
+
+  it('two stores on one schema: a change committed by one is a conflict for the other', async () => {
+    const a = await open();
+    await a.applyProvision(PLAN);
+    await a.insertTicket(ticket(1), []);
+    const b = await open();
+    const read = (await b.getTicket('ticket1.acme'))!;
+    expect(await a.commitChange(commentOn(read, 'a'))).not.toBe('conflict');
+    expect(await b.commitChange(commentOn(read, 'b'))).toBe('conflict');
+    expect((await b.listHistory('ticket1.acme')).map((row) => row.comments)).toEqual([['a']]);
+  });
+
+  it('two stores racing for one version: exactly one change is written', async () => {
+    const a = await open();
+    await a.applyProvision(PLAN);
+    await a.insertTicket(ticket(1), []);
+    const b = await open();
+    for (let round = 0; round < 5; round += 1) {
+      const read = (await a.getTicket('ticket1.acme'))!;
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          (i % 2 === 0 ? a : b).commitChange(commentOn(read, `round ${round} change ${i}`)),
+        ),
+      );
+      expect(
+        results.filter((result) => result !== 'conflict'),
+        `round ${round}`,
+      ).toHaveLength(1);
+      expect((await b.getTicket('ticket1.acme'))?.version).toBe(read.version + 1);
+    }
+    const history = await a.listHistory('ticket1.acme');
+    expect(history).toHaveLength(5);
+    expect(history.map((row) => row.comments[0]!.split(' change ')[0])).toEqual(
+      [0, 1, 2, 3, 4].map((round) => `round ${round}`),
+    );
+  });
+
+  it('a lock held too long by another transaction gives StoreBusyError, and nothing is written', async () => {
+    const store = await open({ lockTimeoutMs: 300 });
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), []);
+    const read = (await store.getTicket('ticket1.acme'))!;
+    await raw(async (client) => {
+      await client.query('BEGIN');
+      await client.query("SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE");
+      const started = Date.now();
+      const error: unknown = await store.commitChange(commentOn(read, 'blocked')).catch((e) => e);
+      expect(error).toBeInstanceOf(StoreBusyError);
+      expect(((error as StoreBusyError).cause as { code?: string }).code).toBe('55P03');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await client.query('ROLLBACK');
+    });
+    expect(await store.listHistory('ticket1.acme')).toEqual([]);
+    expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
+  });
+
+  it('openStore: a postgres:// DATABASE_URL opens a migrated PostgresStore', async () => {
+    const config = loadConfig({ DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema) }, []);
+    expect(config.database.kind).toBe('postgres');
+    const store = await openStore(config.database);
+    toClose.push(store);
+    expect(store).toBeInstanceOf(PostgresStore);
+    expect(await store.migrate()).toEqual([]);
+    await store.applyProvision(PLAN);
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('close is idempotent', async () => {
+    const store = await open();
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  it('open fails, and leaves no pool behind, when the schema does not exist', async () => {
+    await expect(
+      PostgresStore.open(TEST_DATABASE_URL, { schema: `${schema}_missing` }),
+    ).rejects.toThrow();
+  });
+});

@@ -2,10 +2,12 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
+import { StoreBusyError } from './errors/appError.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
+import { isConnectionLost } from './store/postgres/postgresStore.js';
 
 const USAGE = `Usage: tickets-server <command> [options]
 
@@ -42,8 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     arg !== undefined && arg.startsWith('--') && !arg.includes('=');
   const positional = rest.filter((arg, i) => !arg.startsWith('--') && !takesValue(rest[i - 1]));
   const flags = rest.filter((arg, i) => arg.startsWith('--') || takesValue(rest[i - 1]));
+  let databaseUrl: string | undefined;
   try {
     const config = loadConfig(process.env, flags);
+    if (config.database.kind === 'postgres') databaseUrl = config.database.url;
     const logger = createLogger(config.logLevel);
     switch (command) {
       case 'serve': {
@@ -128,7 +132,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`configuration: ${error.message}\n`);
       return 2;
     }
+    const cause = error instanceof StoreBusyError ? error.cause : error;
+    if (error instanceof StoreBusyError || cannotUseDatabase(cause)) {
+      process.stderr.write(
+        `cannot use the database${databaseUrl ? ` at ${withoutPassword(databaseUrl)}` : ''}: ${(cause as Error).message}\n`,
+      );
+      return 1;
+    }
     throw error;
+  }
+}
+
+/** The database is down, unreachable, refuses the credentials or does not exist. */
+function cannotUseDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    isConnectionLost(error) ||
+    (typeof code === 'string' && ['28P01', '28000', '3D000'].includes(code))
+  );
+}
+
+/** A database URL fit for a message: the password replaced. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(the configured DATABASE_URL)';
   }
 }
 

@@ -407,4 +407,16 @@ describe('tickets-server (the command line)', () => {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
   });
+
+  it('a database it cannot reach is said in one line, without the password, and exits 1', async () => {
+    const dir = fresh();
+    const result = await runCli(
+      ['migrate', '--database-url', 'postgres://tickets:s3cret@127.0.0.1:1/tickets'],
+      childEnv({ TICKETS_DATA_DIR: dir.dir }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'cannot use the database at postgres://tickets:***@127.0.0.1:1/tickets: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
+  });
 });

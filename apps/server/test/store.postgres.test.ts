@@ -385,4 +385,21 @@ describe('PostgresStore: PostgreSQL specifics', () => {
       PostgresStore.open(TEST_DATABASE_URL, { schema: `${schema}_missing` }),
     ).rejects.toThrow();
   });
+
+  it('a server that cannot be reached is StoreBusyError "unreachable" (503), not a fault of ours', async () => {
+    // Port 1 on loopback: nothing listens there.
+    const store = await PostgresStore.open('postgres://postgres@127.0.0.1:1/test', {
+      migrate: false,
+    });
+    try {
+      const error = await store.ping().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(StoreBusyError);
+      expect((error as StoreBusyError).reason).toBe('unreachable');
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -47,12 +47,15 @@ export class ProblemError extends Error {
 }
 
 /**
- * Thrown by a store whose database stays busy (locked by another process) past its patience:
- * a passing condition, answered 503 with `Retry-After`, not a fault of ours.
+ * Thrown by a store whose database stays busy (locked by another process) past its patience, or
+ * cannot be reached: a passing condition, answered 503 with `Retry-After`, not a fault of ours.
  */
 export class StoreBusyError extends Error {
-  constructor(options?: { cause?: unknown }) {
-    super('the database is busy', options);
+  constructor(
+    readonly reason: 'busy' | 'unreachable' = 'busy',
+    options?: { cause?: unknown },
+  ) {
+    super(reason === 'busy' ? 'the database is busy' : 'the database cannot be reached', options);
     this.name = 'StoreBusyError';
   }
 }

@@ -93,11 +93,11 @@ export function errorHandler() {
         return;
       }
       if (error instanceof StoreBusyError) {
-        ctx.state.log.warn({ err: error }, 'the database stayed busy');
+        ctx.state.log.warn({ err: error }, error.message);
         renderProblem(ctx, {
           code: 'UNAVAILABLE',
-          message: 'the database is busy; try again shortly',
-          retryAfterSeconds: 1,
+          message: `${error.message}; try again shortly`,
+          retryAfterSeconds: error.reason === 'busy' ? 1 : 5,
         });
         return;
       }

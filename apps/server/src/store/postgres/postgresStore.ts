@@ -43,6 +43,29 @@ const isBusy = (error: unknown): boolean => {
   return typeof code === 'string' && BUSY_CODES.has(code);
 };
 
+/** Errors that mean the server is gone or going: connection exceptions, shutdowns, no route. */
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+export const isConnectionLost = (error: unknown): boolean => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return code.startsWith('08') || CONNECTION_CODES.has(code);
+  // node-postgres's own errors for a dropped or unobtainable connection carry no code.
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect/.test(message)
+  );
+};
+
 /**
  * Runs a store call again while the database answers "busy" (a lock wait timed out, a deadlock
  * or serialization failure rolled the transaction back), waiting a little longer each time; past
@@ -54,8 +77,10 @@ async function retryWhileBusy<T>(call: () => Promise<T>, patienceMs: number): Pr
     try {
       return await call();
     } catch (error) {
+      // Never retried: a COMMIT whose answer was lost may have happened.
+      if (isConnectionLost(error)) throw new StoreBusyError('unreachable', { cause: error });
       if (!isBusy(error)) throw error;
-      if (Date.now() - started >= patienceMs) throw new StoreBusyError({ cause: error });
+      if (Date.now() - started >= patienceMs) throw new StoreBusyError('busy', { cause: error });
       await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
     }
   }
@@ -838,7 +863,7 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.run((db) => db.query('SELECT 1'));
   }
 
   /** Ends the pool (waiting for checked-out connections to come back); a second call is a no-op. */

@@ -50,7 +50,8 @@ async function retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
       return await call();
     } catch (error) {
       if (!isBusy(error)) throw error;
-      if (Date.now() - started > BUSY_PATIENCE_MS) throw new StoreBusyError({ cause: error });
+      if (Date.now() - started > BUSY_PATIENCE_MS)
+        throw new StoreBusyError('busy', { cause: error });
       await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
     }
   }

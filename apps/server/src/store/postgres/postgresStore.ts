@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
+import type { HistoryEntry, Ticket } from '@tickets/domain';
 import {
   IDEMPOTENCY_TTL_MS,
   type IdempotencyRecord,
@@ -17,6 +17,20 @@ import {
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
+import {
+  TICKET_COLUMNS,
+  ticketValues,
+  toHistory,
+  toIdempotency,
+  toSession,
+  toTicket,
+  toUser,
+  type HistoryRow,
+  type IdempotencyRow,
+  type SessionRow,
+  type TicketRow,
+  type UserRow,
+} from '../rows.js';
 import { StoreBusyError } from '../../errors/appError.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
@@ -125,124 +139,6 @@ const one = async <R extends pg.QueryResultRow>(
 const changes = async (db: Db, text: string, params: readonly unknown[] = []): Promise<number> =>
   (await db.query(text, params as unknown[])).rowCount ?? 0;
 
-interface TicketRow {
-  id: string;
-  tenant: string;
-  title: string;
-  description: string;
-  environment: 'Sandbox' | 'Production';
-  api_id: string | null;
-  app_id: string | null;
-  labels: string;
-  tags: string;
-  state: TicketState;
-  step: number;
-  author_id: string;
-  created: string;
-  updated: string;
-  version: number;
-  comment_count: number;
-  workflow_id: number | null;
-}
-
-interface UserRow {
-  id: string;
-  tenant: string;
-  email: string;
-  name: string;
-  password_hash: string;
-  site_admin: number;
-}
-
-interface HistoryRow {
-  id: number;
-  action: string;
-  from_state: TicketState;
-  to_state: TicketState;
-  comments: string;
-  user_id: string;
-  created: string;
-}
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  tenant: string;
-  csrf_token: string;
-  login_at: number;
-  expires_at: number;
-  ended_at: number | null;
-}
-
-interface IdempotencyRow {
-  user_id: string;
-  key: string;
-  request_hash: string;
-  outcome: string;
-  created_at: number;
-}
-
-const toTicket = (row: TicketRow): Ticket => ({
-  id: row.id as TicketId,
-  tenant: row.tenant,
-  title: row.title,
-  description: row.description,
-  environment: row.environment,
-  apiId: row.api_id ?? undefined,
-  appId: row.app_id ?? undefined,
-  labels: JSON.parse(row.labels) as string[],
-  tags: JSON.parse(row.tags) as string[],
-  state: row.state,
-  step: row.step,
-  authorId: row.author_id,
-  created: row.created,
-  updated: row.updated,
-  version: row.version,
-  commentCount: row.comment_count,
-  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
-});
-
-/** The columns of `tickets` in the order of `ticketValues`. */
-const TICKET_COLUMNS = [
-  'id',
-  'tenant',
-  'title',
-  'description',
-  'environment',
-  'api_id',
-  'app_id',
-  'labels',
-  'tags',
-  'state',
-  'step',
-  'author_id',
-  'created',
-  'updated',
-  'version',
-  'comment_count',
-  'workflow_id',
-] as const;
-
-const ticketValues = (ticket: Ticket): unknown[] => [
-  ticket.id,
-  ticket.tenant,
-  ticket.title,
-  ticket.description,
-  ticket.environment,
-  ticket.apiId ?? null,
-  ticket.appId ?? null,
-  JSON.stringify(ticket.labels),
-  JSON.stringify(ticket.tags),
-  ticket.state,
-  ticket.step,
-  ticket.authorId,
-  ticket.created,
-  ticket.updated,
-  ticket.version,
-  ticket.commentCount,
-  ticket.workflowId ?? null,
-];
-
 const INSERT_TICKET = `INSERT INTO tickets (${TICKET_COLUMNS.join(', ')})
   VALUES (${placeholders(TICKET_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`;
 
@@ -255,43 +151,6 @@ const SAVE_IDEMPOTENCY = `INSERT INTO idempotency (user_id, key, request_hash, o
   ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
     outcome = excluded.outcome, created_at = excluded.created_at
   WHERE idempotency.created_at < excluded.created_at - $6::bigint`;
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  email: row.email,
-  name: row.name,
-  passwordHash: row.password_hash,
-  siteAdmin: row.site_admin === 1,
-});
-
-const toSession = (row: SessionRow): SessionRecord => ({
-  id: row.id,
-  userId: row.user_id,
-  tenant: row.tenant,
-  csrfToken: row.csrf_token,
-  loginAt: new Date(row.login_at),
-  expiresAt: new Date(row.expires_at),
-  endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
-});
-
-const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
-  id: row.id,
-  action: row.action,
-  from: row.from_state,
-  to: row.to_state,
-  comments: JSON.parse(row.comments) as string[],
-  userId: row.user_id,
-  created: row.created,
-});
-
-const toIdempotency = (row: IdempotencyRow): IdempotencyRecord => ({
-  userId: row.user_id,
-  key: row.key,
-  requestHash: row.request_hash,
-  outcome: row.outcome,
-  createdAt: new Date(row.created_at),
-});
 
 export interface PostgresStoreOptions {
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
+import type { HistoryEntry, Ticket } from '@tickets/domain';
 import {
   IDEMPOTENCY_TTL_MS,
   type IdempotencyRecord,
@@ -19,6 +19,19 @@ import {
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
+import {
+  ticketParams,
+  toHistory,
+  toIdempotency,
+  toSession,
+  toTicket,
+  toUser,
+  type HistoryRow,
+  type IdempotencyRow,
+  type SessionRow,
+  type TicketRow,
+  type UserRow,
+} from '../rows.js';
 import { StoreBusyError } from '../../errors/appError.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -56,124 +69,6 @@ async function retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
     }
   }
 }
-
-interface TicketRow {
-  id: string;
-  tenant: string;
-  title: string;
-  description: string;
-  environment: 'Sandbox' | 'Production';
-  api_id: string | null;
-  app_id: string | null;
-  labels: string;
-  tags: string;
-  state: TicketState;
-  step: number;
-  author_id: string;
-  created: string;
-  updated: string;
-  version: number;
-  comment_count: number;
-  workflow_id: number | null;
-}
-
-interface UserRow {
-  id: string;
-  tenant: string;
-  email: string;
-  name: string;
-  password_hash: string;
-  site_admin: number;
-}
-
-interface HistoryRow {
-  id: number;
-  action: string;
-  from_state: TicketState;
-  to_state: TicketState;
-  comments: string;
-  user_id: string;
-  created: string;
-}
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  tenant: string;
-  csrf_token: string;
-  login_at: number;
-  expires_at: number;
-  ended_at: number | null;
-}
-
-const toTicket = (row: TicketRow): Ticket => ({
-  id: row.id as TicketId,
-  tenant: row.tenant,
-  title: row.title,
-  description: row.description,
-  environment: row.environment,
-  apiId: row.api_id ?? undefined,
-  appId: row.app_id ?? undefined,
-  labels: JSON.parse(row.labels) as string[],
-  tags: JSON.parse(row.tags) as string[],
-  state: row.state,
-  step: row.step,
-  authorId: row.author_id,
-  created: row.created,
-  updated: row.updated,
-  version: row.version,
-  commentCount: row.comment_count,
-  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
-});
-
-const ticketParams = (ticket: Ticket) => ({
-  id: ticket.id,
-  tenant: ticket.tenant,
-  title: ticket.title,
-  description: ticket.description,
-  environment: ticket.environment,
-  api_id: ticket.apiId ?? null,
-  app_id: ticket.appId ?? null,
-  labels: JSON.stringify(ticket.labels),
-  tags: JSON.stringify(ticket.tags),
-  state: ticket.state,
-  step: ticket.step,
-  author_id: ticket.authorId,
-  created: ticket.created,
-  updated: ticket.updated,
-  version: ticket.version,
-  comment_count: ticket.commentCount,
-  workflow_id: ticket.workflowId ?? null,
-});
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  email: row.email,
-  name: row.name,
-  passwordHash: row.password_hash,
-  siteAdmin: row.site_admin === 1,
-});
-
-const toSession = (row: SessionRow): SessionRecord => ({
-  id: row.id,
-  userId: row.user_id,
-  tenant: row.tenant,
-  csrfToken: row.csrf_token,
-  loginAt: new Date(row.login_at),
-  expiresAt: new Date(row.expires_at),
-  endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
-});
-
-const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
-  id: row.id,
-  action: row.action,
-  from: row.from_state,
-  to: row.to_state,
-  comments: JSON.parse(row.comments) as string[],
-  userId: row.user_id,
-  created: row.created,
-});
 
 export interface SqliteStoreOptions {
   /** `FULL` (default) makes a committed transaction survive a power loss; `NORMAL` a process crash. */
@@ -513,18 +408,8 @@ export class SqliteStore implements Store {
     const row = this.sql('SELECT * FROM idempotency WHERE user_id = ? AND key = ?').get(
       userId,
       key,
-    ) as
-      | { user_id: string; key: string; request_hash: string; outcome: string; created_at: number }
-      | undefined;
-    return (
-      row && {
-        userId: row.user_id,
-        key: row.key,
-        requestHash: row.request_hash,
-        outcome: row.outcome,
-        createdAt: new Date(row.created_at),
-      }
-    );
+    ) as IdempotencyRow | undefined;
+    return row && toIdempotency(row);
   }
 
   async saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord> {

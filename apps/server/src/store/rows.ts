@@ -1,0 +1,170 @@
+import type { Ticket, TicketId, TicketState } from '@tickets/domain';
+import type { IdempotencyRecord, SessionRecord, StoredHistoryEntry, UserRecord } from './store.js';
+
+/**
+ * The rows both SQL stores keep, and their mapping to and from the Store's records: the same
+ * columns and types in SQLite and PostgreSQL (times as epoch milliseconds, lists as JSON text).
+ */
+export interface TicketRow {
+  id: string;
+  tenant: string;
+  title: string;
+  description: string;
+  environment: 'Sandbox' | 'Production';
+  api_id: string | null;
+  app_id: string | null;
+  labels: string;
+  tags: string;
+  state: TicketState;
+  step: number;
+  author_id: string;
+  created: string;
+  updated: string;
+  version: number;
+  comment_count: number;
+  workflow_id: number | null;
+}
+
+export interface UserRow {
+  id: string;
+  tenant: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  site_admin: number;
+}
+
+export interface HistoryRow {
+  id: number;
+  action: string;
+  from_state: TicketState;
+  to_state: TicketState;
+  comments: string;
+  user_id: string;
+  created: string;
+}
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  tenant: string;
+  csrf_token: string;
+  login_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
+export interface IdempotencyRow {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  outcome: string;
+  created_at: number;
+}
+
+export const toTicket = (row: TicketRow): Ticket => ({
+  id: row.id as TicketId,
+  tenant: row.tenant,
+  title: row.title,
+  description: row.description,
+  environment: row.environment,
+  apiId: row.api_id ?? undefined,
+  appId: row.app_id ?? undefined,
+  labels: JSON.parse(row.labels) as string[],
+  tags: JSON.parse(row.tags) as string[],
+  state: row.state,
+  step: row.step,
+  authorId: row.author_id,
+  created: row.created,
+  updated: row.updated,
+  version: row.version,
+  commentCount: row.comment_count,
+  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
+});
+
+/** The columns of `tickets` in the order of `ticketValues`. */
+export const TICKET_COLUMNS = [
+  'id',
+  'tenant',
+  'title',
+  'description',
+  'environment',
+  'api_id',
+  'app_id',
+  'labels',
+  'tags',
+  'state',
+  'step',
+  'author_id',
+  'created',
+  'updated',
+  'version',
+  'comment_count',
+  'workflow_id',
+] as const;
+
+export const ticketValues = (ticket: Ticket): unknown[] => [
+  ticket.id,
+  ticket.tenant,
+  ticket.title,
+  ticket.description,
+  ticket.environment,
+  ticket.apiId ?? null,
+  ticket.appId ?? null,
+  JSON.stringify(ticket.labels),
+  JSON.stringify(ticket.tags),
+  ticket.state,
+  ticket.step,
+  ticket.authorId,
+  ticket.created,
+  ticket.updated,
+  ticket.version,
+  ticket.commentCount,
+  ticket.workflowId ?? null,
+];
+
+export const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  siteAdmin: row.site_admin === 1,
+});
+
+export const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  tenant: row.tenant,
+  csrfToken: row.csrf_token,
+  loginAt: new Date(row.login_at),
+  expiresAt: new Date(row.expires_at),
+  endedAt: row.ended_at === null ? undefined : new Date(row.ended_at),
+});
+
+export const toHistory = (row: HistoryRow): StoredHistoryEntry => ({
+  id: row.id,
+  action: row.action,
+  from: row.from_state,
+  to: row.to_state,
+  comments: JSON.parse(row.comments) as string[],
+  userId: row.user_id,
+  created: row.created,
+});
+
+export const toIdempotency = (row: IdempotencyRow): IdempotencyRecord => ({
+  userId: row.user_id,
+  key: row.key,
+  requestHash: row.request_hash,
+  outcome: row.outcome,
+  createdAt: new Date(row.created_at),
+});
+
+/** A ticket as named parameters (`@id`, `@tenant`, …), one per column of TICKET_COLUMNS. */
+export const ticketParams = (ticket: Ticket): Record<(typeof TICKET_COLUMNS)[number], unknown> => {
+  const values = ticketValues(ticket);
+  return Object.fromEntries(TICKET_COLUMNS.map((column, i) => [column, values[i]])) as Record<
+    (typeof TICKET_COLUMNS)[number],
+    unknown
+  >;
+};

@@ -151,6 +151,9 @@ export interface TicketChange {
  */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** How long a failed-login counter is kept after its last failure (purgeExpired removes it). */
+export const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
+
 /** A stored outcome of a state-changing call, replayed for a retry with the same key. */
 export interface IdempotencyRecord {
   readonly userId: string;

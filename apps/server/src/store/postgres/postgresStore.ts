@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
 import {
   IDEMPOTENCY_TTL_MS,
+  LOGIN_FAILURE_TTL_MS,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -31,11 +31,8 @@ import {
   type TicketRow,
   type UserRow,
 } from '../rows.js';
-import { StoreBusyError } from '../../errors/appError.js';
+import { retryWhileBusy, type BusyPolicy } from '../retryWhileBusy.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-
-/** How long failed-login counters are kept. */
-const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
 
 /**
  * How long one statement may wait for a lock another transaction holds (PostgreSQL's
@@ -79,26 +76,6 @@ export const isConnectionLost = (error: unknown): boolean => {
     /Connection terminated|timeout exceeded when trying to connect/.test(message)
   );
 };
-
-/**
- * Runs a store call again while the database answers "busy" (a lock wait timed out, a deadlock
- * or serialization failure rolled the transaction back), waiting a little longer each time; past
- * the patience, StoreBusyError. A call is one transaction, so a failed attempt has written nothing.
- */
-async function retryWhileBusy<T>(call: () => Promise<T>, patienceMs: number): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      // Never retried: a COMMIT whose answer was lost may have happened.
-      if (isConnectionLost(error)) throw new StoreBusyError('unreachable', { cause: error });
-      if (!isBusy(error)) throw error;
-      if (Date.now() - started >= patienceMs) throw new StoreBusyError('busy', { cause: error });
-      await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
-    }
-  }
-}
 
 /**
  * BIGINT columns (times in epoch milliseconds, counters, row ids) as JS numbers; node-postgres
@@ -172,12 +149,12 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  private readonly patienceMs: number;
+  private readonly busyPolicy: BusyPolicy;
   private closing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool, patienceMs: number) {
     this.pool = pool;
-    this.patienceMs = patienceMs;
+    this.busyPolicy = { isBusy, isUnreachable: isConnectionLost, patienceMs };
   }
 
   /** Opens a pool on `url` and (unless told otherwise) applies pending migrations. */
@@ -235,12 +212,12 @@ export class PostgresStore implements Store {
       } finally {
         client.release(broken);
       }
-    }, this.patienceMs);
+    }, this.busyPolicy);
   }
 
   /** One statement on any pooled connection (autocommit), retried while the database is busy. */
   private run<T>(fn: (db: pg.Pool) => Promise<T>): Promise<T> {
-    return retryWhileBusy(() => fn(this.pool), this.patienceMs);
+    return retryWhileBusy(() => fn(this.pool), this.busyPolicy);
   }
 
   async migrate(): Promise<number[]> {

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
 import {
   IDEMPOTENCY_TTL_MS,
+  LOGIN_FAILURE_TTL_MS,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -32,11 +32,8 @@ import {
   type TicketRow,
   type UserRow,
 } from '../rows.js';
-import { StoreBusyError } from '../../errors/appError.js';
+import { retryWhileBusy } from '../retryWhileBusy.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-
-/** How long idempotency records and failed-login counters are kept. */
-const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
 const BUSY_TIMEOUT_MS = 25;
@@ -50,25 +47,6 @@ const isBusy = (error: unknown): boolean => {
     typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
   );
 };
-
-/**
- * Runs a store call again while another process holds the database's write lock, waiting a
- * little longer each time without blocking the event loop; past the patience, StoreBusyError
- * (a 503). A call is one transaction, so a failed attempt has written nothing.
- */
-async function retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isBusy(error)) throw error;
-      if (Date.now() - started > BUSY_PATIENCE_MS)
-        throw new StoreBusyError('busy', { cause: error });
-      await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
-    }
-  }
-}
 
 export interface SqliteStoreOptions {
   /** `FULL` (default) makes a committed transaction survive a power loss; `NORMAL` a process crash. */
@@ -554,7 +532,10 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
   Object.defineProperty(SqliteStore.prototype, name, {
     value: function retrying(this: SqliteStore, ...args: unknown[]) {
-      return retryWhileBusy(() => call.apply(this, args));
+      return retryWhileBusy(() => call.apply(this, args), {
+        isBusy,
+        patienceMs: BUSY_PATIENCE_MS,
+      });
     },
   });
 }

@@ -655,7 +655,10 @@ describe('cookies behind a TLS-terminating proxy', () => {
   it('ignores X-Forwarded-Proto unless told to trust a proxy', async () => {
     await using server = await startTestServer();
     const response = await loginWith(server.url, { 'X-Forwarded-Proto': 'https' });
-    for (const cookie of response.headers.getSetCookie()) {
+    expect(response.status).toBe(200);
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(2);
+    for (const cookie of cookies) {
       expect(cookie.toLowerCase()).not.toContain('secure');
     }
   });

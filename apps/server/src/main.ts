@@ -21,7 +21,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** The only place that listens: opens the store, provisions the demo on an empty database, serves. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { logger });
   const demo = config.demo && (await store.countTenants()) === 0;
   if (demo) {
     await provision(store, demoData);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import {
   allActions,
   defaultTicketWorkflow,
+  hasForbiddenCharacters,
   loadWorkflowXml,
   ENVIRONMENTS,
   isTenantId,
@@ -24,6 +25,13 @@ const tenantId = z
   .refine(isTenantId, 'must be a tenant id: a letter, then letters, digits, _ or -');
 const platformId = z.string().refine((id) => parseId(id).ok, 'must look like {local}.{tenant}');
 
+/** Text as tickets hold it: bounded, and nothing XML (or PostgreSQL) cannot carry. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !hasForbiddenCharacters(value), 'contains control characters');
+
 const ProvisionFile = z
   .object({
     tenants: z
@@ -31,7 +39,7 @@ const ProvisionFile = z
         z
           .object({
             id: tenantId,
-            name: z.string().min(1).max(200),
+            name: text(200).pipe(z.string().min(1)),
             /** Path of an OSWorkflow-style XML file: the workflow of the tenant's new tickets. */
             workflow: z.string().min(1).max(4096).optional(),
           })
@@ -45,7 +53,7 @@ const ProvisionFile = z
             id: platformId,
             email: z.email().max(320),
             password: z.string().min(8, 'at least 8 characters').max(1024),
-            name: z.string().min(1).max(200),
+            name: text(200).pipe(z.string().min(1)),
             siteAdmin: z.boolean().default(false),
           })
           .strict(),
@@ -57,7 +65,7 @@ const ProvisionFile = z
           .object({
             id: platformId,
             type: z.enum(['api', 'app']),
-            name: z.string().min(1).max(200),
+            name: text(200).pipe(z.string().min(1)),
             admins: z.array(platformId).default([]),
           })
           .strict(),
@@ -68,8 +76,8 @@ const ProvisionFile = z
         z
           .object({
             id: platformId,
-            Title: z.string().trim().min(1).max(200),
-            Description: z.string().max(20_000).default(''),
+            Title: text(200).pipe(z.string().trim().min(1)),
+            Description: text(20_000).default(''),
             Environment: z.enum(ENVIRONMENTS),
             APIID: platformId.optional(),
             AppID: platformId.optional(),
@@ -77,7 +85,10 @@ const ProvisionFile = z
               .array(z.enum(PRIORITY_LABELS))
               .max(1)
               .default(['com.soa.ticket.label.priority.medium']),
-            Tag: z.array(z.string().min(1).max(64)).max(20).default([]),
+            Tag: z
+              .array(text(64).pipe(z.string().min(1)))
+              .max(20)
+              .default([]),
             author: platformId,
             State: z.enum(TICKET_STATES).default('OPEN'),
             Created: z.iso.datetime().optional(),

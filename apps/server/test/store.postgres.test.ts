@@ -361,6 +361,52 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
   });
 
+  it('a connection cut in the middle of a transaction is "unreachable" (503), and the process lives on', async () => {
+    const store = await open();
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), []);
+    const read = (await store.getTicket('ticket1.acme'))!;
+    await raw(async (client) => {
+      await client.query('BEGIN');
+      await client.query("SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE");
+      const pending = store.commitChange(commentOn(read, 'cut off')).catch((e: unknown) => e);
+      // Cut the store's connection while its UPDATE waits for the lock held here.
+      let seen: unknown[] = [];
+      await expect
+        .poll(
+          async () => {
+            // Inside a transaction the activity view is a snapshot taken at first use: renew it.
+            await client.query('SELECT pg_stat_clear_snapshot()');
+            const { rows } = await client.query<{
+              query: string;
+              wait: string | null;
+              cut: boolean;
+            }>(
+              `SELECT query, wait_event_type AS wait,
+                 (wait_event_type = 'Lock' AND query LIKE '%UPDATE tickets SET%'
+                   AND pg_terminate_backend(pid)) AS cut
+               FROM pg_stat_activity
+               WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'`,
+            );
+            seen = rows;
+            return rows.some((row) => row.cut);
+          },
+          {
+            timeout: 10_000,
+            message: `no UPDATE waiting for the lock: ${JSON.stringify(seen)}`,
+          },
+        )
+        .toBe(true);
+      const error = await pending;
+      expect(error).toBeInstanceOf(StoreBusyError);
+      expect((error as StoreBusyError).reason).toBe('unreachable');
+      await client.query('ROLLBACK');
+    });
+    // The broken connection was not handed out again: the store goes on working.
+    expect(await store.listHistory('ticket1.acme')).toEqual([]);
+    expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
+  });
+
   it('openStore: a postgres:// DATABASE_URL opens a migrated PostgresStore', async () => {
     const config = loadConfig({ DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema) }, []);
     expect(config.database.kind).toBe('postgres');

@@ -5,6 +5,7 @@ import type { CsrfMode } from '../config.js';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { negotiateData, sendData } from '../http/negotiate.js';
+import { noControlCharacters } from '../service/ticketInput.js';
 import { readBody } from '../http/readBody.js';
 import {
   authCookieName,
@@ -19,7 +20,8 @@ const Credentials = z.object({
     .string('email is required')
     .trim()
     .min(1, 'email is required')
-    .max(320, 'email is at most 320 characters'),
+    .max(320, 'email is at most 320 characters')
+    .refine(...noControlCharacters('email')),
   password: z
     .string('password is required')
     .min(1, 'password is required')

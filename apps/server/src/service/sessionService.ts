@@ -214,7 +214,10 @@ export class SessionService {
         Math.min(now.getTime() + this.options.sessionMinutes * MINUTE, this.maxExpiry(now)),
       ),
     };
-    await store.createSession(session);
+    // Refused if the password changed while it was being checked (the change ends sessions).
+    if (!(await store.createSession(session, user.passwordHash))) {
+      return unauthenticated('wrong e-mail or password');
+    }
     return { ok: true, value: this.issue(await this.callerFor(session, user), now) };
   }
 

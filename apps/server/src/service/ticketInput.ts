@@ -11,7 +11,7 @@ import type { AppError } from '../errors/appError.js';
 export const LIST_LIMITS = { defaultCount: 20, maxCount: 100, maxStart: 1_000_000 } as const;
 
 /** Text a ticket may hold: nothing XML 1.0 cannot carry. */
-const noControlCharacters = (field: string) =>
+export const noControlCharacters = (field: string) =>
   [
     (text: string) => !hasForbiddenCharacters(text),
     `${field} contains control characters`,
@@ -69,10 +69,18 @@ export const TicketInput = z
     path: ['APIID'],
   });
 
+/** An id to filter by: any text an id could be (an unknown one simply matches nothing). */
+const filterId = (field: string) =>
+  z
+    .string(`${field} must be given once`)
+    .max(300, `${field} is at most 300 characters`)
+    .refine(...noControlCharacters(field))
+    .optional();
+
 export const ListQuery = z.object({
-  APIID: z.string().max(300).optional(),
-  AppID: z.string().max(300).optional(),
-  AuthorID: z.string().max(300).optional(),
+  APIID: filterId('APIID'),
+  AppID: filterId('AppID'),
+  AuthorID: filterId('AuthorID'),
   State: z.enum(TICKET_STATES, `State must be one of ${TICKET_STATES.join(', ')}`).optional(),
   start: z.coerce
     .number('start must be a whole number')

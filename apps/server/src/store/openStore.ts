@@ -1,4 +1,5 @@
 import type { DatabaseConfig } from '../config.js';
+import type { Logger } from '../logger.js';
 import { PostgresStore } from './postgres/postgresStore.js';
 import { SqliteStore } from './sqlite/sqliteStore.js';
 import type { Store } from './store.js';
@@ -6,8 +7,13 @@ import type { Store } from './store.js';
 /** Opens the configured database, applying pending migrations unless told not to. */
 export async function openStore(
   database: DatabaseConfig,
-  options: { readonly migrate?: boolean } = {},
+  options: { readonly migrate?: boolean; readonly logger?: Logger } = {},
 ): Promise<Store> {
-  if (database.kind === 'sqlite') return SqliteStore.open(database.path, options);
-  return PostgresStore.open(database.url, options);
+  const { logger } = options;
+  const migrate = options.migrate ?? true;
+  if (database.kind === 'sqlite') return SqliteStore.open(database.path, { migrate });
+  return PostgresStore.open(database.url, {
+    migrate,
+    onIdleError: (error) => logger?.warn({ err: error }, 'an idle database connection broke'),
+  });
 }

@@ -28,7 +28,11 @@ export interface Store {
   clearLoginFailures(key: string): Promise<void>;
 
   // Sessions
-  createSession(session: SessionRecord): Promise<void>;
+  /**
+   * Creates a session; with `ifPasswordHash`, only while the user's password hash is still that
+   * one (false otherwise): a new password ends the user's sessions, so none may start on the old.
+   */
+  createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean>;
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** Moves the expiry of a live session; false when it is ended or already expired. */
   renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean>;

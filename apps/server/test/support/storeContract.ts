@@ -455,6 +455,15 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getSession('s2')).toBeUndefined();
       });
 
+      it('createSession with ifPasswordHash: only while the user still has that password', async () => {
+        const s = session('s1');
+        const user = (await store.getUser(s.userId))!;
+        expect(await store.createSession(s, 'scrypt$not-the-hash')).toBe(false);
+        expect(await store.getSession('s1')).toBeUndefined();
+        expect(await store.createSession(s, user.passwordHash)).toBe(true);
+        expect(await store.getSession('s1')).toEqual(s);
+      });
+
       it('renewSession: moves the expiry of a live session', async () => {
         await store.createSession(session('s1'));
         expect(await store.renewSession('s1', at(HOUR), at(10 * MINUTE))).toBe(true);

@@ -45,6 +45,8 @@ const MIGRATION_LOCK_TIMEOUT = '60s';
 /** The first key of the migrations' advisory lock (the second is the schema's name, hashed). */
 const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
 const CONNECT_TIMEOUT_MS = 10_000;
+/** No query takes this long here unless the server stopped answering. */
+const QUERY_TIMEOUT_MS = 30_000;
 
 /** lock_not_available (lock_timeout), serialization_failure, deadlock_detected: worth a retry. */
 const BUSY_CODES: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
@@ -56,6 +58,8 @@ const isBusy = (error: unknown): boolean => {
 
 /** Errors that mean the server is gone or going: connection exceptions, shutdowns, no route. */
 const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  '25006', // read-only transaction: the server is a standby now (after a failover)
+  '57014', // query cancelled (statement_timeout, or an operator)
   '57P01',
   '57P02',
   '57P03',
@@ -69,11 +73,14 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
 
 export const isConnectionLost = (error: unknown): boolean => {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') return code.startsWith('08') || CONNECTION_CODES.has(code);
-  // node-postgres's own errors for a dropped or unobtainable connection carry no code.
+  // Class 08: connection exceptions; class 53: insufficient resources (too many connections).
+  if (typeof code === 'string') {
+    return code.startsWith('08') || code.startsWith('53') || CONNECTION_CODES.has(code);
+  }
+  // node-postgres's own errors for a dropped, unobtainable or silent connection carry no code.
   return (
     typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect/.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout/.test(message)
   );
 };
 
@@ -139,6 +146,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** The longest one statement waits for a lock, and a call retries a busy database (5 s). */
   readonly lockTimeoutMs?: number;
+  /** Told when an idle pooled connection breaks (it is replaced on the next call). */
+  readonly onIdleError?: (error: Error) => void;
 }
 
 /**
@@ -165,6 +174,11 @@ export class PostgresStore implements Store {
       connectionString: url,
       lock_timeout: lockTimeoutMs,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A server that stops answering without closing the connection must not hold a request
+      // (and the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.
+      keepAlive: true,
+      query_timeout: QUERY_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: QUERY_TIMEOUT_MS,
       types: TYPES,
       ...(schema !== undefined && {
         onConnect: async (client: pg.ClientBase) => {
@@ -174,7 +188,7 @@ export class PostgresStore implements Store {
     });
     // An idle connection that breaks (the server restarted) is dropped by the pool and replaced
     // on the next call; without a listener the error would end the process.
-    pool.on('error', () => {});
+    pool.on('error', (error) => options.onIdleError?.(error));
     const store = new PostgresStore(pool, lockTimeoutMs);
     try {
       if (options.migrate !== false) await store.applyMigrations();
@@ -197,6 +211,12 @@ export class PostgresStore implements Store {
     return retryWhileBusy(async () => {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      // While checked out, a client's connection errors (the server restarted, the connection
+      // was cut) are ours to catch; unheard, they would end the process.
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
         const result = await fn(client);
@@ -210,6 +230,7 @@ export class PostgresStore implements Store {
         });
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }, this.busyPolicy);
@@ -356,9 +377,19 @@ export class PostgresStore implements Store {
     await this.run((db) => db.query('DELETE FROM login_failures WHERE key = $1', [key]));
   }
 
-  async createSession(session: SessionRecord): Promise<void> {
-    await this.run((db) =>
-      db.query(
+  async createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
+    return this.inTransaction(async (db) => {
+      // FOR SHARE waits for a password change in flight; a change that comes later waits for
+      // this transaction, and then ends the session made here.
+      if (ifPasswordHash !== undefined) {
+        const user = await one(
+          db,
+          'SELECT 1 FROM users WHERE id = $1 AND password_hash = $2 FOR SHARE',
+          [session.userId, ifPasswordHash],
+        );
+        if (!user) return false;
+      }
+      await db.query(
         `INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at)
          VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
         [
@@ -369,8 +400,9 @@ export class PostgresStore implements Store {
           session.loginAt.getTime(),
           session.expiresAt.getTime(),
         ],
-      ),
-    );
+      );
+      return true;
+    });
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {

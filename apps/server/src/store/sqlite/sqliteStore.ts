@@ -203,16 +203,23 @@ export class SqliteStore implements Store {
     this.sql('DELETE FROM login_failures WHERE key = ?').run(key);
   }
 
-  async createSession(session: SessionRecord): Promise<void> {
-    this.sql(
-      'INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-    ).run(
-      session.id,
-      session.userId,
-      session.tenant,
-      session.csrfToken,
-      session.loginAt.getTime(),
-      session.expiresAt.getTime(),
+  async createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
+    // One statement: the check and the insert cannot be split by a change of the password.
+    return (
+      this.sql(
+        `INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at)
+         SELECT @id, @userId, @tenant, @csrfToken, @loginAt, @expiresAt, NULL
+         WHERE @hash IS NULL
+            OR EXISTS (SELECT 1 FROM users WHERE id = @userId AND password_hash = @hash)`,
+      ).run({
+        id: session.id,
+        userId: session.userId,
+        tenant: session.tenant,
+        csrfToken: session.csrfToken,
+        loginAt: session.loginAt.getTime(),
+        expiresAt: session.expiresAt.getTime(),
+        hash: ifPasswordHash ?? null,
+      }).changes === 1
     );
   }
 

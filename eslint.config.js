@@ -62,6 +62,32 @@ export default tseslint.config(
     },
   },
   {
+    // The contract is pure declarations: the domain and zod, nothing that does I/O.
+    files: ['packages/contract/src/**/*.ts'],
+    ignores: ['packages/contract/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: node, message: 'packages/contract is pure: no Node built-ins.' },
+            { group: serverOnly, message: 'packages/contract may not depend on server libraries.' },
+            { group: ['vscode'], message: 'packages/contract may not import vscode.' },
+            {
+              group: ['@tickets/server', '@tickets/client', '@tickets/vscode'],
+              message: 'packages/contract imports only the domain.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'packages/contract is pure.' },
+        { name: 'Buffer', message: 'packages/contract is pure.' },
+      ],
+    },
+  },
+  {
     // The client may import the server's router only as a type.
     files: ['packages/client/src/**/*.ts'],
     rules: {

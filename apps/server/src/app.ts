@@ -6,10 +6,11 @@ import type { AppState } from './http/context.js';
 import type { Logger } from './logger.js';
 import { errorHandler } from './middleware/errorHandler.js';
 import { requestId } from './middleware/requestId.js';
-import { requireSession } from './middleware/session.js';
+import { sessionGuard } from './middleware/session.js';
 import { loginRoutes } from './rest/loginRoutes.js';
 import { openApiDocument } from './rest/openapi.js';
 import { ticketRoutes } from './rest/ticketRoutes.js';
+import { Authenticator } from './service/authenticator.js';
 import { SessionService } from './service/sessionService.js';
 import { TicketService, type TicketChangeEvent } from './service/ticketService.js';
 import type { Store } from './store/store.js';
@@ -61,7 +62,8 @@ export function createApp(deps: AppDeps): App {
     now,
     ...(deps.onTicketChange && { onChange: deps.onTicketChange }),
   });
-  const authenticated = requireSession({ sessions, csrf });
+  const authenticator = new Authenticator({ sessions, csrf });
+  const guard = sessionGuard(authenticator);
 
   const koa = new Koa<AppState>();
   koa.silent = true;
@@ -85,11 +87,7 @@ export function createApp(deps: AppDeps): App {
     ctx.body = openApiDocument;
   });
 
-  const routers = [
-    system,
-    loginRoutes({ sessions, csrf, authenticated }),
-    ticketRoutes({ tickets, authenticated }),
-  ];
+  const routers = [system, loginRoutes({ sessions, guard }), ticketRoutes({ tickets, guard })];
 
   koa.use(requestId({ logger: deps.logger }));
   koa.use(errorHandler());

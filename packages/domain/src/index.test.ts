@@ -6,7 +6,6 @@ import {
   addComment,
   applyAction,
   defaultTicketWorkflow,
-  parseActionInput,
   parseTicketId,
   type ActionInput,
   type Actor,
@@ -37,6 +36,7 @@ describe('the public API', () => {
       'PRIORITY_LABELS',
       'TENANT_ID_PATTERN',
       'TICKET_ACTIONS',
+      'TICKET_ID_PATTERN',
       'TICKET_STATES',
       'addComment',
       'allActions',
@@ -44,6 +44,7 @@ describe('the public API', () => {
       'availableActions',
       'canSee',
       'checkActionKnown',
+      'checkVersion',
       'defaultTicketWorkflow',
       'describeConditions',
       'err',
@@ -57,13 +58,12 @@ describe('the public API', () => {
       'isTicketState',
       'loadWorkflowXml',
       'ok',
-      'parseActionInput',
-      'parseCommentText',
       'parseId',
       'parseTicketId',
       'resourcesOf',
       'startTicket',
       'tenantOf',
+      'tenantOfTicket',
     ]);
   });
 
@@ -141,9 +141,8 @@ describe('the public API', () => {
       expectTypeOf(result.error).toEqualTypeOf<DomainError>();
     }
 
-    expectTypeOf(parseActionInput).returns.toEqualTypeOf<Result<ActionInput, InvalidInputError>>();
     expectTypeOf(addComment).returns.toEqualTypeOf<
-      Result<domain.CommentAdded, InvalidInputError | NotAllowedError>
+      Result<domain.CommentAdded, NotAllowedError | VersionMismatchError>
     >();
   });
 

@@ -13,11 +13,13 @@ export {
   type TicketId,
   type ParsedId,
   TENANT_ID_PATTERN,
+  TICKET_ID_PATTERN,
   isTenantId,
   parseId,
   parseTicketId,
   formatTicketId,
   tenantOf,
+  tenantOfTicket,
 } from './ticketId.js';
 export {
   type Ticket,
@@ -31,13 +33,7 @@ export {
   resourcesOf,
 } from './ticket.js';
 export type { Actor } from './actor.js';
-export {
-  type ActionInput,
-  ACTION_INPUT_LIMITS,
-  hasForbiddenCharacters,
-  parseActionInput,
-  parseCommentText,
-} from './actionInput.js';
+export { type ActionInput, ACTION_INPUT_LIMITS, hasForbiddenCharacters } from './actionInput.js';
 export * from './workflow/definition.js';
 export { guards, evaluate, describe as describeConditions } from './workflow/conditions.js';
 export {
@@ -56,6 +52,7 @@ export {
   availableActions,
   applyAction,
   checkActionKnown,
+  checkVersion,
   startTicket,
 } from './engine/transitions.js';
 export { type CommentAdded, COMMENT_ACTION, addComment, canSee } from './engine/comments.js';

@@ -6,6 +6,7 @@ import {
   parseId,
   parseTicketId,
   tenantOf,
+  tenantOfTicket,
 } from './ticketId.js';
 
 describe('parseTicketId', () => {
@@ -114,5 +115,11 @@ describe('tenantOf and isTenantId', () => {
     expect(isTenantId('ac.me')).toBe(false);
     expect(isTenantId('')).toBe(false);
     expect(TENANT_ID_PATTERN.test('acme')).toBe(true);
+  });
+});
+
+describe('tenantOfTicket', () => {
+  it('is the part after the last dot of a parsed TicketID', () => {
+    expect(tenantOfTicket(formatTicketId('ticket1.v2', 'acme'))).toBe('acme');
   });
 });

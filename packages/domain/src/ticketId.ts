@@ -14,6 +14,10 @@ export const TENANT_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 /** Local parts: letters, digits, `_`, `-`, `:` and inner dots; at most 128 characters. */
 const LOCAL_PATTERN = /^[A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*$/;
 const MAX_LOCAL = 128;
+/** The whole of a TicketID (or any platform id) as one pattern, for documents and forms. */
+export const TICKET_ID_PATTERN = new RegExp(
+  `^${LOCAL_PATTERN.source.slice(1, -1)}\\.${TENANT_ID_PATTERN.source.slice(1, -1)}$`,
+);
 
 export function isTenantId(value: string): boolean {
   return TENANT_ID_PATTERN.test(value);
@@ -66,4 +70,9 @@ export function formatTicketId(local: string, tenant: string): TicketId {
 export function tenantOf(id: string): string | undefined {
   const parsed = parseId(id);
   return parsed.ok ? parsed.value.tenant : undefined;
+}
+
+/** The tenant of a TicketID already parsed: the part after its last dot. */
+export function tenantOfTicket(id: TicketId): string {
+  return id.slice(id.lastIndexOf('.') + 1);
 }

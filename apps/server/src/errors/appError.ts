@@ -1,35 +1,10 @@
-import type { DomainError, Result } from '@tickets/domain';
+import type { AppError, AppErrorCode } from '@tickets/contract';
+import type { DomainErrorCode } from '@tickets/domain';
 
-/**
- * Every expected failure the application service and the HTTP adapters can answer, as a closed
- * union keyed by `code`: the domain's own, plus those of sessions, storage and HTTP.
- */
-export type AppError =
-  | DomainError
-  | { readonly code: 'UNAUTHENTICATED'; readonly message: string }
-  | { readonly code: 'NOT_FOUND'; readonly message: string }
-  | { readonly code: 'CONFLICT'; readonly message: string }
-  | { readonly code: 'IDEMPOTENCY_KEY_REUSED'; readonly message: string }
-  | {
-      readonly code: 'TOO_MANY_REQUESTS';
-      readonly message: string;
-      readonly retryAfterSeconds: number;
-    }
-  | { readonly code: 'MALFORMED_BODY'; readonly message: string }
-  | { readonly code: 'NOT_ACCEPTABLE'; readonly message: string }
-  | { readonly code: 'UNSUPPORTED_MEDIA_TYPE'; readonly message: string }
-  | { readonly code: 'PAYLOAD_TOO_LARGE'; readonly message: string }
-  | { readonly code: 'METHOD_NOT_ALLOWED'; readonly message: string }
-  | { readonly code: 'UNAVAILABLE'; readonly message: string; readonly retryAfterSeconds: number }
-  | { readonly code: 'INTERNAL'; readonly message: string };
-
-export type AppErrorCode = AppError['code'];
-
-/** What an application-service call answers: a value, or an expected failure. */
-export type Outcome<T> = Result<T, AppError>;
+export type { AppError, AppErrorCode, Outcome } from '@tickets/contract';
 
 export const appError = <
-  C extends Exclude<AppErrorCode, DomainError['code'] | 'TOO_MANY_REQUESTS' | 'UNAVAILABLE'>,
+  C extends Exclude<AppErrorCode, DomainErrorCode | 'TOO_MANY_REQUESTS' | 'UNAVAILABLE'>,
 >(
   code: C,
   message: string,

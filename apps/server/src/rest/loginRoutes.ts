@@ -1,37 +1,24 @@
-import Router, { type RouterMiddleware } from '@koa/router';
+import Router from '@koa/router';
+import { OPERATIONS, wire, XML_ROOTS } from '@tickets/contract';
 import contentType from 'content-type';
-import { z } from 'zod';
-import type { CsrfMode } from '../config.js';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { negotiateData, sendData } from '../http/negotiate.js';
-import { noControlCharacters } from '../service/ticketInput.js';
 import { readBody } from '../http/readBody.js';
+import type { SessionGuard } from '../middleware/session.js';
 import {
   authCookieName,
   csrfCookieName,
+  type Caller,
   type IssuedSession,
   type SessionService,
 } from '../service/sessionService.js';
-import { loginResponseJson, XML_ROOTS } from './representations.js';
-
-const Credentials = z.object({
-  email: z
-    .string('email is required')
-    .trim()
-    .min(1, 'email is required')
-    .max(320, 'email is at most 320 characters')
-    .refine(...noControlCharacters('email')),
-  password: z
-    .string('password is required')
-    .min(1, 'password is required')
-    .max(1024, 'password is at most 1024 characters'),
-});
+import { decode } from './codec.js';
+import { loginResponseJson } from './representations.js';
 
 export interface LoginRoutesOptions {
   readonly sessions: SessionService;
-  readonly csrf: CsrfMode;
-  readonly authenticated: (scope: 'tenant') => RouterMiddleware<AppState>;
+  readonly guard: SessionGuard;
 }
 
 function setSessionCookies(ctx: AppContext, issued: IssuedSession): void {
@@ -73,9 +60,10 @@ function mediaTypeOf(header: string): string {
 /** Login, session status, renewal and logout (`/api/login/...`). */
 export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
   const router = new Router<AppState>();
-  const { sessions, authenticated } = options;
+  const { sessions, guard } = options;
+  const op = OPERATIONS;
 
-  router.post('/api/login', async (ctx) => {
+  router.post(op.login.rest.path, async (ctx) => {
     const mediaType = negotiateData(ctx);
     const type = mediaTypeOf(ctx.get('Content-Type'));
     if (!type.endsWith('json')) {
@@ -84,15 +72,7 @@ export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
         message: 'log in with a JSON body: {"email", "password"}',
       });
     }
-    const parsed = Credentials.safeParse(await readBody(ctx, 'Login'));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ProblemError({
-        code: 'INVALID_INPUT',
-        field: issue.path.map(String).join('.') || 'body',
-        message: issue.message,
-      });
-    }
+    const credentials = decode(wire.LoginBody, await readBody(ctx, 'Login'));
     const tenant = ctx.query['fedmemberid'] ?? ctx.query['fedmemberId'];
     if (Array.isArray(tenant)) {
       throw new ProblemError({
@@ -101,36 +81,41 @@ export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
         message: 'give fedmemberid once',
       });
     }
-    const issued = await sessions.login({ ...parsed.data, tenant });
+    const issued = await sessions.login({ ...credentials, tenant });
     if (!issued.ok) throw new ProblemError(issued.error);
     setSessionCookies(ctx, issued.value);
     ctx.state.log.info({ userId: issued.value.caller.user.id }, 'login');
     sendData(ctx, mediaType, XML_ROOTS.login, loginResponseJson(issued.value));
   });
 
-  router.get('/api/login/status', authenticated('tenant'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    sendData(ctx, mediaType, XML_ROOTS.login, loginResponseJson({ caller: ctx.state.caller! }));
-  });
+  router.get(
+    op.sessionStatus.rest.path,
+    guard.request(async (ctx, caller) => {
+      const mediaType = negotiateData(ctx);
+      sendData(ctx, mediaType, XML_ROOTS.login, loginResponseJson({ caller }));
+    }),
+  );
 
-  router.post('/api/login/renewToken', authenticated('tenant'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const renewed = await sessions.renew(ctx.state.caller!);
-    if (!renewed.ok) throw new ProblemError(renewed.error);
-    setSessionCookies(ctx, renewed.value);
-    sendData(ctx, mediaType, XML_ROOTS.login, loginResponseJson(renewed.value));
-  });
+  router.post(
+    op.renew.rest.path,
+    guard.request(async (ctx, caller) => {
+      const mediaType = negotiateData(ctx);
+      const renewed = await sessions.renew(caller);
+      if (!renewed.ok) throw new ProblemError(renewed.error);
+      setSessionCookies(ctx, renewed.value);
+      sendData(ctx, mediaType, XML_ROOTS.login, loginResponseJson(renewed.value));
+    }),
+  );
 
-  const logout = async (ctx: AppContext): Promise<void> => {
+  const logout = async (ctx: AppContext, caller: Caller): Promise<void> => {
     const mediaType = negotiateData(ctx);
-    const caller = ctx.state.caller!;
     await sessions.logout(caller);
     clearSessionCookies(ctx, caller.session.tenant);
     ctx.state.log.info({ userId: caller.user.id }, 'logout');
     sendData(ctx, mediaType, XML_ROOTS.status, { Status: 'Success' });
   };
-  router.get('/api/login/endsession', authenticated('tenant'), logout);
-  router.post('/api/login/logout', authenticated('tenant'), logout);
+  router.get(op.endSession.rest.path, guard.request(logout));
+  router.post(op.logout.rest.path, guard.request(logout));
 
   return router;
 }

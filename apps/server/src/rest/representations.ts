@@ -76,12 +76,5 @@ export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>) {
   };
 }
 
-export const XML_ROOTS = {
-  ticket: 'Ticket',
-  ticketList: 'TicketList',
-  validActions: 'ActionList',
-  history: 'HistoryList',
-  comment: 'Comment',
-  login: 'LoginResponse',
-  status: 'StatusResponse',
-} as const;
+/** The XML roots are declared with the operations (until every importer reads them there). */
+export { XML_ROOTS } from '@tickets/contract';

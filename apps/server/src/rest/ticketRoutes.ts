@@ -1,25 +1,33 @@
-import Router, { type RouterMiddleware } from '@koa/router';
+import Router from '@koa/router';
+import { OPERATIONS, wire, XML_ROOTS, type RestBinding } from '@tickets/contract';
 import type { Next } from 'koa';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext, AppState } from '../http/context.js';
 import { negotiateData, requireTextAccept, sendData, sendText } from '../http/negotiate.js';
 import { readBody } from '../http/readBody.js';
-import type { TicketService, WriteOptions } from '../service/ticketService.js';
+import type { SessionGuard } from '../middleware/session.js';
+import type { TicketService } from '../service/ticketService.js';
+import {
+  decode,
+  etag,
+  idempotencyKeyOf,
+  markReplay,
+  parseDryRun,
+  parseIfMatch,
+  pathsOf,
+} from './codec.js';
 import {
   commentJson,
   historyJson,
   ticketJson,
   ticketListJson,
   validActionsJson,
-  XML_ROOTS,
 } from './representations.js';
 
 export interface TicketRoutesOptions {
   readonly tickets: TicketService;
-  readonly authenticated: (scope: 'ticket' | 'tenant') => RouterMiddleware<AppState>;
+  readonly guard: SessionGuard;
 }
-
-const etag = (version: number): string => `"${version}"`;
 
 /**
  * Whether `If-None-Match` names this ETag (weak comparison; `*` matches). Evaluated here, not
@@ -31,125 +39,152 @@ function noneMatch(header: string, tag: string): boolean {
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === tag);
 }
 
-/** `If-Match: "<version>"` (a bare number and `W/` are accepted too; `*` matches any version). */
-export function parseIfMatch(header: string): number | undefined {
-  const value = header.trim();
-  if (value === '' || value === '*') return undefined;
-  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
-  if (!match) {
-    throw new ProblemError({
-      code: 'INVALID_INPUT',
-      field: 'If-Match',
-      message: 'If-Match must be one version, e.g. "3"',
-    });
-  }
-  return Number(match[1]);
-}
-
-function writeOptions(ctx: AppContext): WriteOptions {
-  const key = ctx.get('Idempotency-Key');
-  return {
-    idempotencyKey: key === '' ? undefined : key,
-    expectedVersion: parseIfMatch(ctx.get('If-Match')),
-  };
-}
-
-function parseDryRun(ctx: AppContext): boolean {
-  const value = ctx.query['dryRun'];
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true' || value === '') return true;
-  throw new ProblemError({
-    code: 'INVALID_INPUT',
-    field: 'dryRun',
-    message: 'dryRun must be true or false',
-  });
-}
-
-function markReplay(ctx: AppContext, replayed: boolean): void {
-  if (replayed) ctx.set('Idempotent-Replayed', 'true');
-}
-
 /** The action endpoint answers errors as short text/plain, like the original platform. */
 async function textErrors(ctx: AppContext, next: Next): Promise<void> {
   ctx.state.errorFormat = 'text';
   await next();
 }
 
+/** Registers a handler at the method and paths its operation declares. */
+function serve(
+  router: Router<AppState>,
+  binding: RestBinding,
+  handler: (ctx: AppContext) => Promise<void>,
+): void {
+  const register = binding.method === 'GET' ? router.get.bind(router) : router.post.bind(router);
+  for (const path of pathsOf(binding)) {
+    if (binding.answer === 'text') register(path, textErrors, handler);
+    else register(path, handler);
+  }
+}
+
 /** Tickets: create, list, get, actions (run and list), history and comments. */
 export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
   const router = new Router<AppState>();
-  const { tickets, authenticated } = options;
+  const { tickets, guard } = options;
+  const op = OPERATIONS;
 
-  router.post('/api/tickets', authenticated('tenant'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const body = await readBody(ctx, XML_ROOTS.ticket);
-    const created = await tickets.createTicket(ctx.state.caller!, body, writeOptions(ctx));
-    markReplay(ctx, created.replayed);
-    if (!created.ok) throw new ProblemError(created.error);
-    ctx.set('Location', `/api/tickets/${encodeURIComponent(created.value.id)}`);
-    ctx.set('ETag', etag(created.value.version));
-    sendData(ctx, mediaType, XML_ROOTS.ticket, ticketJson(created.value), 201);
-  });
+  serve(
+    router,
+    op.createTicket.rest,
+    guard.request(async (ctx, caller) => {
+      const mediaType = negotiateData(ctx);
+      const body = decode(wire.TicketBody, await readBody(ctx, XML_ROOTS.ticket));
+      const created = await tickets.createTicket(
+        caller,
+        {
+          title: body.Title,
+          description: body.Description,
+          environment: body.Environment,
+          apiId: body.APIID,
+          appId: body.AppID,
+          labels: body.Label,
+          tags: body.Tag,
+        },
+        { idempotencyKey: idempotencyKeyOf(ctx) },
+      );
+      markReplay(ctx, created.replayed);
+      if (!created.ok) throw new ProblemError(created.error);
+      ctx.set('Location', `/api/tickets/${encodeURIComponent(created.value.id)}`);
+      ctx.set('ETag', etag(created.value.version));
+      sendData(ctx, mediaType, XML_ROOTS.ticket, ticketJson(created.value), 201);
+    }),
+  );
 
-  router.get('/api/tickets', authenticated('tenant'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const page = await tickets.listTickets(ctx.state.caller!, ctx.query);
-    if (!page.ok) throw new ProblemError(page.error);
-    sendData(ctx, mediaType, XML_ROOTS.ticketList, ticketListJson(page.value));
-  });
+  serve(
+    router,
+    op.listTickets.rest,
+    guard.request(async (ctx, caller) => {
+      const mediaType = negotiateData(ctx);
+      const query = decode(wire.ListQuery, ctx.query);
+      const page = await tickets.listTickets(caller, {
+        apiId: query.APIID,
+        appId: query.AppID,
+        authorId: query.AuthorID,
+        state: query.State,
+        start: query.start,
+        count: query.count,
+      });
+      sendData(ctx, mediaType, XML_ROOTS.ticketList, ticketListJson(page));
+    }),
+  );
 
-  router.get('/api/tickets/:id', authenticated('ticket'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const ticket = await tickets.getTicket(ctx.state.caller!, ctx.params['id']!);
-    if (!ticket.ok) throw new ProblemError(ticket.error);
-    ctx.set('ETag', etag(ticket.value.version));
-    sendData(ctx, mediaType, XML_ROOTS.ticket, ticketJson(ticket.value));
-    if (noneMatch(ctx.get('If-None-Match'), etag(ticket.value.version))) ctx.status = 304;
-  });
+  serve(
+    router,
+    op.getTicket.rest,
+    guard.ticket(async (ctx, caller, id) => {
+      const mediaType = negotiateData(ctx);
+      const ticket = await tickets.getTicket(caller, id);
+      if (!ticket.ok) throw new ProblemError(ticket.error);
+      ctx.set('ETag', etag(ticket.value.version));
+      sendData(ctx, mediaType, XML_ROOTS.ticket, ticketJson(ticket.value));
+      if (noneMatch(ctx.get('If-None-Match'), etag(ticket.value.version))) ctx.status = 304;
+    }),
+  );
 
-  router.post('/api/tickets/:id/actions', textErrors, authenticated('ticket'), async (ctx) => {
-    requireTextAccept(ctx);
-    const body = await readBody(ctx, 'Action');
-    const result = await tickets.executeAction(ctx.state.caller!, ctx.params['id']!, body, {
-      ...writeOptions(ctx),
-      dryRun: parseDryRun(ctx),
-    });
-    markReplay(ctx, result.replayed);
-    if (!result.ok) throw new ProblemError(result.error);
-    ctx.set('ETag', etag(result.value.ticket.version));
-    sendText(ctx, result.value.state);
-  });
+  serve(
+    router,
+    op.act.rest,
+    guard.ticket(async (ctx, caller, id) => {
+      requireTextAccept(ctx);
+      const body = decode(wire.ActionBody, await readBody(ctx, XML_ROOTS.action));
+      const result = await tickets.runAction(
+        caller,
+        {
+          id,
+          action: body.ActionName,
+          comments: body.Comments,
+          ifMatch: parseIfMatch(ctx.get('If-Match')),
+          dryRun: parseDryRun(ctx),
+        },
+        { idempotencyKey: idempotencyKeyOf(ctx) },
+      );
+      markReplay(ctx, result.replayed);
+      if (!result.ok) throw new ProblemError(result.error);
+      ctx.set('ETag', etag(result.value.ticket.version));
+      sendText(ctx, result.value.state);
+    }),
+  );
 
-  const validActions = async (ctx: AppContext): Promise<void> => {
-    const mediaType = negotiateData(ctx);
-    const actions = await tickets.validActions(ctx.state.caller!, ctx.params['id']!);
-    if (!actions.ok) throw new ProblemError(actions.error);
-    sendData(ctx, mediaType, XML_ROOTS.validActions, validActionsJson(actions.value));
-  };
-  router.get('/api/tickets/:id/actions', authenticated('ticket'), validActions);
-  router.get('/api/workflow/objects/:id/actions', authenticated('ticket'), validActions);
+  serve(
+    router,
+    op.validActions.rest,
+    guard.ticket(async (ctx, caller, id) => {
+      const mediaType = negotiateData(ctx);
+      const actions = await tickets.validActions(caller, id);
+      if (!actions.ok) throw new ProblemError(actions.error);
+      sendData(ctx, mediaType, XML_ROOTS.validActions, validActionsJson(actions.value));
+    }),
+  );
 
-  router.get('/api/tickets/:id/history', authenticated('ticket'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const history = await tickets.history(ctx.state.caller!, ctx.params['id']!);
-    if (!history.ok) throw new ProblemError(history.error);
-    sendData(ctx, mediaType, XML_ROOTS.history, historyJson(history.value));
-  });
+  serve(
+    router,
+    op.history.rest,
+    guard.ticket(async (ctx, caller, id) => {
+      const mediaType = negotiateData(ctx);
+      const history = await tickets.history(caller, id);
+      if (!history.ok) throw new ProblemError(history.error);
+      sendData(ctx, mediaType, XML_ROOTS.history, historyJson(history.value));
+    }),
+  );
 
-  router.post('/api/tickets/:id/comments', authenticated('ticket'), async (ctx) => {
-    const mediaType = negotiateData(ctx);
-    const body = await readBody(ctx, XML_ROOTS.comment);
-    const added = await tickets.addComment(
-      ctx.state.caller!,
-      ctx.params['id']!,
-      body,
-      writeOptions(ctx),
-    );
-    markReplay(ctx, added.replayed);
-    if (!added.ok) throw new ProblemError(added.error);
-    ctx.set('ETag', etag(added.value.ticket.version));
-    sendData(ctx, mediaType, XML_ROOTS.comment, commentJson(added.value), 201);
-  });
+  serve(
+    router,
+    op.comment.rest,
+    guard.ticket(async (ctx, caller, id) => {
+      const mediaType = negotiateData(ctx);
+      const body = decode(wire.CommentBody, await readBody(ctx, XML_ROOTS.comment));
+      const added = await tickets.addComment(
+        caller,
+        { id, content: body.Content, ifMatch: parseIfMatch(ctx.get('If-Match')) },
+        { idempotencyKey: idempotencyKeyOf(ctx) },
+      );
+      markReplay(ctx, added.replayed);
+      if (!added.ok) throw new ProblemError(added.error);
+      ctx.set('ETag', etag(added.value.ticket.version));
+      sendData(ctx, mediaType, XML_ROOTS.comment, commentJson(added.value), 201);
+    }),
+  );
 
   return router;
 }

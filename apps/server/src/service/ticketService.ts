@@ -1,3 +1,4 @@
+import type { AddComment, ListTickets, RunAction, TicketDraft } from '@tickets/contract';
 import {
   addComment,
   applyAction,
@@ -5,21 +6,19 @@ import {
   loadWorkflowXml,
   availableActions,
   formatTicketId,
-  parseActionInput,
-  parseCommentText,
-  parseTicketId,
   startTicket,
   tenantOf,
+  tenantOfTicket,
   type AvailableAction,
   type HistoryEntry,
   type Ticket,
+  type TicketId,
   type TicketState,
   type WorkflowDefinition,
 } from '@tickets/domain';
 import type { AppError, Outcome } from '../errors/appError.js';
 import type { StoredHistoryEntry, Store } from '../store/store.js';
 import { LOST_RACE, runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
-import { invalid, ListQuery, TicketInput } from './ticketInput.js';
 import type { Caller } from './sessionService.js';
 
 /** A ticket as callers see it: the stored ticket plus its author's name. */
@@ -48,15 +47,17 @@ export interface CommentOutcome {
   readonly ticket: TicketView;
 }
 
-/** What every state-changing call may carry. */
+/** What every state-changing call may carry besides its command. */
 export interface WriteOptions {
+  /** Checked by the adapter (`IDEMPOTENCY_KEY_PATTERN`). */
   readonly idempotencyKey?: string | undefined;
-  /** The version the caller last saw (`If-Match`). */
-  readonly expectedVersion?: number | undefined;
 }
 
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
-const notFound = (id: string) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
+const notFound = (id: TicketId) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
+
+/** A ticket with no priority label gets this one. */
+const DEFAULT_LABEL = 'com.soa.ticket.label.priority.medium';
 
 export interface TicketServiceOptions {
   readonly store: Store;
@@ -74,8 +75,10 @@ export interface TicketChangeEvent {
 }
 
 /**
- * The application service: every ticket operation, for REST and tRPC alike. It holds no HTTP
- * and no business rules of its own: the rules are the domain's, persistence is the store's.
+ * The application service: every ticket operation, for REST and tRPC alike. It takes typed
+ * commands (decoded by the adapters, with every limit of `@tickets/contract` checked) and holds
+ * no HTTP and no business rules of its own: the rules are the domain's, persistence is the
+ * store's.
  */
 export class TicketService {
   /** Stored workflow definitions by id; they never change once stored. */
@@ -121,10 +124,8 @@ export class TicketService {
   }
 
   /** A ticket the caller may see (same tenant), or 404. */
-  private async visibleTicket(caller: Caller, id: string): Promise<Outcome<Ticket>> {
-    const parsed = parseTicketId(id);
-    if (!parsed.ok) return fail(parsed.error);
-    if (parsed.value.tenant !== caller.actor.tenant) return notFound(id);
+  private async visibleTicket(caller: Caller, id: TicketId): Promise<Outcome<Ticket>> {
+    if (tenantOfTicket(id) !== caller.actor.tenant) return notFound(id);
     const ticket = await this.options.store.getTicket(id);
     return ticket ? { ok: true, value: ticket } : notFound(id);
   }
@@ -161,23 +162,20 @@ export class TicketService {
   /** Opens a ticket on an API or app of the caller's tenant. */
   async createTicket(
     caller: Caller,
-    body: unknown,
+    draft: TicketDraft,
     options: WriteOptions = {},
   ): Promise<Replayable<TicketView>> {
     return runIdempotent<TicketView>({
       ...this.callContext(caller, options.idempotencyKey),
-      request: ['createTicket', caller.actor.tenant, body],
+      request: ['createTicket', caller.actor.tenant, draft],
       run: async (record) => {
-        const parsed = TicketInput.safeParse(body);
-        if (!parsed.success) return invalid(parsed.error);
-        const input = parsed.data;
         const { store, now } = this.options;
         const tenant = await store.getTenant(caller.actor.tenant);
         const workflowId = tenant?.workflowId;
         const workflow = await this.definitionFor(workflowId);
         for (const [field, id, type] of [
-          ['APIID', input.APIID, 'api'],
-          ['AppID', input.AppID, 'app'],
+          ['APIID', draft.apiId, 'api'],
+          ['AppID', draft.appId, 'app'],
         ] as const) {
           if (id === undefined) continue;
           if (tenantOf(id) !== caller.actor.tenant) {
@@ -202,14 +200,13 @@ export class TicketService {
             {
               id: formatTicketId(`ticket${number}`, caller.actor.tenant),
               tenant: caller.actor.tenant,
-              title: input.Title,
-              description: input.Description,
-              environment: input.Environment,
-              apiId: input.APIID,
-              appId: input.AppID,
-              labels:
-                input.Label.length > 0 ? input.Label : ['com.soa.ticket.label.priority.medium'],
-              tags: input.Tag,
+              title: draft.title,
+              description: draft.description,
+              environment: draft.environment,
+              apiId: draft.apiId,
+              appId: draft.appId,
+              labels: draft.labels.length > 0 ? draft.labels : [DEFAULT_LABEL],
+              tags: draft.tags,
               authorId: caller.user.id,
               workflowId,
             },
@@ -229,40 +226,26 @@ export class TicketService {
   }
 
   /** The caller's tenant's tickets, newest first, ties by TicketID. */
-  async listTickets(caller: Caller, query: Record<string, unknown>): Promise<Outcome<TicketPage>> {
-    const parsed = ListQuery.safeParse(query);
-    if (!parsed.success) return invalid(parsed.error);
-    const q = parsed.data;
-    const page = await this.options.store.listTickets({
-      tenant: caller.actor.tenant,
-      apiId: q.APIID,
-      appId: q.AppID,
-      authorId: q.AuthorID,
-      state: q.State,
-      start: q.start,
-      count: q.count,
-    });
-    return {
-      ok: true,
-      value: { total: page.total, start: q.start, tickets: await this.view(page.tickets) },
-    };
+  async listTickets(caller: Caller, query: ListTickets): Promise<TicketPage> {
+    const page = await this.options.store.listTickets({ tenant: caller.actor.tenant, ...query });
+    return { total: page.total, start: query.start, tickets: await this.view(page.tickets) };
   }
 
-  async getTicket(caller: Caller, id: string): Promise<Outcome<TicketView>> {
+  async getTicket(caller: Caller, id: TicketId): Promise<Outcome<TicketView>> {
     const ticket = await this.visibleTicket(caller, id);
     if (!ticket.ok) return ticket;
     return { ok: true, value: await this.viewOne(ticket.value) };
   }
 
   /** The actions of the ticket's current state, each allowed or not for this caller, and why. */
-  async validActions(caller: Caller, id: string): Promise<Outcome<AvailableAction[]>> {
+  async validActions(caller: Caller, id: TicketId): Promise<Outcome<AvailableAction[]>> {
     const ticket = await this.visibleTicket(caller, id);
     if (!ticket.ok) return ticket;
     const workflow = await this.definitionFor(ticket.value.workflowId);
     return { ok: true, value: availableActions(workflow, ticket.value, caller.actor) };
   }
 
-  async history(caller: Caller, id: string): Promise<Outcome<StoredHistoryEntry[]>> {
+  async history(caller: Caller, id: TicketId): Promise<Outcome<StoredHistoryEntry[]>> {
     const ticket = await this.visibleTicket(caller, id);
     if (!ticket.ok) return ticket;
     return { ok: true, value: await this.options.store.listHistory(id) };
@@ -273,19 +256,16 @@ export class TicketService {
    * written in one transaction, conditional on the version that was read: of concurrent actions
    * exactly one wins, the others get 409.
    */
-  async executeAction(
+  async runAction(
     caller: Caller,
-    id: string,
-    body: unknown,
-    options: WriteOptions & { readonly dryRun?: boolean } = {},
+    command: RunAction,
+    options: WriteOptions = {},
   ): Promise<Replayable<ActionOutcome>> {
-    const key = options.dryRun ? undefined : options.idempotencyKey;
+    const { id, action, comments, ifMatch, dryRun } = command;
     return runIdempotent<ActionOutcome>({
-      ...this.callContext(caller, key),
-      request: ['executeAction', id, body, options.expectedVersion ?? null],
+      ...this.callContext(caller, dryRun ? undefined : options.idempotencyKey),
+      request: ['runAction', id, action, comments, ifMatch ?? null],
       run: async (record) => {
-        const input = parseActionInput(body);
-        if (!input.ok) return fail(input.error);
         const { store, now } = this.options;
         // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
         // a ticket's own workflow decides; for a ticket that does not exist, the tenant's.
@@ -293,23 +273,28 @@ export class TicketService {
         if (!found.ok) {
           const tenant = await store.getTenant(caller.actor.tenant);
           const workflow = await this.definitionFor(tenant?.workflowId);
-          return fail(checkActionKnown(workflow, input.value.actionName) ?? found.error);
+          return fail(checkActionKnown(workflow, action) ?? found.error);
         }
         const workflow = await this.definitionFor(found.value.workflowId);
-        const transition = applyAction(workflow, found.value, input.value, caller.actor, now(), {
-          expectedVersion: options.expectedVersion,
-        });
+        const transition = applyAction(
+          workflow,
+          found.value,
+          { actionName: action, comments },
+          caller.actor,
+          now(),
+          { expectedVersion: ifMatch },
+        );
         if (!transition.ok) return fail(transition.error);
         const { ticket } = transition.value;
         const outcome: Outcome<ActionOutcome> = {
           ok: true,
           value: {
             state: ticket.state,
-            ticket: await this.viewOne(options.dryRun ? found.value : ticket),
-            dryRun: options.dryRun === true,
+            ticket: await this.viewOne(dryRun ? found.value : ticket),
+            dryRun,
           },
         };
-        if (options.dryRun) return outcome;
+        if (dryRun) return outcome;
         return this.commit(caller, 'action', found.value, transition.value, outcome, record);
       },
     });
@@ -318,46 +303,20 @@ export class TicketService {
   /** A comment without a transition; it changes the ticket's version and comment count. */
   async addComment(
     caller: Caller,
-    id: string,
-    body: unknown,
+    command: AddComment,
     options: WriteOptions = {},
   ): Promise<Replayable<CommentOutcome>> {
+    const { id, content, ifMatch } = command;
     return runIdempotent<CommentOutcome>({
       ...this.callContext(caller, options.idempotencyKey),
-      request: ['addComment', id, body, options.expectedVersion ?? null],
+      request: ['addComment', id, content, ifMatch ?? null],
       run: async (record) => {
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          return fail({
-            code: 'INVALID_INPUT',
-            field: 'Comment',
-            message: 'the body must be a Comment object',
-          });
-        }
-        // The content is part of the body: checked (400) before the ticket is looked up (404).
-        const content = parseCommentText(
-          (body as Record<string, unknown>)['Content'] ?? '',
-          'Content',
-        );
-        if (!content.ok) return fail(content.error);
-        if (content.value === '') {
-          return fail({ code: 'INVALID_INPUT', field: 'Content', message: 'Content is required' });
-        }
-        const { now } = this.options;
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
-        const added = addComment(found.value, content.value, caller.actor, now());
+        const added = addComment(found.value, content, caller.actor, this.options.now(), {
+          expectedVersion: ifMatch,
+        });
         if (!added.ok) return fail(added.error);
-        if (
-          options.expectedVersion !== undefined &&
-          options.expectedVersion !== found.value.version
-        ) {
-          return fail({
-            code: 'VERSION_MISMATCH',
-            expected: options.expectedVersion,
-            actual: found.value.version,
-            message: `the ticket is at version ${found.value.version}, not ${options.expectedVersion}`,
-          });
-        }
         const { ticket, history } = added.value;
         // Named after the ticket and the version the comment made: unique, and it tells
         // nothing about other tickets or tenants.

@@ -1,9 +1,8 @@
-import { parseCommentText } from '../actionInput.js';
 import type { Actor } from '../actor.js';
-import type { InvalidInputError, NotAllowedError } from '../errors.js';
+import type { NotAllowedError, VersionMismatchError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
 import type { Ticket } from '../ticket.js';
-import type { HistoryEntry } from './transitions.js';
+import { checkVersion, type ApplyOptions, type HistoryEntry } from './transitions.js';
 
 /** The history entry's `action` for a comment made without a transition. */
 export const COMMENT_ACTION = 'comment';
@@ -20,13 +19,18 @@ export function canSee(actor: Actor, ticket: Pick<Ticket, 'tenant'>): boolean {
   return actor.tenant === ticket.tenant;
 }
 
-/** A comment without a transition: it is recorded in the history with `From` = `To`. */
+/**
+ * A comment without a transition: it is recorded in the history with `From` = `To`. The content
+ * was decoded at the edge (trimmed, not empty, within its limit); the checks here are the
+ * rights, then the expected version.
+ */
 export function addComment(
   ticket: Ticket,
-  content: unknown,
+  content: string,
   actor: Actor,
   now: Date,
-): Result<CommentAdded, InvalidInputError | NotAllowedError> {
+  options: ApplyOptions = {},
+): Result<CommentAdded, NotAllowedError | VersionMismatchError> {
   if (!canSee(actor, ticket)) {
     return err({
       code: 'NOT_ALLOWED',
@@ -34,14 +38,12 @@ export function addComment(
       message: "only users of the ticket's tenant may comment",
     });
   }
-  const text = parseCommentText(content, 'Content');
-  if (!text.ok) return text;
-  if (text.value === '')
-    return err({ code: 'INVALID_INPUT', field: 'Content', message: 'Content is required' });
+  const stale = checkVersion(ticket, options.expectedVersion);
+  if (stale) return err(stale);
   if (Number.isNaN(now.getTime())) throw new RangeError('addComment: `now` is not a valid date');
   const created = now.toISOString();
   return ok({
-    content: text.value,
+    content: content,
     ticket: {
       ...ticket,
       updated: created,
@@ -52,7 +54,7 @@ export function addComment(
       action: COMMENT_ACTION,
       from: ticket.state,
       to: ticket.state,
-      comments: [text.value],
+      comments: [content],
       userId: actor.userId,
       created,
     },

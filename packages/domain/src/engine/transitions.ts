@@ -1,7 +1,6 @@
 import type { ActionInput } from '../actionInput.js';
-import { parseActionInput } from '../actionInput.js';
 import type { Actor } from '../actor.js';
-import type { DomainError, UnknownActionError } from '../errors.js';
+import type { DomainError, UnknownActionError, VersionMismatchError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
 import type { Ticket, TicketState } from '../ticket.js';
 import { evaluate, notAllowedReason } from '../workflow/conditions.js';
@@ -55,8 +54,12 @@ export function checkActionKnown(
   definition: WorkflowDefinition,
   actionName: string,
 ): UnknownActionError | undefined {
+  const known = [...allActions(definition)].some(({ action }) => action.name === actionName);
+  return known ? undefined : unknownAction(definition, actionName);
+}
+
+function unknownAction(definition: WorkflowDefinition, actionName: string): UnknownActionError {
   const names = [...new Set([...allActions(definition)].map(({ action }) => action.name))];
-  if (names.includes(actionName)) return undefined;
   return {
     code: 'UNKNOWN_ACTION',
     action: actionName,
@@ -119,10 +122,25 @@ function toIso(now: Date): string {
   return now.toISOString();
 }
 
+/** A VERSION_MISMATCH error when the caller expected another version (`If-Match`). */
+export function checkVersion(
+  ticket: Pick<Ticket, 'version'>,
+  expectedVersion: number | undefined,
+): VersionMismatchError | undefined {
+  if (expectedVersion === undefined || expectedVersion === ticket.version) return undefined;
+  return {
+    code: 'VERSION_MISMATCH',
+    expected: expectedVersion,
+    actual: ticket.version,
+    message: `the ticket is at version ${ticket.version}, not ${expectedVersion}`,
+  };
+}
+
 /**
- * Applies an action to a ticket. The checks run in the contract's order: the input, whether the
- * workflow knows the action, whether the actor may take it, the expected version, and last
- * whether the action is available in the ticket's current step.
+ * Applies an action to a ticket. The input was decoded at the edge (its limits are the
+ * adapters'); the checks here run in the contract's order: whether the workflow knows the
+ * action, whether the actor may take it, the expected version, and last whether the action is
+ * available in the ticket's current step.
  */
 export function applyAction(
   definition: WorkflowDefinition,
@@ -132,13 +150,9 @@ export function applyAction(
   now: Date,
   options: ApplyOptions = {},
 ): Result<Transition, DomainError> {
-  const parsed = parseActionInput({ ActionName: input.actionName, Comments: [...input.comments] });
-  if (!parsed.ok) return parsed;
-  const { actionName, comments } = parsed.value;
-
-  const unknown = checkActionKnown(definition, actionName);
-  if (unknown) return err(unknown);
+  const { actionName, comments } = input;
   const everywhere = [...allActions(definition)].filter(({ action }) => action.name === actionName);
+  if (everywhere.length === 0) return err(unknownAction(definition, actionName));
 
   const step = findStep(definition, ticket.step);
   const here = step?.actions.find((action) => action.name === actionName);
@@ -154,14 +168,8 @@ export function applyAction(
     });
   }
 
-  if (options.expectedVersion !== undefined && options.expectedVersion !== ticket.version) {
-    return err({
-      code: 'VERSION_MISMATCH',
-      expected: options.expectedVersion,
-      actual: ticket.version,
-      message: `the ticket is at version ${ticket.version}, not ${options.expectedVersion}`,
-    });
-  }
+  const stale = checkVersion(ticket, options.expectedVersion);
+  if (stale) return err(stale);
 
   if (!here || !step) {
     const validActions = step ? step.actions.map((action) => action.name) : [];

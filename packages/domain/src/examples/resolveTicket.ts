@@ -3,8 +3,8 @@ import {
   availableActions,
   defaultTicketWorkflow,
   formatTicketId,
-  parseActionInput,
   startTicket,
+  type ActionInput,
   type Actor,
   type DomainError,
   type Result,
@@ -60,15 +60,11 @@ export function resolveTicket(now: Date): {
     now,
   ); // OPEN, step 1, version 1
 
-  // An Action body as an adapter hands it over from JSON or XML: Comments is a string or an array.
-  const input = parseActionInput({
-    ActionName: 'ticket.action.resolve',
-    Comments: ' Fixed in 2.4.1 ',
-  });
-  if (!input.ok) throw new Error(input.error.message); // cannot happen: the body above is valid
+  // An action as an adapter hands it over, decoded from an Action body or a typed call.
+  const input: ActionInput = { actionName: 'ticket.action.resolve', comments: ['Fixed in 2.4.1'] };
 
-  const byBob = applyAction(defaultTicketWorkflow, ticket, input.value, bob, now);
-  const byAda = applyAction(defaultTicketWorkflow, ticket, input.value, ada, now, {
+  const byBob = applyAction(defaultTicketWorkflow, ticket, input, bob, now);
+  const byAda = applyAction(defaultTicketWorkflow, ticket, input, ada, now, {
     expectedVersion: ticket.version, // what an If-Match header would carry
   });
 

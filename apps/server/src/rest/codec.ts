@@ -1,0 +1,73 @@
+import { IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
+import type { z } from 'zod';
+import { ProblemError } from '../errors/appError.js';
+import type { AppContext } from '../http/context.js';
+
+/**
+ * Decoding the Akana wire into the service's commands: a REST request's body, query and headers,
+ * checked against the declarations of `@tickets/contract`. A failure is a 400 naming the field.
+ */
+export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ProblemError({
+    code: 'INVALID_INPUT',
+    field: issue.path.map(String).join('.') || 'body',
+    message: issue.message,
+  });
+}
+
+/** `If-Match: "<version>"` (a bare number and `W/` are accepted too; `*` matches any version). */
+export function parseIfMatch(header: string): number | undefined {
+  const value = header.trim();
+  if (value === '' || value === '*') return undefined;
+  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
+  if (!match) {
+    throw new ProblemError({
+      code: 'INVALID_INPUT',
+      field: 'If-Match',
+      message: 'If-Match must be one version, e.g. "3"',
+    });
+  }
+  return Number(match[1]);
+}
+
+/** `?dryRun=true|false` (a bare `?dryRun` is true). */
+export function parseDryRun(ctx: AppContext): boolean {
+  const value = ctx.query['dryRun'];
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true' || value === '') return true;
+  throw new ProblemError({
+    code: 'INVALID_INPUT',
+    field: 'dryRun',
+    message: 'dryRun must be true or false',
+  });
+}
+
+/** The `Idempotency-Key` header, when sent. */
+export function idempotencyKeyOf(ctx: AppContext): string | undefined {
+  const key = ctx.get('Idempotency-Key');
+  if (key === '') return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new ProblemError({
+      code: 'INVALID_INPUT',
+      field: 'Idempotency-Key',
+      message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+    });
+  }
+  return key;
+}
+
+export const etag = (version: number): string => `"${version}"`;
+
+/** Marks an answer that replays the stored outcome of an earlier request with the same key. */
+export function markReplay(ctx: AppContext, replayed: boolean): void {
+  if (replayed) ctx.set('Idempotent-Replayed', 'true');
+}
+
+/** The paths a binding serves, for registering it. */
+export const pathsOf = (binding: RestBinding): string[] => [
+  binding.path,
+  ...(binding.aliases ?? []),
+];

@@ -12,8 +12,11 @@ import { openApiDocument } from './rest/openapi.js';
 import { ticketRoutes } from './rest/ticketRoutes.js';
 import { Authenticator } from './service/authenticator.js';
 import { SessionService } from './service/sessionService.js';
+import { LiveChanges } from './service/liveChanges.js';
 import { TicketService, type TicketChangeEvent } from './service/ticketService.js';
 import type { Store } from './store/store.js';
+import { trpcMount } from './trpc/koaMount.js';
+import { createTrpcRouter } from './trpc/router.js';
 
 export interface AppDeps {
   readonly store: Store;
@@ -37,11 +40,14 @@ export interface App {
   readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly sessions: SessionService;
   readonly tickets: TicketService;
+  /** The live feed of changes; `close()` ends every stream (on shutdown, before the drain). */
+  readonly liveChanges: LiveChanges;
 }
 
 /**
  * Builds the application: the services over the store, and the Koa app with its middleware in
- * this order, here and nowhere else: request id and logging, error handler, headers, routes.
+ * this order, here and nowhere else: request id and logging, error handler, headers, the tRPC
+ * router at `/trpc` (which answers its requests itself), the REST routes.
  * The request id comes first so that its log line records the status the error handler set.
  * It does not listen; `main.ts` does.
  */
@@ -64,6 +70,8 @@ export function createApp(deps: AppDeps): App {
   });
   const authenticator = new Authenticator({ sessions, csrf });
   const guard = sessionGuard(authenticator);
+  const liveChanges = new LiveChanges(deps.store, deps.logger);
+  const trpcRouter = createTrpcRouter({ sessions, tickets, changes: liveChanges });
 
   const koa = new Koa<AppState>();
   koa.silent = true;
@@ -96,6 +104,7 @@ export function createApp(deps: AppDeps): App {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
+  koa.use(trpcMount({ router: trpcRouter, authenticator, prefix: '/trpc' }));
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
@@ -107,5 +116,5 @@ export function createApp(deps: AppDeps): App {
         .map((method) => ({ method, path: String(layer.path) })),
     ),
   );
-  return { koa, routes, sessions, tickets };
+  return { koa, routes, sessions, tickets, liveChanges };
 }

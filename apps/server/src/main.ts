@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await provision(store, demoData);
     logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
   }
-  const { koa } = createApp({
+  const { koa, liveChanges } = createApp({
     store,
     logger,
     secret: resolveSecret(config.secret, config.dataDir),
@@ -58,6 +58,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(purge);
+      // Live streams would hold their connections open until the drain timeout.
+      await liveChanges.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);

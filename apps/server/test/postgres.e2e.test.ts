@@ -17,6 +17,7 @@ import {
   type TempDir,
 } from './support/childServer.js';
 import { fixture } from './support/fixtures.js';
+import { eventually, readSse } from './support/trpc.js';
 import {
   createSchema,
   dropSchema,
@@ -74,7 +75,7 @@ describe('two server processes over one PostgreSQL schema', () => {
 
     const migrated = await runCli(['migrate'], env);
     expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
-    expect(migrated.stdout).toBe('applied migration(s) 1, 2; the database is up to date\n');
+    expect(migrated.stdout).toBe('applied migration(s) 1, 2, 3; the database is up to date\n');
     const again = await runCli(['migrate'], env);
     expect(again.stdout).toBe('the database is up to date (nothing to apply)\n');
 
@@ -103,6 +104,37 @@ describe('two server processes over one PostgreSQL schema', () => {
     for (const child of children) await child.stop();
     dir?.remove();
     if (schema !== undefined) await dropSchema(schema);
+  });
+
+  it('a change made through one process reaches a live subscriber of the other (from the start of the log)', async () => {
+    const [a, b] = children as [ChildServer, ChildServer];
+    const bob = await login(a.url, 'bob@acme.test');
+    const root = await login(b.url, 'root@acme.test');
+    const controller = new AbortController();
+    const received: { ticketId: string; kind: string; to: string; eventId: number }[] = [];
+    const done = readSse(
+      a.url,
+      bob,
+      'tickets.changes',
+      { lastEventId: 0 },
+      controller.signal,
+      (event) => {
+        if (event.event === undefined)
+          received.push(JSON.parse(event.data) as (typeof received)[number]);
+      },
+    );
+    const response = await call(b.url, root, '/api/tickets/ticket6.acme/comments', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ Content: 'from the other process' }),
+    });
+    expect(response.status).toBe(201);
+    await eventually(() => received.some((change) => change.ticketId === 'ticket6.acme'), 10_000);
+    expect(received.filter((change) => change.ticketId === 'ticket6.acme')).toEqual([
+      expect.objectContaining({ kind: 'comment', to: 'OPEN' }),
+    ]);
+    controller.abort();
+    await done;
   });
 
   it(`${ROUNDS} rounds of ${PARALLEL} identical actions split over both: one 200 per round, the rest 409`, async () => {

@@ -5,12 +5,18 @@ import {
   type Ticket,
   type TicketId,
 } from '@tickets/domain';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { StoreBusyError } from '../src/errors/appError.js';
+import type { Logger } from '../src/logger.js';
+import { committedChange } from '../src/store/changeLog.js';
 import { openStore } from '../src/store/openStore.js';
+import { appendChange, CHANGES_CHANNEL, WATCH_MARK } from '../src/store/postgres/changeFeed.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
@@ -22,22 +28,28 @@ import {
   urlWithSearchPath,
   withClient,
 } from './support/postgres.js';
+import { childEnv, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 
 /** Each contract test gets a store over a schema of its own, dropped after. */
 describeStoreContract('PostgresStore', async () => {
   const schema = await createSchema();
-  let store: PostgresStore;
+  const stores: PostgresStore[] = [];
   try {
-    store = await PostgresStore.open(TEST_DATABASE_URL, { schema });
+    stores.push(await PostgresStore.open(TEST_DATABASE_URL, { schema }));
   } catch (error) {
     await dropSchema(schema);
     throw error;
   }
   return {
-    store,
+    store: stores[0]!,
+    openAnother: async () => {
+      const another = await PostgresStore.open(TEST_DATABASE_URL, { schema });
+      stores.push(another);
+      return another;
+    },
     close: async () => {
-      await store.close();
+      for (const store of stores) await store.close();
       await dropSchema(schema);
     },
   };
@@ -93,6 +105,34 @@ const commentOn = (read: Ticket, text: string): TicketChange => ({
     created: NOW.toISOString(),
   },
 });
+
+/**
+ * Runs an ES module script in a child Node.js (TypeScript sources load through tsx) and answers
+ * how it ended; one still running after a minute is killed (a hang guard, not an assertion).
+ */
+const runScript = (
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: SERVER_DIR,
+        env: childEnv(env),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout });
+    });
+  });
 
 /** `code` of a PostgreSQL error, from a promise expected to reject. */
 const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
@@ -460,5 +500,198 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('PostgresStore: the change log on PostgreSQL', () => {
+  let schema: string;
+  const toClose: { close(): Promise<unknown> }[] = [];
+  /** A bound on waiting for something asynchronous (a hang guard, never a timed assertion). */
+  const PATIENCE = { timeout: 10_000 } as const;
+
+  beforeEach(async () => {
+    schema = await createSchema();
+  });
+  afterEach(async () => {
+    for (const handle of toClose.splice(0).reverse()) await handle.close();
+    await dropSchema(schema);
+  });
+
+  /** This test's own application_name: its connections are told apart in pg_stat_activity. */
+  const applicationName = () => `${schema}_feed`;
+  const open = async (options: PostgresStoreOptions = {}): Promise<PostgresStore> => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('application_name', applicationName());
+    const store = await PostgresStore.open(url.toString(), { schema, ...options });
+    toClose.push(store);
+    return store;
+  };
+  /** An open transaction on a connection of its own, as another process would have. */
+  const transaction = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    client.on('error', () => {});
+    await client.connect();
+    toClose.push({ close: () => client.end() });
+    await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+    await client.query('BEGIN');
+    return client;
+  };
+  /** A store with two tickets whose `created` changes are listable. */
+  const seeded = async (options: PostgresStoreOptions = {}) => {
+    const store = await open(options);
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), []);
+    await store.insertTicket(ticket(2), []);
+    await expect
+      .poll(async () => (await store.listChanges('acme', 0, 10)).length, PATIENCE)
+      .toBe(2);
+    return store;
+  };
+  const read = async (store: PostgresStore, n: number) =>
+    (await store.getTicket(`ticket${n}.acme`))!;
+  /** The backends of this test's change watchers (every statement they run carries the mark). */
+  const watchConnections = () =>
+    withClient(async (client) => {
+      const { rows } = await client.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND starts_with(query, $2)`,
+        [applicationName(), WATCH_MARK],
+      );
+      return rows.map((row) => row.pid);
+    });
+
+  it('an open transaction holds back every change with a larger eventId until it ends', async () => {
+    const store = await seeded();
+    const before = await store.latestEventId();
+    // The store's own path for a change (its row and its announcement), left uncommitted.
+    const open = await transaction();
+    const held = await appendChange(open, committedChange(commentOn(await read(store, 1), 'a')));
+    const later = await store.commitChange(commentOn(await read(store, 2), 'b'));
+    if (later === 'conflict') throw new Error('expected the change to be written');
+    expect(later.eventId).toBeGreaterThan(held);
+
+    // Committed, yet not listed: a change with a smaller id may still commit.
+    const listed = (await store.listChanges('acme', 0, 10)).map((change) => change.eventId);
+    expect(listed).not.toContain(later.eventId);
+    expect(listed).not.toContain(held);
+    expect(await store.latestEventId()).toBe(before);
+
+    await open.query('COMMIT');
+    await expect
+      .poll(
+        async () => (await store.listChanges('acme', before, 10)).map((c) => c.eventId),
+        PATIENCE,
+      )
+      .toEqual([held, later.eventId]);
+    expect(await store.latestEventId()).toBe(later.eventId);
+  });
+
+  it('a change whose transaction began first but committed last is still delivered after what was delivered before', async () => {
+    // The order a sequence gets wrong: A begins, B begins, B appends, A appends (a sequence
+    // would give A the larger value) and commits while B is still open. A reader that polled
+    // then, and resumed after the last id it delivered, would never see B's change.
+    const store = await seeded();
+    const delivered: number[] = [];
+    const deliver = async () => {
+      const page = await store.listChanges('acme', delivered.at(-1) ?? 0, 100);
+      delivered.push(...page.map((change) => change.eventId));
+    };
+    await deliver();
+    const a = await transaction();
+    await a.query('SELECT pg_current_xact_id()');
+    const b = await transaction();
+    await b.query('SELECT pg_current_xact_id()');
+    await appendChange(b, committedChange(commentOn(await read(store, 2), 'b')));
+    await appendChange(a, committedChange(commentOn(await read(store, 1), 'a')));
+    await a.query('COMMIT');
+    await deliver();
+    await b.query('COMMIT');
+    await expect
+      .poll(async () => {
+        await deliver();
+        return delivered.length;
+      }, PATIENCE)
+      .toBe(4);
+    const everything = (await store.listChanges('acme', 0, 100)).map((change) => change.eventId);
+    expect(everything).toHaveLength(4);
+    expect(delivered).toEqual(everything);
+  });
+
+  it('a commit announces itself on tickets_changes with the schema; a rolled-back change does not', async () => {
+    const store = await seeded();
+    const heard: string[] = [];
+    const listener = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    listener.on('error', () => {});
+    await listener.connect();
+    toClose.push({ close: () => listener.end() });
+    listener.on('notification', (message) => {
+      if (message.channel === CHANGES_CHANNEL && message.payload === schema) heard.push(schema);
+    });
+    await listener.query(`LISTEN ${CHANGES_CHANNEL}`);
+
+    const rolledBack = await transaction();
+    await appendChange(rolledBack, committedChange(commentOn(await read(store, 1), 'gone')));
+    await rolledBack.query('ROLLBACK');
+    expect(await store.commitChange(commentOn(await read(store, 1), 'kept'))).not.toBe('conflict');
+    await expect.poll(() => heard.length, PATIENCE).toBe(1);
+    // Announcements arrive in commit order: had the rolled-back one been sent, it would be here.
+    expect(heard).toEqual([schema]);
+  });
+
+  it('the watcher connects again when its connection is cut, calls the listener once back, and says so at warn', async () => {
+    const warn = vi.fn();
+    const store = await seeded({ logger: { warn } as unknown as Logger });
+    const listener = vi.fn();
+    await store.watchChanges(listener);
+    const [pid] = await watchConnections();
+    expect(pid).toEqual(expect.any(Number));
+
+    const before = listener.mock.calls.length;
+    await withClient((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));
+    await expect.poll(() => listener.mock.calls.length, PATIENCE).toBeGreaterThan(before);
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ err: expect.anything() }),
+      expect.stringMatching(/change feed/),
+    );
+    // A new connection, not the old one back.
+    await expect
+      .poll(async () => {
+        const pids = await watchConnections();
+        return pids.length === 1 && !pids.includes(pid!);
+      }, PATIENCE)
+      .toBe(true);
+
+    // And it hears commits again.
+    const after = listener.mock.calls.length;
+    expect(await store.commitChange(commentOn(await read(store, 1), 'again'))).not.toBe('conflict');
+    await expect.poll(() => listener.mock.calls.length, PATIENCE).toBeGreaterThan(after);
+  });
+
+  it('the watch connection lives while anyone watches: the last stop closes it, and so does close()', async () => {
+    const store = await open();
+    const stopA = await store.watchChanges(() => {});
+    const stopB = await store.watchChanges(() => {});
+    expect(await watchConnections()).toHaveLength(1);
+    await stopA();
+    expect(await watchConnections()).toHaveLength(1);
+    await stopB();
+    await expect.poll(watchConnections, PATIENCE).toEqual([]);
+
+    await store.watchChanges(() => {});
+    expect(await watchConnections()).toHaveLength(1);
+    await store.close();
+    await expect.poll(watchConnections, PATIENCE).toEqual([]);
+    await expect(store.watchChanges(() => {})).rejects.toThrow(/closed/);
+  });
+
+  it('a watcher keeps no process alive', async () => {
+    await open();
+    const script = `
+      const { PostgresStore } = await import(${JSON.stringify(pathToFileURL(join(SERVER_DIR, 'src/store/postgres/postgresStore.ts')).href)});
+      const store = await PostgresStore.open(process.env.URL, { schema: process.env.SCHEMA, migrate: false });
+      await store.watchChanges(() => {});
+      console.log('watching');
+    `;
+    const exit = await runScript(script, { URL: TEST_DATABASE_URL, SCHEMA: schema });
+    expect(exit).toEqual({ code: 0, stdout: 'watching\n' });
   });
 });

@@ -1,22 +1,32 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { defaultTicketWorkflow, formatTicketId, startTicket } from '@tickets/domain';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../src/logger.js';
+import { SQLITE_CHANGE_POLL_MS } from '../src/store/sqlite/changeFeed.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import type { ProvisionPlan } from '../src/store/store.js';
+import { childEnv, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 
 /** Each contract test gets a store over its own file in a fresh directory, removed after. */
 describeStoreContract('SqliteStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tickets-store-contract-'));
-  const store = SqliteStore.open(join(dir, 'tickets.db'));
+  const stores = [SqliteStore.open(join(dir, 'tickets.db'))];
   return {
-    store,
+    store: stores[0]!,
+    openAnother: async () => {
+      const another = SqliteStore.open(join(dir, 'tickets.db'));
+      stores.push(another);
+      return another;
+    },
     close: async () => {
-      await store.close();
+      for (const store of stores) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -58,6 +68,34 @@ const ticket = (n: number) =>
     },
     NOW,
   );
+
+/**
+ * Runs an ES module script in a child Node.js (TypeScript sources load through tsx) and answers
+ * how it ended; one still running after a minute is killed (a hang guard, not an assertion).
+ */
+const runScript = (
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: SERVER_DIR,
+        env: childEnv(env),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout });
+    });
+  });
 
 /** The store's own connection: per-connection settings can only be read there. */
 const connectionOf = (store: SqliteStore): Database.Database =>
@@ -260,5 +298,93 @@ describe('SqliteStore: SQLite specifics', () => {
     const store = open();
     await store.close();
     await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('SqliteStore: the change log on SQLite', () => {
+  let dir: string;
+  let path: string;
+  const toClose: { close(): unknown }[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tickets-store-changes-'));
+    path = join(dir, 'tickets.db');
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const handle of toClose.splice(0).reverse()) await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = (options?: Parameters<typeof SqliteStore.open>[1]): SqliteStore => {
+    const store = SqliteStore.open(path, options);
+    toClose.push(store);
+    return store;
+  };
+
+  it('a watched store looks at the file every 250 ms for changes of other processes, and only while watched', async () => {
+    // Fake intervals: the poll runs exactly when the test says.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const store = open();
+    await store.applyProvision(PLAN);
+    const other = open();
+    const listener = vi.fn();
+    const stop = await store.watchChanges(listener);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(SQLITE_CHANGE_POLL_MS);
+    expect(listener).not.toHaveBeenCalled();
+
+    // Another connection to the file commits: told at the next poll, once.
+    expect(await other.insertTicket(ticket(1), [])).toBe('inserted');
+    expect(listener).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(SQLITE_CHANGE_POLL_MS);
+    expect(listener).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(5 * SQLITE_CHANGE_POLL_MS);
+    expect(listener).toHaveBeenCalledTimes(1);
+
+    // This store commits: told at once, and not again by the poll.
+    expect(await store.insertTicket(ticket(2), [])).toBe('inserted');
+    expect(listener).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(SQLITE_CHANGE_POLL_MS);
+    expect(listener).toHaveBeenCalledTimes(2);
+
+    // The last stop ends the poll; close ends every watcher.
+    await stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await store.watchChanges(listener);
+    await store.watchChanges(() => {});
+    expect(vi.getTimerCount()).toBe(1);
+    await store.close();
+    expect(vi.getTimerCount()).toBe(0);
+    await expect(store.watchChanges(listener)).rejects.toThrow(/closed/);
+  });
+
+  it('a listener that throws is logged at warn and does not keep the others from being called', async () => {
+    const warn = vi.fn();
+    const store = open({ logger: { warn } as unknown as Logger });
+    await store.applyProvision(PLAN);
+    const after = vi.fn();
+    await store.watchChanges(() => {
+      throw new Error('listener failed');
+    });
+    await store.watchChanges(after);
+    expect(await store.insertTicket(ticket(1), [])).toBe('inserted');
+    expect(after).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(
+      { err: expect.objectContaining({ message: 'listener failed' }) },
+      'a change listener threw',
+    );
+    expect(await store.getTicket('ticket1.acme')).toBeDefined();
+  });
+
+  it('a watcher keeps no process alive', async () => {
+    await open().close();
+    const script = `
+      const { SqliteStore } = await import(${JSON.stringify(pathToFileURL(join(SERVER_DIR, 'src/store/sqlite/sqliteStore.ts')).href)});
+      const store = SqliteStore.open(process.env.DB);
+      await store.watchChanges(() => {});
+      console.log('watching');
+    `;
+    expect(await runScript(script, { DB: path })).toEqual({ code: 0, stdout: 'watching\n' });
   });
 });

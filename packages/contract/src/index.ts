@@ -11,3 +11,4 @@ export {
   type AuthLevel,
   type WriteOption,
 } from './operations.js';
+export * as field from './fields.js';

@@ -6,46 +6,14 @@ import type { AppContext, AppState } from '../http/context.js';
 import { negotiateData, sendData } from '../http/negotiate.js';
 import { readBody } from '../http/readBody.js';
 import type { SessionGuard } from '../middleware/session.js';
-import {
-  authCookieName,
-  csrfCookieName,
-  type Caller,
-  type IssuedSession,
-  type SessionService,
-} from '../service/sessionService.js';
+import type { Caller, SessionService } from '../service/sessionService.js';
+import { clearSessionCookies, setSessionCookies } from './sessionCookies.js';
 import { decode } from './codec.js';
 import { loginResponseJson } from './representations.js';
 
 export interface LoginRoutesOptions {
   readonly sessions: SessionService;
   readonly guard: SessionGuard;
-}
-
-function setSessionCookies(ctx: AppContext, issued: IssuedSession): void {
-  const { tenant, expiresAt } = issued.caller.session;
-  const common = {
-    path: '/',
-    sameSite: 'lax' as const,
-    secure: ctx.secure,
-    expires: expiresAt,
-    overwrite: true,
-  };
-  ctx.cookies.set(authCookieName(tenant), issued.authCookie, { ...common, httpOnly: true });
-  if (issued.csrfCookie !== undefined) {
-    ctx.cookies.set(csrfCookieName(tenant), issued.csrfCookie, { ...common, httpOnly: false });
-  }
-}
-
-function clearSessionCookies(ctx: AppContext, tenant: string): void {
-  const expired = {
-    path: '/',
-    sameSite: 'lax' as const,
-    secure: ctx.secure,
-    expires: new Date(0),
-    overwrite: true,
-  };
-  ctx.cookies.set(authCookieName(tenant), 'none', { ...expired, httpOnly: true });
-  ctx.cookies.set(csrfCookieName(tenant), 'none', { ...expired, httpOnly: false });
 }
 
 /** A Content-Type's media type; '' when missing or malformed (a 415 then, not a 500). */

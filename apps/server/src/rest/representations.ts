@@ -75,6 +75,3 @@ export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>) {
     Status: 'Success',
   };
 }
-
-/** The XML roots are declared with the operations (until every importer reads them there). */
-export { XML_ROOTS } from '@tickets/contract';

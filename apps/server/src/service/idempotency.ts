@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { AppError, AppErrorCode, Outcome } from '../errors/appError.js';
-
-// Until the API document is derived from @tickets/contract, it reads the pattern here.
-export { IDEMPOTENCY_KEY_PATTERN } from '@tickets/contract';
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord, type Store } from '../store/store.js';
 
 /** An outcome, and whether it is the replay of an earlier call with the same idempotency key. */

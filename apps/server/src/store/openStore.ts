@@ -11,9 +11,10 @@ export async function openStore(
 ): Promise<Store> {
   const { logger } = options;
   const migrate = options.migrate ?? true;
-  if (database.kind === 'sqlite') return SqliteStore.open(database.path, { migrate });
+  if (database.kind === 'sqlite') return SqliteStore.open(database.path, { migrate, logger });
   return PostgresStore.open(database.url, {
     migrate,
+    logger,
     onIdleError: (error) => logger?.warn({ err: error }, 'an idle database connection broke'),
   });
 }

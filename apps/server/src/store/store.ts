@@ -1,4 +1,4 @@
-import type { HistoryEntry, Ticket, TicketState } from '@tickets/domain';
+import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
 
 /**
  * Persistence behind one interface, implemented for SQLite and for PostgreSQL alike (the same
@@ -42,8 +42,9 @@ export interface Store {
   /** The next free local number for `ticket{n}.{tenant}`. */
   allocateTicketNumber(tenant: string): Promise<number>;
   /**
-   * Inserts a ticket with its first history rows and the idempotency record, in one transaction.
-   * `id-taken`: the id exists; `conflict`: another request stored the idempotency key first.
+   * Inserts a ticket with its first history rows, the idempotency record and its `created`
+   * change-log row, in one transaction. `id-taken`: the id exists; `conflict`: another request
+   * stored the idempotency key first (neither writes anything).
    */
   insertTicket(
     ticket: Ticket,
@@ -53,12 +54,13 @@ export interface Store {
   getTicket(id: string): Promise<Ticket | undefined>;
   listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }>;
   /**
-   * Writes a change (transition or comment): the ticket, its history row, any comments and the
-   * idempotency record, in one transaction, only if the stored version is still
-   * `expectedVersion`. Returns the new history row id, or `conflict` when another change won
-   * (or another request stored the same idempotency key first).
+   * Writes a change (transition or comment): the ticket, its history row, any comments, the
+   * idempotency record and the change-log row (`action`, or `comment` for COMMENT_ACTION), in
+   * one transaction, only if the stored version is still `expectedVersion`. Returns the new
+   * history row id and the change's eventId, or `conflict` when another change won (or another
+   * request stored the same idempotency key first); a conflict writes nothing, no change either.
    */
-  commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'>;
+  commitChange(change: TicketChange): Promise<{ historyId: number; eventId: number } | 'conflict'>;
   /** Users by id, for names in responses. */
   getUsers(ids: readonly string[]): Promise<UserRecord[]>;
   listHistory(ticketId: string): Promise<StoredHistoryEntry[]>;
@@ -71,10 +73,32 @@ export interface Store {
    */
   saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord>;
 
-  // Provisioning (one transaction; nothing applied when it throws)
+  // The change log: every committed change of a ticket, in order, for the live feed
+  /**
+   * The tenant's changes with an eventId above `afterEventId`, ascending, at most `limit` (a
+   * positive integer). A change is listed only once no change with a smaller eventId can still
+   * commit, so a reader that resumes after the last eventId it delivered never misses one.
+   */
+  listChanges(tenant: string, afterEventId: number, limit: number): Promise<TicketChangeRecord[]>;
+  /** The highest eventId that listChanges could return now, of any tenant (0 when none). */
+  latestEventId(): Promise<number>;
+  /**
+   * Calls `listener` soon after any change is committed, by this process or another one sharing
+   * the database (also, on PostgreSQL, after the watch connection came back: something may have
+   * been missed; and when a change that was held back becomes listable). It may be called when
+   * there is nothing new: the listener reads listChanges to see. Returns a function that stops
+   * watching; `close` stops every watcher.
+   */
+  watchChanges(listener: () => void): Promise<() => Promise<void>>;
+
+  // Provisioning (one transaction; nothing applied when it throws). It writes no change-log
+  // rows: provisioned tickets are set up, not changed, and nobody watches them being made.
   applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary>;
 
-  /** Removes expired sessions, idempotency records and failure counters. */
+  /**
+   * Removes expired sessions, idempotency records and failure counters, and changes older than
+   * CHANGE_RETENTION_MS.
+   */
   purgeExpired(now: Date): Promise<void>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
@@ -157,6 +181,36 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** How long a failed-login counter is kept after its last failure (purgeExpired removes it). */
 export const LOGIN_FAILURE_TTL_MS = 60 * 60 * 1000;
+
+/** One committed change of a ticket, as the live feed sends it. */
+export interface TicketChangeRecord {
+  /**
+   * Increases with commit order, as far as a reader can tell: listChanges lists a change only
+   * once every change with a smaller eventId has committed or failed. Global across tenants;
+   * not dense (expect gaps).
+   */
+  readonly eventId: number;
+  readonly tenant: string;
+  readonly ticketId: TicketId;
+  readonly kind: 'created' | 'action' | 'comment';
+  /** The workflow action, or `comment`; absent for `created`. */
+  readonly action?: string | undefined;
+  /** The state before the change; absent for `created`. */
+  readonly from?: TicketState | undefined;
+  /** The state after the change. */
+  readonly to: TicketState;
+  /** The ticket's version after the change. */
+  readonly version: number;
+  readonly userId: string;
+  /** ISO time of the change. */
+  readonly at: string;
+}
+
+/**
+ * How long changes stay replayable (purgeExpired removes older ones): a client that reconnects
+ * within a week resumes where it was; one away longer must reload.
+ */
+export const CHANGE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** A stored outcome of a state-changing call, replayed for a retry with the same key. */
 export interface IdempotencyRecord {

@@ -10,7 +10,7 @@ export interface Session {
 }
 
 /** Reads `name=value` of the Set-Cookie headers of a response. */
-export function setCookies(response: Response): Map<string, string> {
+export function setCookies(response: { readonly headers: Headers }): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const header of response.headers.getSetCookie()) {
     const [pair] = header.split(';');

@@ -1,13 +1,15 @@
 /**
  * The conformance suite of the `Store` interface: every method, through its documented
  * behaviour, for any implementation (SQLite today, PostgreSQL next). An implementation's test
- * file calls `describeStoreContract` with a factory that opens an empty, migrated store and a
- * function that closes it and removes what it created. Nothing here is specific to one engine:
- * checks that need raw access to the database belong in that engine's own test file.
+ * file calls `describeStoreContract` with a factory that opens an empty, migrated store, a
+ * function that opens a second store on the same database, and one that closes both and removes
+ * what it created. Nothing here is specific to one engine: checks that need raw access to the
+ * database belong in that engine's own test file.
  */
 import {
   addComment,
   applyAction,
+  COMMENT_ACTION,
   defaultTicketWorkflow,
   formatTicketId,
   startTicket,
@@ -20,18 +22,22 @@ import {
 } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
   type IdempotencyRecord,
   type ProvisionPlan,
   type SessionRecord,
   type Store,
   type StoredHistoryEntry,
+  type TicketChangeRecord,
   type UserRecord,
 } from '../../src/store/store.js';
 
 export interface OpenedStore {
   readonly store: Store;
-  /** Closes the store and removes whatever the factory created (files, schemas). */
+  /** Opens another store on the same database (file, schema), as another process would. */
+  readonly openAnother: () => Promise<Store>;
+  /** Closes the stores and removes whatever the factory created (files, schemas). */
   readonly close: () => Promise<void>;
 }
 
@@ -214,10 +220,11 @@ const withoutEmail = ({ email: _email, ...rest }: UserRecord) => rest;
 export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`${name}: the Store contract`, () => {
     let store: Store;
+    let openAnother: () => Promise<Store>;
     let close: (() => Promise<void>) | undefined;
 
     beforeEach(async () => {
-      ({ store, close } = await open());
+      ({ store, openAnother, close } = await open());
     });
     afterEach(async () => {
       await close?.();
@@ -265,6 +272,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getIdempotency('ada.acme', 'k')).toBeUndefined();
         expect(await store.getSession('s')).toBeUndefined();
         expect(await store.getLoginFailures('ada@acme.test')).toBeUndefined();
+        expect(await store.listChanges('acme', 0, 10)).toEqual([]);
+        expect(await store.latestEventId()).toBe(0);
       });
     });
 
@@ -781,7 +790,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           expectedVersion: ticket.version,
           history: resolved.history,
         });
-        expect(result).toEqual({ historyId: expect.any(Number) });
+        expect(result).toEqual({ historyId: expect.any(Number), eventId: expect.any(Number) });
         if (result === 'conflict') return;
         expect(await store.getTicket(ticket.id)).toEqual(resolved.ticket);
         expect(await store.listHistory(ticket.id)).toEqual([
@@ -1436,6 +1445,261 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         for (let i = 1; i < snapshots.length; i += 1) {
           expect(snapshots[i]!.slice(0, snapshots[i - 1]!.length)).toEqual(snapshots[i - 1]);
         }
+      });
+    });
+
+    describe('the change log', () => {
+      beforeEach(seed);
+
+      /** A bound on waiting for something asynchronous (a hang guard, never a timed assertion). */
+      const PATIENCE = { timeout: 10_000 } as const;
+
+      /**
+       * The tenant's changes, once at least `count` are listable. A store may hold a committed
+       * change back while an older transaction is still open (on PostgreSQL: anywhere on the
+       * server, other tests' included), so a read straight after a commit may not list it yet.
+       */
+      const listable = async (tenant: string, count: number): Promise<TicketChangeRecord[]> => {
+        let changes: TicketChangeRecord[] = [];
+        await expect
+          .poll(async () => (changes = await store.listChanges(tenant, 0, 1000)).length, PATIENCE)
+          .toBeGreaterThanOrEqual(count);
+        return changes;
+      };
+      /** Waits until `eventId` is listable, and with it every change committed before it. */
+      const settled = async (eventId: number): Promise<void> => {
+        await expect.poll(() => store.latestEventId(), PATIENCE).toBeGreaterThanOrEqual(eventId);
+      };
+      /** Commits a change computed from `from`; fails the test on a conflict. */
+      const commit = async (from: Ticket, step: { ticket: Ticket; history: HistoryEntry }) => {
+        const result = await store.commitChange({
+          ticket: step.ticket,
+          expectedVersion: from.version,
+          history: step.history,
+        });
+        if (result === 'conflict') throw new Error('expected the change to be written');
+        return result;
+      };
+      const increasing = (ids: readonly number[]): boolean =>
+        ids.every((id, i) => i === 0 || id > ids[i - 1]!);
+
+      it('insertTicket records `created`, commitChange `action` or `comment`, with increasing eventIds', async () => {
+        const ticket = newTicket(1, at(-HOUR));
+        await insert(ticket);
+        const resolved = transition(ticket, TICKET_ACTIONS.resolve, ADA, at(MINUTE), ['Fixed']);
+        const first = await commit(ticket, resolved);
+        const commented = comment(resolved.ticket, 'Thanks', BOB, at(2 * MINUTE));
+        const second = await commit(resolved.ticket, commented);
+
+        const changes = await listable('acme', 3);
+        expect(changes).toEqual([
+          {
+            eventId: expect.any(Number),
+            tenant: 'acme',
+            ticketId: ticket.id,
+            kind: 'created',
+            to: 'OPEN',
+            version: ticket.version,
+            userId: 'bob.acme',
+            at: at(-HOUR).toISOString(),
+          },
+          {
+            eventId: first.eventId,
+            tenant: 'acme',
+            ticketId: ticket.id,
+            kind: 'action',
+            action: TICKET_ACTIONS.resolve,
+            from: 'OPEN',
+            to: 'RESOLVED',
+            version: resolved.ticket.version,
+            userId: 'ada.acme',
+            at: at(MINUTE).toISOString(),
+          },
+          {
+            eventId: second.eventId,
+            tenant: 'acme',
+            ticketId: ticket.id,
+            kind: 'comment',
+            action: COMMENT_ACTION,
+            from: 'RESOLVED',
+            to: 'RESOLVED',
+            version: commented.ticket.version,
+            userId: 'bob.acme',
+            at: at(2 * MINUTE).toISOString(),
+          },
+        ]);
+        expect(changes[0]!.action).toBeUndefined();
+        expect(changes[0]!.from).toBeUndefined();
+        expect(increasing(changes.map((change) => change.eventId))).toBe(true);
+        expect(changes.map((change) => change.version)).toEqual([1, 2, 3]);
+        expect(await store.latestEventId()).toBe(second.eventId);
+      });
+
+      it("listChanges: only the tenant's changes, after afterEventId, at most limit, ascending", async () => {
+        await insert(newTicket(1), globexTicket(1), newTicket(2), globexTicket(2), newTicket(3));
+        const acme = await listable('acme', 3);
+        const globex = await listable('globex', 2);
+        expect(acme.map((change) => change.ticketId)).toEqual([
+          'ticket1.acme',
+          'ticket2.acme',
+          'ticket3.acme',
+        ]);
+        expect(globex.map((change) => change.ticketId)).toEqual([
+          'ticket1.globex',
+          'ticket2.globex',
+        ]);
+        expect(globex.every((change) => change.tenant === 'globex')).toBe(true);
+        const [a1, a2, a3] = acme.map((change) => change.eventId) as [number, number, number];
+        const [g1, g2] = globex.map((change) => change.eventId) as [number, number];
+        // One sequence for every tenant: the ids interleave in the order of the commits.
+        expect(increasing([a1, g1, a2, g2, a3])).toBe(true);
+
+        const ids = async (tenant: string, after: number, limit: number) =>
+          (await store.listChanges(tenant, after, limit)).map((change) => change.eventId);
+        expect(await ids('acme', a1, 10)).toEqual([a2, a3]);
+        expect(await ids('acme', a1, 1)).toEqual([a2]);
+        expect(await ids('acme', 0, 2)).toEqual([a1, a2]);
+        expect(await ids('acme', g1, 10)).toEqual([a2, a3]);
+        expect(await ids('acme', a3, 10)).toEqual([]);
+        expect(await ids('globex', a2, 10)).toEqual([g2]);
+        expect(await ids('initech', 0, 10)).toEqual([]);
+        expect(await store.latestEventId()).toBe(a3);
+
+        await expect(store.listChanges('acme', 0, 0)).rejects.toThrow(RangeError);
+        await expect(store.listChanges('acme', 0, -1)).rejects.toThrow(RangeError);
+        await expect(store.listChanges('acme', 0.5, 10)).rejects.toThrow(RangeError);
+      });
+
+      it('a refused or failed write records no change; provisioning records none either', async () => {
+        await store.applyProvision({ ...SEED, tickets: [{ ticket: newTicket(9), history: [] }] });
+        const ticket = newTicket(1);
+        await insert(ticket);
+        // The id is taken.
+        expect(await store.insertTicket(newTicket(1, at(MINUTE), { title: 'Again' }), [])).toBe(
+          'id-taken',
+        );
+        // Another request stored the idempotency key first.
+        await store.saveIdempotency(idempotency('bob.acme', 'k'));
+        const taken = idempotency('bob.acme', 'k', { outcome: '"later"' });
+        expect(await store.insertTicket(newTicket(2), [], taken)).toBe('conflict');
+        const resolved = transition(ticket, TICKET_ACTIONS.resolve, ADA, at(MINUTE));
+        const change = {
+          ticket: resolved.ticket,
+          expectedVersion: ticket.version,
+          history: resolved.history,
+        };
+        expect(await store.commitChange({ ...change, idempotency: () => taken })).toBe('conflict');
+        // The version moved on.
+        expect(await store.commitChange({ ...change, expectedVersion: ticket.version + 1 })).toBe(
+          'conflict',
+        );
+        // The transaction failed.
+        await expect(
+          store.commitChange({
+            ...change,
+            idempotency: () => {
+              throw new Error('builder failed');
+            },
+          }),
+        ).rejects.toThrow('builder failed');
+
+        // Once a later change is listable, whatever was committed before it is too.
+        const written = await commit(ticket, resolved);
+        await settled(written.eventId);
+        const changes = await store.listChanges('acme', 0, 100);
+        expect(changes.map((c) => [c.ticketId, c.kind, c.version])).toEqual([
+          ['ticket1.acme', 'created', 1],
+          ['ticket1.acme', 'action', 2],
+        ]);
+        expect(changes[1]!.eventId).toBe(written.eventId);
+        expect(await store.latestEventId()).toBe(written.eventId);
+      });
+
+      it('purgeExpired removes changes older than CHANGE_RETENTION_MS and keeps the rest', async () => {
+        expect(CHANGE_RETENTION_MS).toBeGreaterThanOrEqual(24 * HOUR);
+        const old = newTicket(1, at(-CHANGE_RETENTION_MS - MINUTE));
+        const edge = newTicket(2, at(-CHANGE_RETENTION_MS));
+        await insert(old, edge, globexTicket(1, at(-HOUR)));
+        const kept = await commit(old, transition(old, TICKET_ACTIONS.resolve, ADA, at(-MINUTE)));
+        await settled(kept.eventId);
+        const before = await store.listChanges('acme', 0, 100);
+        expect(before.map((c) => [c.ticketId, c.kind])).toEqual([
+          ['ticket1.acme', 'created'],
+          ['ticket2.acme', 'created'],
+          ['ticket1.acme', 'action'],
+        ]);
+
+        await store.purgeExpired(NOW);
+        expect(await store.listChanges('acme', 0, 100)).toEqual(before.slice(1));
+        expect((await store.listChanges('globex', 0, 100)).map((c) => c.ticketId)).toEqual([
+          'ticket1.globex',
+        ]);
+        expect(await store.latestEventId()).toBe(kept.eventId);
+        // The tickets and their history stay.
+        expect((await store.getTicket(old.id))?.state).toBe('RESOLVED');
+        expect(await store.listHistory(old.id)).toHaveLength(1);
+
+        await store.purgeExpired(at(CHANGE_RETENTION_MS + HOUR));
+        expect(await store.listChanges('acme', 0, 100)).toEqual([]);
+        expect(await store.listChanges('globex', 0, 100)).toEqual([]);
+        expect(await store.latestEventId()).toBe(0);
+        // An id is never handed out again: a client's last eventId never names a later change.
+        await insert(newTicket(3));
+        const [next] = await listable('acme', 1);
+        expect(next!.eventId).toBeGreaterThan(kept.eventId);
+      });
+
+      it('watchChanges: called after a commit of this store and of another store on the same database; not after stop', async () => {
+        const other = await openAnother();
+        const watching = vi.fn();
+        const stopped = vi.fn();
+        const stopWatching = await store.watchChanges(watching);
+        const stop = await store.watchChanges(stopped);
+        const calls = (listener: typeof watching) => listener.mock.calls.length;
+
+        let before = calls(watching);
+        await insert(newTicket(1));
+        await expect.poll(() => calls(watching), PATIENCE).toBeGreaterThan(before);
+
+        before = calls(watching);
+        expect(await other.insertTicket(newTicket(2), [])).toBe('inserted');
+        await expect.poll(() => calls(watching), PATIENCE).toBeGreaterThan(before);
+        const read = (await other.getTicket('ticket2.acme'))!;
+        before = calls(watching);
+        const resolved = transition(read, TICKET_ACTIONS.resolve, ADA, at(MINUTE));
+        expect(
+          await other.commitChange({
+            ticket: resolved.ticket,
+            expectedVersion: read.version,
+            history: resolved.history,
+          }),
+        ).not.toBe('conflict');
+        await expect.poll(() => calls(watching), PATIENCE).toBeGreaterThan(before);
+
+        // A store calls all its listeners at once: while the one still watching is called
+        // again, the stopped one is not.
+        await stop();
+        const stoppedAt = calls(stopped);
+        before = calls(watching);
+        expect(await other.insertTicket(newTicket(3), [])).toBe('inserted');
+        await expect.poll(() => calls(watching), PATIENCE).toBeGreaterThan(before);
+        before = calls(watching);
+        await insert(newTicket(4));
+        await expect.poll(() => calls(watching), PATIENCE).toBeGreaterThan(before);
+        expect(calls(stopped)).toBe(stoppedAt);
+
+        await stopWatching();
+        // Stopping twice is harmless.
+        await expect(stop()).resolves.toBeUndefined();
+        // What was watched is all there, in order, whichever store wrote it.
+        const changes = await listable('acme', 5);
+        expect(changes.map((c) => [c.ticketId, c.kind])).toEqual([
+          ['ticket1.acme', 'created'],
+          ['ticket2.acme', 'created'],
+          ['ticket2.acme', 'action'],
+          ['ticket3.acme', 'created'],
+          ['ticket4.acme', 'created'],
+        ]);
       });
     });
   });

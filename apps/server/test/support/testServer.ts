@@ -59,6 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await app.liveChanges.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();

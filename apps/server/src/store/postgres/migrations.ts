@@ -135,4 +135,30 @@ export const POSTGRES_MIGRATIONS: readonly {
       ALTER TABLE tickets ADD COLUMN workflow_id BIGINT REFERENCES workflows(id);
     `,
   },
+  {
+    version: 3,
+    name: 'change log of tickets',
+    sql: `
+      -- One row per committed change of a ticket, written in the change's transaction; read by
+      -- the live feed in id order. The id is the writing transaction's own id (xid8, as a
+      -- number), not a sequence's: see changeFeed.ts for why only that keeps the order safe for
+      -- a reader that resumes after the last id it delivered. So a transaction writes at most
+      -- one change (the primary key says so). A log purged after a week: no references to
+      -- tickets or users, nothing to check on the way in.
+      CREATE TABLE ticket_changes (
+        id BIGINT PRIMARY KEY DEFAULT (pg_current_xact_id()::text::bigint),
+        tenant TEXT COLLATE "C" NOT NULL,
+        ticket_id TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('created', 'action', 'comment')),
+        action TEXT,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        changed_at BIGINT NOT NULL
+      );
+      CREATE INDEX ticket_changes_by_tenant ON ticket_changes (tenant, id);
+      CREATE INDEX ticket_changes_by_age ON ticket_changes (changed_at);
+    `,
+  },
 ];

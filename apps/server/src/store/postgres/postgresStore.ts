@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
+import type { Logger } from '../../logger.js';
 import {
+  CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
   type IdempotencyRecord,
@@ -14,9 +16,11 @@ import {
   type StoredWorkflow,
   type TenantRecord,
   type TicketChange,
+  type TicketChangeRecord,
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
+import { committedChange, createdChange } from '../changeLog.js';
 import {
   TICKET_COLUMNS,
   ticketValues,
@@ -32,6 +36,13 @@ import {
   type UserRow,
 } from '../rows.js';
 import { retryWhileBusy, type BusyPolicy } from '../retryWhileBusy.js';
+import {
+  PURGE_CHANGES,
+  PostgresChangeWatch,
+  appendChange,
+  latestEventId,
+  listChanges,
+} from './changeFeed.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 /**
@@ -47,6 +58,8 @@ const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
 const CONNECT_TIMEOUT_MS = 10_000;
 /** No query takes this long here unless the server stopped answering. */
 const QUERY_TIMEOUT_MS = 30_000;
+/** The change watcher's queries are tiny: past this, its connection is taken for dead. */
+const WATCH_QUERY_TIMEOUT_MS = 10_000;
 
 /** lock_not_available (lock_timeout), serialization_failure, deadlock_detected: worth a retry. */
 const BUSY_CODES: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
@@ -148,6 +161,8 @@ export interface PostgresStoreOptions {
   readonly lockTimeoutMs?: number;
   /** Told when an idle pooled connection breaks (it is replaced on the next call). */
   readonly onIdleError?: (error: Error) => void;
+  /** Told (at warn) when the change watcher's connection breaks, and when a listener throws. */
+  readonly logger?: Logger | undefined;
 }
 
 /**
@@ -159,27 +174,32 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly busyPolicy: BusyPolicy;
+  private readonly changeWatch: PostgresChangeWatch;
   private closing: Promise<void> | undefined;
 
-  private constructor(pool: pg.Pool, patienceMs: number) {
+  private constructor(pool: pg.Pool, patienceMs: number, changeWatch: PostgresChangeWatch) {
     this.pool = pool;
     this.busyPolicy = { isBusy, isUnreachable: isConnectionLost, patienceMs };
+    this.changeWatch = changeWatch;
   }
 
   /** Opens a pool on `url` and (unless told otherwise) applies pending migrations. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const { schema } = options;
-    const pool = new pg.Pool({
+    const connection = {
       connectionString: url,
-      lock_timeout: lockTimeoutMs,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       // A server that stops answering without closing the connection must not hold a request
       // (and the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.
       keepAlive: true,
+      types: TYPES,
+    };
+    const pool = new pg.Pool({
+      ...connection,
+      lock_timeout: lockTimeoutMs,
       query_timeout: QUERY_TIMEOUT_MS,
       idle_in_transaction_session_timeout: QUERY_TIMEOUT_MS,
-      types: TYPES,
       ...(schema !== undefined && {
         onConnect: async (client: pg.ClientBase) => {
           await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
@@ -189,7 +209,12 @@ export class PostgresStore implements Store {
     // An idle connection that breaks (the server restarted) is dropped by the pool and replaced
     // on the next call; without a listener the error would end the process.
     pool.on('error', (error) => options.onIdleError?.(error));
-    const store = new PostgresStore(pool, lockTimeoutMs);
+    const changeWatch = new PostgresChangeWatch({
+      client: { ...connection, query_timeout: WATCH_QUERY_TIMEOUT_MS },
+      schema,
+      logger: options.logger,
+    });
+    const store = new PostgresStore(pool, lockTimeoutMs, changeWatch);
     try {
       if (options.migrate !== false) await store.applyMigrations();
     } catch (error) {
@@ -501,6 +526,7 @@ export class PostgresStore implements Store {
         for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
         if (idempotency && !(await PostgresStore.insertIdempotency(db, idempotency)))
           throw new IdempotencyRace();
+        await appendChange(db, createdChange(ticket));
         return 'inserted' as const;
       });
     } catch (error) {
@@ -551,7 +577,9 @@ export class PostgresStore implements Store {
     );
   }
 
-  async commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'> {
+  async commitChange(
+    change: TicketChange,
+  ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
     const { ticket } = change;
     try {
       return await this.inTransaction(async (db) => {
@@ -577,7 +605,7 @@ export class PostgresStore implements Store {
           !(await PostgresStore.insertIdempotency(db, change.idempotency(historyId)))
         )
           throw new IdempotencyRace();
-        return { historyId };
+        return { historyId, eventId: await appendChange(db, committedChange(change)) };
       });
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
@@ -590,6 +618,22 @@ export class PostgresStore implements Store {
       all<HistoryRow>(db, 'SELECT * FROM history WHERE ticket_id = $1 ORDER BY id', [ticketId]),
     );
     return rows.map(toHistory);
+  }
+
+  async listChanges(
+    tenant: string,
+    afterEventId: number,
+    limit: number,
+  ): Promise<TicketChangeRecord[]> {
+    return this.run((db) => listChanges(db, tenant, afterEventId, limit));
+  }
+
+  async latestEventId(): Promise<number> {
+    return this.run((db) => latestEventId(db));
+  }
+
+  async watchChanges(listener: () => void): Promise<() => Promise<void>> {
+    return this.changeWatch.watch(listener);
   }
 
   async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -727,6 +771,7 @@ export class PostgresStore implements Store {
         t,
         t - 60_000,
       ]);
+      await db.query(PURGE_CHANGES, [t - CHANGE_RETENTION_MS]);
     });
   }
 
@@ -734,9 +779,12 @@ export class PostgresStore implements Store {
     await this.run((db) => db.query('SELECT 1'));
   }
 
-  /** Ends the pool (waiting for checked-out connections to come back); a second call is a no-op. */
+  /**
+   * Stops every change watcher, then ends the pool (waiting for checked-out connections to come
+   * back); a second call is a no-op.
+   */
   async close(): Promise<void> {
-    this.closing ??= this.pool.end();
+    this.closing ??= this.changeWatch.close().then(() => this.pool.end());
     await this.closing;
   }
 }

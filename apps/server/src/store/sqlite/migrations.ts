@@ -121,4 +121,29 @@ export const SQLITE_MIGRATIONS: readonly {
       ALTER TABLE tickets ADD COLUMN workflow_id INTEGER REFERENCES workflows(id);
     `,
   },
+  {
+    version: 3,
+    name: 'change log of tickets',
+    sql: `
+      -- One row per committed change of a ticket, written in the change's transaction; read by
+      -- the live feed in id order. AUTOINCREMENT: an id is never handed out again, even after
+      -- the newest rows are purged, so a client's last eventId never names a later change.
+      -- SQLite has one writer at a time, so ids are taken, and committed, in order. A log
+      -- purged after a week: no references to tickets or users, nothing to check on the way in.
+      CREATE TABLE ticket_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('created', 'action', 'comment')),
+        action TEXT,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        changed_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ticket_changes_by_tenant ON ticket_changes (tenant, id);
+      CREATE INDEX ticket_changes_by_age ON ticket_changes (changed_at);
+    `,
+  },
 ];

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
+import type { Logger } from '../../logger.js';
 import {
+  CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
   type IdempotencyRecord,
@@ -16,9 +18,11 @@ import {
   type StoredHistoryEntry,
   type TenantRecord,
   type TicketChange,
+  type TicketChangeRecord,
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
+import { committedChange, createdChange } from '../changeLog.js';
 import {
   ticketParams,
   toHistory,
@@ -33,6 +37,7 @@ import {
   type UserRow,
 } from '../rows.js';
 import { retryWhileBusy } from '../retryWhileBusy.js';
+import { SqliteChangeFeed } from './changeFeed.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
@@ -53,6 +58,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
   readonly migrate?: boolean;
+  /** Told (at warn) when a change listener throws. */
+  readonly logger?: Logger | undefined;
 }
 
 /**
@@ -64,9 +71,11 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly changes: SqliteChangeFeed;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, logger?: Logger) {
     this.db = db;
+    this.changes = new SqliteChangeFeed((text) => this.sql(text), logger);
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -89,7 +98,7 @@ export class SqliteStore implements Store {
     // Wait for another process's lock only briefly inside SQLite (that wait blocks the event
     // loop); longer waits happen between attempts, asynchronously (see retryWhileBusy).
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, options.logger);
     if (options.migrate !== false) store.applyMigrations();
     return store;
   }
@@ -303,24 +312,28 @@ export class SqliteStore implements Store {
     idempotency?: IdempotencyRecord,
   ): Promise<'inserted' | 'id-taken' | 'conflict'> {
     try {
-      return this.insertTicketNow(ticket, history, idempotency);
+      const eventId = this.insertTicketNow(ticket, history, idempotency);
+      if (eventId === 'id-taken') return eventId;
+      this.changes.committed(eventId);
+      return 'inserted';
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
       throw error;
     }
   }
 
+  /** Answers the eventId of the ticket's `created` change. */
   private insertTicketNow(
     ticket: Ticket,
     history: readonly HistoryEntry[],
     idempotency?: IdempotencyRecord,
-  ): 'inserted' | 'id-taken' {
+  ): number | 'id-taken' {
     return this.db
       .transaction(() => {
         if (!this.insertTicketRow(ticket)) return 'id-taken' as const;
         for (const entry of history) this.insertHistory(ticket.id, entry);
         if (idempotency && !this.insertIdempotency(idempotency)) throw new IdempotencyRace();
-        return 'inserted' as const;
+        return this.changes.append(createdChange(ticket));
       })
       .immediate();
   }
@@ -359,9 +372,11 @@ export class SqliteStore implements Store {
       .deferred();
   }
 
-  async commitChange(change: TicketChange): Promise<{ historyId: number } | 'conflict'> {
+  async commitChange(
+    change: TicketChange,
+  ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
     try {
-      return this.db
+      const result = this.db
         .transaction(() => {
           const { ticket } = change;
           const updated = this.sql(
@@ -373,9 +388,11 @@ export class SqliteStore implements Store {
           const historyId = this.insertHistory(ticket.id, change.history);
           if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId)))
             throw new IdempotencyRace();
-          return { historyId };
+          return { historyId, eventId: this.changes.append(committedChange(change)) };
         })
         .immediate();
+      if (result !== 'conflict') this.changes.committed(result.eventId);
+      return result;
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
       throw error;
@@ -387,6 +404,23 @@ export class SqliteStore implements Store {
       ticketId,
     ) as HistoryRow[];
     return rows.map(toHistory);
+  }
+
+  async listChanges(
+    tenant: string,
+    afterEventId: number,
+    limit: number,
+  ): Promise<TicketChangeRecord[]> {
+    return this.changes.list(tenant, afterEventId, limit);
+  }
+
+  async latestEventId(): Promise<number> {
+    return this.changes.latest();
+  }
+
+  async watchChanges(listener: () => void): Promise<() => Promise<void>> {
+    if (!this.db.open) throw new Error('watchChanges: the store is closed');
+    return this.changes.watch(listener);
   }
 
   async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -515,6 +549,7 @@ export class SqliteStore implements Store {
           t - LOGIN_FAILURE_TTL_MS,
         );
         this.sql('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
+        this.changes.purge(t - CHANGE_RETENTION_MS);
       })
       .immediate();
   }
@@ -524,6 +559,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.changes.stopAll();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,85 @@
+import type { Logger } from '../logger.js';
+import type { Store, TicketChangeRecord } from '../store/store.js';
+
+/** Changes read from the log at a time. */
+const BATCH = 200;
+
+/**
+ * The live feed over the store's change log: each subscriber reads the log after its last
+ * eventId, and waits for the store to say something new was committed (by this process or
+ * another one sharing the database) before it reads again. The log is durable, so a subscriber
+ * that comes back with its last eventId misses nothing and gets nothing twice.
+ */
+export class LiveChanges {
+  private readonly waiters = new Set<() => void>();
+  private readonly closing = new AbortController();
+  private watching: Promise<() => Promise<void>> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * The tenant's changes after `afterEventId` (or, without one, those from now on), as they
+   * commit, until `signal` aborts or the feed closes.
+   */
+  async *follow(
+    tenant: string,
+    afterEventId: number | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<TicketChangeRecord> {
+    this.startWatching();
+    const stop = AbortSignal.any([signal, this.closing.signal]);
+    const stopped = new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    let cursor = afterEventId ?? (await this.store.latestEventId());
+    while (!stop.aborted) {
+      let woken = false;
+      let wake = (): void => {};
+      const wakeup = new Promise<void>((resolve) => {
+        wake = () => {
+          woken = true;
+          resolve();
+        };
+      });
+      // Registered before reading, so that a commit during the read is not slept through.
+      this.waiters.add(wake);
+      try {
+        for (;;) {
+          const batch = await this.store.listChanges(tenant, cursor, BATCH);
+          for (const change of batch) {
+            if (stop.aborted) return;
+            cursor = change.eventId;
+            yield change;
+          }
+          if (batch.length < BATCH) break;
+        }
+        if (!woken) await Promise.race([wakeup, stopped]);
+      } finally {
+        this.waiters.delete(wake);
+      }
+    }
+  }
+
+  /** Ends every stream at once (on shutdown, so that the drain is not held up) and stops watching. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    const watching = this.watching;
+    this.watching = undefined;
+    if (watching) await (await watching)();
+  }
+
+  private startWatching(): void {
+    if (this.watching || this.closing.signal.aborted) return;
+    this.watching = this.store.watchChanges(() => {
+      for (const wake of [...this.waiters]) wake();
+    });
+    this.watching.catch((error: unknown) => {
+      this.logger.error({ err: error }, 'cannot watch the change log; live changes stop');
+      this.watching = undefined;
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import type { Comment, HistoryEntry, Ticket, TicketChange, ValidAction } from '@tickets/contract';
+import type { AvailableAction } from '@tickets/domain';
+import type { StoredHistoryEntry, TicketChangeRecord } from '../store/store.js';
+import type { CommentOutcome, TicketView } from '../service/ticketService.js';
+
+/** The typed surface's shapes (`@tickets/contract` outputs) of the service's results. */
+
+export function ticketOutput(ticket: TicketView): Ticket {
+  return {
+    id: ticket.id,
+    title: ticket.title,
+    description: ticket.description,
+    environment: ticket.environment,
+    ...(ticket.apiId !== undefined && { apiId: ticket.apiId }),
+    ...(ticket.appId !== undefined && { appId: ticket.appId }),
+    labels: [...ticket.labels],
+    tags: [...ticket.tags],
+    state: ticket.state,
+    userId: ticket.authorId,
+    userName: ticket.authorName,
+    created: ticket.created,
+    updated: ticket.updated,
+    version: ticket.version,
+    comments: ticket.commentCount,
+  };
+}
+
+export const validActionsOutput = (actions: readonly AvailableAction[]): ValidAction[] =>
+  actions.map((action) => ({
+    value: action.name,
+    label: action.label,
+    allowed: action.allowed,
+    ...(action.reason !== undefined && { reason: action.reason }),
+  }));
+
+export const historyOutput = (entries: readonly StoredHistoryEntry[]): HistoryEntry[] =>
+  entries.map((entry) => ({
+    action: entry.action,
+    from: entry.from,
+    to: entry.to,
+    comments: [...entry.comments],
+    userId: entry.userId,
+    created: entry.created,
+  }));
+
+export const commentOutput = (comment: CommentOutcome): Comment => ({
+  commentId: comment.commentId,
+  content: comment.content,
+  userId: comment.userId,
+  created: comment.created,
+});
+
+export const changeOutput = (change: TicketChangeRecord): TicketChange => ({
+  eventId: change.eventId,
+  ticketId: change.ticketId,
+  kind: change.kind,
+  ...(change.action !== undefined && { action: change.action }),
+  ...(change.from !== undefined && { from: change.from }),
+  to: change.to,
+  version: change.version,
+  userId: change.userId,
+  at: change.at,
+});

@@ -1,0 +1,204 @@
+// The live feed `tickets.changes` (tRPC subscription over server-sent events): every committed
+// change of the subscriber's tenant arrives, in eventId order; a subscriber that comes back with
+// its last eventId gets exactly what it missed; another process writing to the same SQLite file
+// is noticed; closing the feed ends the streams at once. Waits are bounded; nothing is timed.
+import type { TicketChange } from '@tickets/contract';
+import { describe, expect, it } from 'vitest';
+import { act, call, login, type Session } from './support/client.js';
+import { serverEnv, startChildServer, tempDir } from './support/childServer.js';
+import { startTestServer } from './support/testServer.js';
+import { eventually, readSse } from './support/trpc.js';
+
+const RESOLVE = 'ticket.action.resolve';
+const CLOSE = 'ticket.action.close';
+
+/** Subscribes as `session` and collects the changes it receives until `stop()`. */
+function subscribe(url: string, session: Session, input: { lastEventId?: number } = {}) {
+  const controller = new AbortController();
+  const received: TicketChange[] = [];
+  const ids: string[] = [];
+  const errors: unknown[] = [];
+  const done = readSse(url, session, 'tickets.changes', input, controller.signal, (event) => {
+    if (event.event === 'serialized-error') {
+      errors.push(JSON.parse(event.data));
+      return;
+    }
+    received.push(JSON.parse(event.data) as TicketChange);
+    if (event.id !== undefined) ids.push(event.id);
+  });
+  return {
+    received,
+    errors,
+    ids,
+    done,
+    async stop() {
+      controller.abort();
+      return done;
+    },
+  };
+}
+
+async function comment(url: string, session: Session, id: string, content: string) {
+  const response = await call(url, session, `/api/tickets/${id}/comments`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ Content: content }),
+  });
+  expect(response.status).toBe(201);
+}
+
+async function create(url: string, session: Session): Promise<string> {
+  const response = await call(url, session, '/api/tickets', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ Title: 'New one', Environment: 'Sandbox', APIID: 'payments.acme' }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { TicketID: string }).TicketID;
+}
+
+describe('tickets.changes', () => {
+  it('sends every change of the tenant made through REST by someone else, in order, and nothing of other tenants', async () => {
+    await using server = await startTestServer();
+    const [ada, bob, gina] = await Promise.all([
+      login(server.url, 'ada@acme.test'),
+      login(server.url, 'bob@acme.test'),
+      login(server.url, 'gina@globex.test'),
+    ]);
+    // From the start of the log (provisioning writes none), so no change can slip in before.
+    const feed = subscribe(server.url, bob, { lastEventId: 0 });
+    const globexFeed = subscribe(server.url, gina, { lastEventId: 0 });
+
+    expect((await act(server.url, ada, 'ticket1.acme', RESOLVE, { comments: 'done' })).status).toBe(
+      200,
+    );
+    await comment(server.url, ada, 'ticket1.acme', 'also deployed');
+    const created = await create(server.url, ada);
+    expect((await act(server.url, gina, 'ticket1.globex', CLOSE)).status).toBe(200);
+
+    await eventually(() => feed.received.length >= 3);
+    expect(feed.received).toEqual([
+      expect.objectContaining({
+        ticketId: 'ticket1.acme',
+        kind: 'action',
+        action: RESOLVE,
+        from: 'OPEN',
+        to: 'RESOLVED',
+        version: 2,
+        userId: 'ada.acme',
+      }),
+      expect.objectContaining({
+        ticketId: 'ticket1.acme',
+        kind: 'comment',
+        from: 'RESOLVED',
+        to: 'RESOLVED',
+        version: 3,
+        userId: 'ada.acme',
+      }),
+      expect.objectContaining({
+        ticketId: created,
+        kind: 'created',
+        to: 'OPEN',
+        version: 1,
+        userId: 'ada.acme',
+      }),
+    ]);
+    const eventIds = feed.received.map((change) => change.eventId);
+    expect([...eventIds].sort((a, b) => a - b)).toEqual(eventIds);
+    expect(feed.ids).toEqual(eventIds.map(String));
+    await eventually(() => globexFeed.received.length >= 1);
+    expect(globexFeed.received.map((c) => c.ticketId)).toEqual(['ticket1.globex']);
+    await feed.stop();
+    await globexFeed.stop();
+  });
+
+  it('resumes after the last eventId: every change missed, nothing twice', async () => {
+    await using server = await startTestServer();
+    const [ada, bob] = await Promise.all([
+      login(server.url, 'ada@acme.test'),
+      login(server.url, 'bob@acme.test'),
+    ]);
+    const first = subscribe(server.url, bob, { lastEventId: 0 });
+    expect((await act(server.url, ada, 'ticket1.acme', RESOLVE)).status).toBe(200);
+    await eventually(() => first.received.length === 1);
+    await first.stop();
+    const last = first.received[0]!.eventId;
+
+    // While nobody listens:
+    await comment(server.url, ada, 'ticket1.acme', 'one');
+    await comment(server.url, ada, 'ticket5.acme', 'two');
+    expect((await act(server.url, bob, 'ticket1.acme', CLOSE)).status).toBe(200);
+
+    const again = subscribe(server.url, bob, { lastEventId: last });
+    await eventually(() => again.received.length >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a duplicate to show
+    expect(again.received.map((c) => [c.ticketId, c.kind, c.to])).toEqual([
+      ['ticket1.acme', 'comment', 'RESOLVED'],
+      ['ticket5.acme', 'comment', 'OPEN'],
+      ['ticket1.acme', 'action', 'CLOSED'],
+    ]);
+    expect(again.received.every((c) => c.eventId > last)).toBe(true);
+    await again.stop();
+  });
+
+  it('refuses a subscriber without a session, and a malformed lastEventId', async () => {
+    await using server = await startTestServer();
+    const anonymous = subscribe(server.url, {
+      tenant: 'acme',
+      authCookie: '',
+      csrf: '',
+      cookie: '',
+    });
+    await expect(anonymous.done).resolves.toMatchObject({ ended: 'server' });
+    expect(anonymous.errors).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          code: 'UNAUTHORIZED',
+          problemType: 'urn:tickets:problem:unauthenticated',
+        }),
+      }),
+    ]);
+    expect(anonymous.received).toEqual([]);
+    const bob = await login(server.url, 'bob@acme.test');
+    const bad = subscribe(server.url, bob, { lastEventId: 'x' as unknown as number });
+    await expect(bad.done).resolves.toMatchObject({ ended: 'server' });
+    expect(bad.errors).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
+      }),
+    ]);
+  });
+
+  it('ends open streams at once when the feed closes (as on SIGTERM)', async () => {
+    await using server = await startTestServer();
+    const bob = await login(server.url, 'bob@acme.test');
+    const feed = subscribe(server.url, bob);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.app.liveChanges.close();
+    await expect(feed.done).resolves.toMatchObject({ ended: 'server' });
+  });
+
+  it('notices a change made by another process on the same SQLite file', async () => {
+    await using server = await startTestServer();
+    const dir = tempDir('tickets-changes-');
+    const child = await startChildServer(
+      serverEnv(dir.dir, { DATABASE_URL: `sqlite:${server.dbPath}` }),
+    );
+    try {
+      const bob = await login(server.url, 'bob@acme.test');
+      const feed = subscribe(server.url, bob, { lastEventId: 0 });
+      const ada = await login(child.url, 'ada@acme.test');
+      expect((await act(child.url, ada, 'ticket1.acme', RESOLVE)).status).toBe(200);
+      await eventually(() => feed.received.length === 1);
+      expect(feed.received[0]).toMatchObject({
+        ticketId: 'ticket1.acme',
+        to: 'RESOLVED',
+        userId: 'ada.acme',
+      });
+      await feed.stop();
+    } finally {
+      await child.stop();
+      dir.remove();
+    }
+  });
+});

@@ -1,0 +1,192 @@
+import { fromTrpcError, isTransient } from './errors.js';
+import type { Log } from './logger.js';
+import type { SessionKeeper } from './session.js';
+import { backoff, sleep } from './timing.js';
+
+export interface ChangesOptions {
+  /** Resume after this event: the changes after it are delivered first (none missed, none twice). */
+  readonly lastEventId?: number | undefined;
+  /** Ends the iteration. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * One subscription's connection as the EventSource's fetch sees it: how many (re)connections in a
+ * row failed (for the backoff), the auth cookie it connected with, and the answer's request id.
+ */
+export interface StreamConnection {
+  failures: number;
+  cookie: string | undefined;
+  requestId: string | undefined;
+}
+
+/** What the tRPC subscription reports, queued for the iterator. */
+type Report<C> =
+  | { readonly type: 'data'; readonly change: C }
+  | { readonly type: 'error'; readonly error: unknown }
+  | { readonly type: 'end' }
+  | { readonly type: 'aborted' };
+
+/** What the feed delivers: the tenant's ticket changes, in increasing `eventId` order. */
+export interface Change {
+  readonly eventId: number;
+}
+
+export interface SubscribeHandlers<C extends Change> {
+  onData(tracked: { id: string; data: C }): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+  onConnectionStateChange(state: { state: string; error: unknown }): void;
+}
+
+/** Starts `tickets.changes` after `lastEventId` with these handlers and this connection. */
+export type Subscribe<C extends Change> = (
+  lastEventId: number | undefined,
+  handlers: SubscribeHandlers<C>,
+  connection: StreamConnection,
+) => { unsubscribe(): void };
+
+export interface ChangesDeps<C extends Change> {
+  readonly subscribe: Subscribe<C>;
+  readonly keeper: SessionKeeper;
+  /** The auth cookie the client holds now. */
+  readonly currentCookie: () => string | undefined;
+  readonly log: Log;
+}
+
+/** The wait before restarting a stream: from a quarter second, doubling, up to 30 s. */
+const RESTART_BASE_MS = 250;
+const RESTART_MAX_MS = 30_000;
+
+/** A queue of reports the iterator awaits, or an abort. */
+class Reports<C> {
+  private readonly items: Report<C>[] = [];
+  private waiting: ((report: Report<C>) => void) | undefined;
+
+  push(report: Report<C>): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting(report);
+    else this.items.push(report);
+  }
+
+  next(signal: AbortSignal | undefined): Promise<Report<C>> {
+    const item = this.items.shift();
+    if (item) return Promise.resolve(item);
+    if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.waiting = undefined;
+        resolve({ type: 'aborted' });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting = (report) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(report);
+      };
+    });
+  }
+}
+
+/**
+ * The tenant's ticket changes, live, as an async iterator over the tRPC subscription. The link's
+ * EventSource reconnects by itself after a lost connection, resuming after the last event it
+ * received; when the subscription itself fails or ends, it is started again here, after the last
+ * change this iterator delivered. Changes are delivered once each, in eventId order. Failures
+ * that waiting cannot fix (the session is gone) end the iteration with a TicketsClientError.
+ */
+export async function* followChanges<C extends Change>(
+  deps: ChangesDeps<C>,
+  options: ChangesOptions = {},
+): AsyncGenerator<C, void, undefined> {
+  const { signal } = options;
+  const { log } = deps;
+  let last = options.lastEventId;
+  let restarts = 0;
+  const release = deps.keeper.hold();
+  try {
+    while (!signal?.aborted) {
+      const reports = new Reports<C>();
+      const connection: StreamConnection = { failures: 0, cookie: undefined, requestId: undefined };
+      const subscription = deps.subscribe(
+        last,
+        {
+          onData: (tracked) => reports.push({ type: 'data', change: tracked.data }),
+          onError: (error) => reports.push({ type: 'error', error }),
+          onComplete: () => reports.push({ type: 'end' }),
+          onConnectionStateChange: (state) => {
+            if (state.state === 'pending')
+              log.debug('live changes: connected', { lastEventId: last });
+            if (state.state !== 'connecting' || !state.error) return;
+            connection.failures += 1;
+            log.warn('live changes: the connection failed; reconnecting', {
+              lastEventId: last,
+              failures: connection.failures,
+              error: state.error instanceof Error ? state.error.message : String(state.error),
+            });
+          },
+        },
+        connection,
+      );
+      let restartAtOnce = false;
+      try {
+        for (;;) {
+          const report = await reports.next(signal);
+          if (report.type === 'aborted') return;
+          if (report.type === 'data') {
+            const { change } = report;
+            // Once each: a replay of what was delivered already is dropped.
+            if (last !== undefined && change.eventId <= last) continue;
+            last = change.eventId;
+            connection.failures = 0;
+            restarts = 0;
+            yield change;
+            continue;
+          }
+          if (report.type === 'end') {
+            log.info('live changes: the server ended the stream; starting it again', {
+              lastEventId: last,
+            });
+            break;
+          }
+          const error = fromTrpcError(report.error, connection.requestId);
+          // A stream opened before a renewal carries the old cookie, which expires as it did.
+          if (
+            error.kind === 'unauthenticated' &&
+            connection.cookie !== undefined &&
+            connection.cookie !== deps.currentCookie() &&
+            deps.currentCookie() !== undefined
+          ) {
+            log.info('live changes: the session was renewed; reconnecting with it', {
+              lastEventId: last,
+            });
+            restartAtOnce = true;
+            break;
+          }
+          if (!isTransient(error)) {
+            log.error('live changes: the stream failed', {
+              kind: error.kind,
+              error: error.message,
+            });
+            if (error.kind === 'unauthenticated') deps.keeper.reset();
+            throw error;
+          }
+          log.warn('live changes: the stream failed; starting it again', {
+            kind: error.kind,
+            error: error.message,
+            lastEventId: last,
+          });
+          break;
+        }
+      } finally {
+        subscription.unsubscribe();
+      }
+      if (!restartAtOnce) {
+        await sleep(backoff(restarts, RESTART_BASE_MS, RESTART_MAX_MS), signal);
+        restarts += 1;
+      }
+    }
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,39 @@
+import type { CookieJar } from './cookies.js';
+import { TicketsClientError } from './errors.js';
+import type { Log } from './logger.js';
+import type { SessionKeeper } from './session.js';
+
+/** The fetch the client uses: the global one, or the caller's. */
+export type Fetch = typeof globalThis.fetch;
+
+/** What every path to the server shares: where it is, the session's cookies, the fetch. */
+export class Transport {
+  constructor(
+    readonly baseUrl: string,
+    readonly tenant: string,
+    readonly jar: CookieJar,
+    readonly keeper: SessionKeeper,
+    readonly fetch: Fetch,
+    readonly log: Log,
+    private readonly userAgent: string | undefined,
+  ) {}
+
+  /** The session's headers: the cookies, and on writes the CSRF header with the cookie's value. */
+  sessionHeaders(write: boolean): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const cookie = this.jar.header();
+    if (cookie !== undefined) headers['Cookie'] = cookie;
+    const csrf = this.jar.csrf;
+    if (write && csrf !== undefined) headers[`X-Csrf-Token_${this.tenant}`] = csrf;
+    if (this.userAgent !== undefined) headers['User-Agent'] = this.userAgent;
+    return headers;
+  }
+
+  /** Notes what a failure says about the session (gone when unauthenticated) and answers it. */
+  failed(error: unknown): never {
+    if (error instanceof TicketsClientError && error.kind === 'unauthenticated') {
+      this.keeper.reset();
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+// An action whose answer is lost (the connection is cut after the server applied it) is sent
+// again with the same Idempotency-Key: applied once, answered as a replay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggedIn, startProxy, startTestServer, type Proxy, type TestServer } from './support.js';
+
+describe('an action retried after a cut connection', () => {
+  let server: TestServer;
+  let proxy: Proxy;
+  beforeAll(async () => {
+    server = await startTestServer();
+    proxy = await startProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  const actionRequests = (path: string) =>
+    server.logs.filter((line) => line['msg'] === 'request' && line['path'] === path);
+
+  it('is applied once and answered as a replay', async () => {
+    const { client, lines } = await loggedIn(proxy.url, 'ada@acme.test');
+    const before = await client.tickets.get('ticket1.acme');
+    const cut = proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
+
+    const result = await client.tickets.act('ticket1.acme', {
+      action: 'ticket.action.resolve',
+      comments: 'Fixed in 2.4.1',
+    });
+    await cut;
+
+    expect(result).toEqual({ state: 'RESOLVED', version: before.version + 1, replayed: true });
+    // Both requests reached the server, with one key; the first was applied, the second replayed.
+    const requests = actionRequests('/api/tickets/ticket1.acme/actions');
+    expect(requests.map((line) => line['status'])).toEqual([200, 200]);
+    const retried = lines.filter((line) => line.message.startsWith('the action got no answer'));
+    expect(retried).toHaveLength(1);
+    expect(retried[0]!.details).toMatchObject({ attempt: 1, ticketId: 'ticket1.acme' });
+    expect(retried[0]!.details!['idempotencyKey']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const history = await client.tickets.history('ticket1.acme');
+    expect(history.filter((entry) => entry.action === 'ticket.action.resolve')).toEqual([
+      expect.objectContaining({ from: 'OPEN', to: 'RESOLVED', comments: ['Fixed in 2.4.1'] }),
+    ]);
+    expect(await client.tickets.get('ticket1.acme')).toMatchObject({
+      state: 'RESOLVED',
+      version: before.version + 1,
+    });
+  });
+
+  it('keeps the caller’s own key across the retry', async () => {
+    const { client } = await loggedIn(proxy.url, 'ada@acme.test');
+    const cut = proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket4\.acme\/actions /);
+    const result = await client.tickets.act('ticket4.acme', {
+      action: 'ticket.action.close',
+      idempotencyKey: 'close-ticket4-once',
+    });
+    await cut;
+    expect(result).toMatchObject({ state: 'CLOSED', replayed: true });
+    // The key is the caller's: asking again answers the same, still a replay.
+    expect(
+      await client.tickets.act('ticket4.acme', {
+        action: 'ticket.action.close',
+        idempotencyKey: 'close-ticket4-once',
+      }),
+    ).toEqual(result);
+    const closes = (await client.tickets.history('ticket4.acme')).filter(
+      (entry) => entry.action === 'ticket.action.close',
+    );
+    expect(closes).toHaveLength(1);
+  });
+});

@@ -244,6 +244,22 @@ export class SessionService {
     return { ok: true, value: await this.callerFor(session, user) };
   }
 
+  /**
+   * The caller of a session authenticated earlier, as it stands now: a long-lived request (a live
+   * stream) follows its session record, so a renewal extends it and a logout, an expiry or a
+   * removed user ends it. Rights are read again.
+   */
+  async recheck(caller: Caller): Promise<Outcome<Caller>> {
+    const now = this.options.now().getTime();
+    const session = await this.options.store.getSession(caller.session.id);
+    if (!session || session.endedAt !== undefined || session.expiresAt.getTime() <= now) {
+      return unauthenticated('the session has ended or expired; log in again');
+    }
+    const user = await this.options.store.getUser(session.userId);
+    if (!user) return unauthenticated('the session is invalid or has expired');
+    return { ok: true, value: await this.callerFor(session, user) };
+  }
+
   /** Whether a request's CSRF header carries this session's value (URL-encoded or not). */
   checkCsrf(caller: Caller, header: string | undefined): boolean {
     if (header === undefined || header === '') return false;

@@ -44,6 +44,7 @@ import {
   listChanges,
 } from './changeFeed.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { isConnectionLost, withDefaultUser } from './unreachable.js';
 
 /**
  * How long one statement may wait for a lock another transaction holds (PostgreSQL's
@@ -69,33 +70,7 @@ const isBusy = (error: unknown): boolean => {
   return typeof code === 'string' && BUSY_CODES.has(code);
 };
 
-/** Errors that mean the server is gone or going: connection exceptions, shutdowns, no route. */
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  '25006', // read-only transaction: the server is a standby now (after a failover)
-  '57014', // query cancelled (statement_timeout, or an operator)
-  '57P01',
-  '57P02',
-  '57P03',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-export const isConnectionLost = (error: unknown): boolean => {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  // Class 08: connection exceptions; class 53: insufficient resources (too many connections).
-  if (typeof code === 'string') {
-    return code.startsWith('08') || code.startsWith('53') || CONNECTION_CODES.has(code);
-  }
-  // node-postgres's own errors for a dropped, unobtainable or silent connection carry no code.
-  return (
-    typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Query read timeout/.test(message)
-  );
-};
+export { isConnectionLost };
 
 /**
  * BIGINT columns (times in epoch milliseconds, counters, row ids) as JS numbers; node-postgres
@@ -188,7 +163,7 @@ export class PostgresStore implements Store {
     const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const { schema } = options;
     const connection = {
-      connectionString: url,
+      connectionString: withDefaultUser(url),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       // A server that stops answering without closing the connection must not hold a request
       // (and the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.

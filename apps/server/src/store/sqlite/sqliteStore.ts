@@ -39,6 +39,7 @@ import {
 import { retryWhileBusy } from '../retryWhileBusy.js';
 import { SqliteChangeFeed } from './changeFeed.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { createPrivately } from './privateFile.js';
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
 const BUSY_TIMEOUT_MS = 25;
@@ -90,7 +91,10 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:' && path !== '') {
+      mkdirSync(dirname(path), { recursive: true });
+      createPrivately(path);
+    }
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);

@@ -22,7 +22,6 @@ describe('the SQLite database file is private to its owner, like the signing sec
       // A write, so that the write-ahead log and its index certainly exist.
       await store.applyProvision({
         tenants: [{ id: 'acme', name: 'Acme' }],
-        workflows: [],
         users: [],
         resources: [],
         tickets: [],

@@ -42,7 +42,7 @@ describe('control characters in input', () => {
   it.each([
     ['Title', { Title: 'bad\u0000title' }],
     ['Description', { Description: 'bad\u0001text' }],
-    ['Tag.0', { Tag: ['ok\u001f'] }],
+    ['Tag[0]', { Tag: ['ok\u001f'] }],
   ])('in the %s of a new ticket', async (field, extra) => {
     const response = await call(server.url, ada, '/api/tickets', {
       method: 'POST',

@@ -1,6 +1,7 @@
 import { ACTION_INPUT_LIMITS } from '@tickets/domain';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { fieldPath } from './errors.js';
 import { RunActionInput } from './schemas.js';
 import { ActionBody, CommentBody } from './wire.js';
 
@@ -11,7 +12,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown) {
   const result = schema.safeParse(value);
   if (result.success) return { ok: true as const, value: result.data };
   const issue = result.error.issues[0]!;
-  return { ok: false as const, field: issue.path.join('.') || 'body', message: issue.message };
+  return { ok: false as const, field: fieldPath(issue.path) || 'body', message: issue.message };
 }
 const action = (body: unknown) => parse(ActionBody, body);
 
@@ -125,7 +126,7 @@ describe('the Action body: Comments', () => {
     expect(comments(`  ${longest}  `)).toMatchObject({ ok: true, value: { Comments: [longest] } });
     expect(comments(['ok', `${longest}x`])).toEqual({
       ok: false,
-      field: 'Comments.1',
+      field: 'Comments[1]',
       message: `Comments is longer than ${ACTION_INPUT_LIMITS.comment} characters`,
     });
   });
@@ -152,7 +153,7 @@ describe('text that XML could not carry', () => {
   ])('refuses a comment with %s, naming the field', (_what, text) => {
     expect(comments2(['ok', text])).toEqual({
       ok: false,
-      field: 'Comments.1',
+      field: 'Comments[1]',
       message: 'Comments contains control characters',
     });
   });
@@ -193,7 +194,7 @@ describe('the typed surface shares the rules, naming its own fields', () => {
       parse(RunActionInput, { id: 'ticket1.acme', action: RESOLVE, comments: ['x'.repeat(4001)] }),
     ).toEqual({
       ok: false,
-      field: 'comments.0',
+      field: 'comments[0]',
       message: 'comments is longer than 4000 characters',
     });
   });

@@ -151,3 +151,21 @@ export const problemType = (code: AppErrorCode): string =>
 export function codeOfProblemType(type: string): AppErrorCode | undefined {
   return (Object.keys(ERROR_TABLE) as AppErrorCode[]).find((code) => problemType(code) === type);
 }
+
+/** A key that can follow a dot in a path: a JavaScript identifier. */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The one style of field path in errors (`field` of a REST problem, `data.field` of a tRPC error,
+ * the path of a provisioning issue): the path as a JavaScript or TypeScript client writes it to
+ * reach the value, `Tag[0]`, `users[0].email`, `Comments[1]`; a key that is not an identifier
+ * is bracketed and quoted (`headers["If-Match"]`). The empty path is ''.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    const name = typeof key === 'symbol' ? (key.description ?? '') : key;
+    if (!IDENTIFIER.test(name)) return `${out}[${JSON.stringify(name)}]`;
+    return out === '' ? name : `${out}.${name}`;
+  }, '');
+}

@@ -11,7 +11,7 @@ export type DomainError =
   | VersionMismatchError
   | InvalidTransitionError;
 
-/** A field of the caller's input is missing or malformed. `field` names it (dotted path). */
+/** A field of the caller's input is missing or malformed. `field` names it (`Tag[0]`, `users[0].email`). */
 export interface InvalidInputError {
   readonly code: 'INVALID_INPUT';
   readonly field: string;

@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
+import { fieldPath, IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
 import type { z } from 'zod';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
@@ -13,7 +13,7 @@ export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output
   const issue = parsed.error.issues[0]!;
   throw new ProblemError({
     code: 'INVALID_INPUT',
-    field: issue.path.map(String).join('.') || 'body',
+    field: fieldPath(issue.path) || 'body',
     message: issue.message,
   });
 }

@@ -32,6 +32,8 @@ export interface AppDeps {
   /** The clock; tests move it. */
   readonly now?: () => Date;
   readonly onTicketChange?: (event: TicketChangeEvent) => void;
+  /** How often a live stream checks that its session still holds (15 s by default). */
+  readonly sessionRecheckMs?: number;
 }
 
 export interface App {
@@ -71,7 +73,12 @@ export function createApp(deps: AppDeps): App {
   const authenticator = new Authenticator({ sessions, csrf });
   const guard = sessionGuard(authenticator);
   const liveChanges = new LiveChanges(deps.store, deps.logger);
-  const trpcRouter = createTrpcRouter({ sessions, tickets, changes: liveChanges });
+  const trpcRouter = createTrpcRouter({
+    sessions,
+    tickets,
+    changes: liveChanges,
+    sessionRecheckMs: deps.sessionRecheckMs,
+  });
 
   const koa = new Koa<AppState>();
   koa.silent = true;

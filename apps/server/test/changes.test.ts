@@ -4,7 +4,7 @@
 // is noticed; closing the feed ends the streams at once. Waits are bounded; nothing is timed.
 import type { TicketChange } from '@tickets/contract';
 import { describe, expect, it } from 'vitest';
-import { act, call, login, type Session } from './support/client.js';
+import { act, call, login, setCookies, type Session } from './support/client.js';
 import { serverEnv, startChildServer, tempDir } from './support/childServer.js';
 import { startTestServer } from './support/testServer.js';
 import { eventually, readSse } from './support/trpc.js';
@@ -167,6 +167,72 @@ describe('tickets.changes', () => {
         data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
       }),
     ]);
+  });
+
+  it('ends a stream with the 401 of the table when its session is logged out', async () => {
+    await using server = await startTestServer({ sessionRecheckMs: 50 });
+    const bob = await login(server.url, 'bob@acme.test');
+    const feed = subscribe(server.url, bob, { lastEventId: 0 });
+    await comment(server.url, bob, 'ticket1.acme', 'before logout');
+    await eventually(() => feed.received.length === 1);
+
+    const logout = await call(server.url, bob, '/api/login/logout', { method: 'POST' });
+    expect(logout.status).toBe(200);
+    await expect(feed.done).resolves.toMatchObject({ ended: 'server' });
+    expect(feed.errors).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          code: 'UNAUTHORIZED',
+          httpStatus: 401,
+          problemType: 'urn:tickets:problem:unauthenticated',
+        }),
+      }),
+    ]);
+    expect(server.logs.filter((line) => line['level'] === 50)).toEqual([]);
+  });
+
+  it('keeps the stream of a renewed session past the first expiry, and ends it at the new one', async () => {
+    let clock = Date.now();
+    await using server = await startTestServer({
+      sessionRecheckMs: 50,
+      sessionMinutes: 30,
+      now: () => new Date(clock),
+    });
+    const minutes = (n: number) => n * 60_000;
+    const bob = await login(server.url, 'bob@acme.test');
+    const feed = subscribe(server.url, bob, { lastEventId: 0 });
+
+    clock += minutes(20);
+    const renewal = await call(server.url, bob, '/api/login/renewToken', { method: 'POST' });
+    expect(renewal.status).toBe(200);
+    expect(setCookies(renewal).get('AtmoAuthToken_acme')).toBeDefined();
+
+    clock += minutes(20); // past the expiry the stream's own cookie carries
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several rechecks
+    const ada = await login(server.url, 'ada@acme.test');
+    expect((await act(server.url, ada, 'ticket1.acme', RESOLVE)).status).toBe(200);
+    await eventually(() => feed.received.length === 1);
+    expect(feed.errors).toEqual([]);
+
+    clock += minutes(15); // past the renewed expiry
+    await expect(feed.done).resolves.toMatchObject({ ended: 'server' });
+    expect(feed.errors).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ code: 'UNAUTHORIZED' }) }),
+    ]);
+  });
+
+  it('finishes the request on the server when the client closes its stream', async () => {
+    await using server = await startTestServer();
+    const bob = await login(server.url, 'bob@acme.test');
+    const feed = subscribe(server.url, bob, { lastEventId: 0 });
+    await comment(server.url, bob, 'ticket1.acme', 'seen');
+    await eventually(() => feed.received.length === 1);
+    await feed.stop();
+    const streamLogged = () =>
+      server.logs.some(
+        (line) => line['msg'] === 'request' && line['path'] === '/trpc/tickets.changes',
+      );
+    await eventually(streamLogged);
   });
 
   it('ends open streams at once when the feed closes (as on SIGTERM)', async () => {

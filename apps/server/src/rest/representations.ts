@@ -1,4 +1,5 @@
 import type { AvailableAction } from '@tickets/domain';
+import type { LoginResponse } from '@tickets/contract';
 import type { StoredHistoryEntry } from '../store/store.js';
 import type { IssuedSession } from '../service/sessionService.js';
 import type { CommentOutcome, TicketPage, TicketView } from '../service/ticketService.js';
@@ -64,7 +65,8 @@ export function commentJson(comment: CommentOutcome) {
   };
 }
 
-export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>) {
+/** The login answer, REST and tRPC alike, typed by the contract (so `Status` is `'Success'`). */
+export function loginResponseJson(issued: Pick<IssuedSession, 'caller'>): LoginResponse {
   const { user, session } = issued.caller;
   return {
     userName: user.name,

@@ -77,19 +77,38 @@ export const t = initTRPC.context<TrpcContext>().create({
   },
 });
 
+/**
+ * The expected failure a thrown error stands for (ours, or the store being busy or unreachable),
+ * or undefined for a fault.
+ */
+function expectedFailureOf(error: unknown): AppError | undefined {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof StoreBusyError) {
+    return {
+      code: 'UNAVAILABLE',
+      message: `${error.message}; try again shortly`,
+      retryAfterSeconds: error.reason === 'busy' ? 1 : 5,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Raises what `error` stands for as the table's tRPC error; a fault is rethrown as it is. For the
+ * code that runs after the middleware has returned: a subscription's generator.
+ */
+export function rethrow(error: unknown): never {
+  const expected = expectedFailureOf(error);
+  if (expected) raise(expected);
+  throw error;
+}
+
 /** Every procedure: expected failures become the table's tRPC errors; faults stay faults. */
 const base = t.procedure.use(async function mapErrors({ next }) {
   const result = await next();
   if (result.ok) return result;
-  const { error } = result;
-  if (error.cause instanceof ProblemError) raise(error.cause.problem);
-  if (error.cause instanceof StoreBusyError) {
-    raise({
-      code: 'UNAVAILABLE',
-      message: `${error.cause.message}; try again shortly`,
-      retryAfterSeconds: error.cause.reason === 'busy' ? 1 : 5,
-    });
-  }
+  const expected = expectedFailureOf(result.error.cause);
+  if (expected) raise(expected);
   return result;
 });
 

@@ -25,7 +25,10 @@ export function trpcMount(options: TrpcMountOptions) {
     ctx.respond = false;
     // Koa starts every response as a 404; tRPC's handler sets only statuses other than 200.
     ctx.res.statusCode = 200;
-    await nodeHTTPRequestHandler({
+    // The handler settles when the response finishes; a client that goes away first (a closed
+    // live stream) leaves it pending for ever, so the request also ends when the response closes.
+    const closed = new Promise<void>((resolve) => ctx.res.once('close', resolve));
+    const handled = nodeHTTPRequestHandler({
       router,
       req: ctx.req,
       res: ctx.res,
@@ -42,5 +45,6 @@ export function trpcMount(options: TrpcMountOptions) {
         ctx.app.emit('error', error.cause ?? error, ctx);
       },
     });
+    await Promise.race([handled, closed]);
   };
 }

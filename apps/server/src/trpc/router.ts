@@ -1,15 +1,16 @@
 import { OPERATIONS, type AppError } from '@tickets/contract';
 import { tracked } from '@trpc/server';
-import { credentialsOf } from '../middleware/session.js';
+import type { Logger } from '../logger.js';
 import { clearSessionCookies, setSessionCookies } from '../rest/sessionCookies.js';
 import { loginResponseJson } from '../rest/representations.js';
 import type { LiveChanges } from '../service/liveChanges.js';
-import type { SessionService } from '../service/sessionService.js';
+import type { Caller, SessionService } from '../service/sessionService.js';
 import type { TicketService } from '../service/ticketService.js';
 import {
   authedProcedure,
   publicProcedure,
   raise,
+  rethrow,
   sessionProcedure,
   t,
   ticketProcedure,
@@ -22,13 +23,43 @@ import {
   validActionsOutput,
 } from './outputs.js';
 
-/** How often a live stream checks that its session still holds, while changes flow. */
+/** How often a live stream checks that its session still holds, by default. */
 const SESSION_RECHECK_MS = 15_000;
 
 export interface TrpcRouterOptions {
   readonly sessions: SessionService;
   readonly tickets: TicketService;
   readonly changes: LiveChanges;
+  /** How often a live stream checks that its session still holds (15 s by default). */
+  readonly sessionRecheckMs?: number | undefined;
+}
+
+/**
+ * Watches the session of a long-lived request: every `everyMs` it is read again (so a renewal
+ * extends it), and `ended` aborts once it no longer holds, with the reason in `endedBy`. A store
+ * that cannot answer for a moment does not end the stream; the next check decides.
+ */
+function followSession(sessions: SessionService, caller: Caller, everyMs: number, log: Logger) {
+  const ended = new AbortController();
+  let endedBy: AppError | undefined;
+  const timer = setInterval(() => {
+    sessions.recheck(caller).then(
+      (outcome) => {
+        if (outcome.ok || ended.signal.aborted) return;
+        endedBy = outcome.error;
+        ended.abort();
+      },
+      (error: unknown) => log.warn({ err: error }, "cannot recheck a live stream's session"),
+    );
+  }, everyMs);
+  timer.unref();
+  return {
+    ended: ended.signal,
+    get endedBy() {
+      return endedBy;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** The value of an outcome, or its failure raised as the table's tRPC error. */
@@ -44,6 +75,7 @@ function valueOf<T>(outcome: { ok: true; value: T } | { ok: false; error: AppErr
  */
 export function createTrpcRouter(options: TrpcRouterOptions) {
   const { sessions, tickets, changes } = options;
+  const recheckMs = options.sessionRecheckMs ?? SESSION_RECHECK_MS;
   const op = OPERATIONS;
 
   return t.router({
@@ -119,17 +151,20 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         input,
         signal,
       }) {
-        const tenant = ctx.caller.actor.tenant;
-        const stop = signal ?? new AbortController().signal;
-        let checkedAt = Date.now();
-        for await (const change of changes.follow(tenant, input?.lastEventId, stop)) {
-          // A stream outlives its first check: a logout or an expiry ends it.
-          if (Date.now() - checkedAt > SESSION_RECHECK_MS) {
-            checkedAt = Date.now();
-            await ctx.authenticator.forRequest({ ...credentialsOf(ctx.koa), write: false });
+        const session = followSession(sessions, ctx.caller, recheckMs, ctx.koa.state.log);
+        const stop = signal ? AbortSignal.any([signal, session.ended]) : session.ended;
+        try {
+          const tenant = ctx.caller.actor.tenant;
+          for await (const change of changes.follow(tenant, input?.lastEventId, stop)) {
+            yield tracked(String(change.eventId), changeOutput(change));
           }
-          yield tracked(String(change.eventId), changeOutput(change));
+        } catch (error) {
+          rethrow(error);
+        } finally {
+          session.stop();
         }
+        // A logout, an expiry or a removed user ends the stream with the table's 401.
+        if (session.endedBy) raise(session.endedBy);
       }),
     }),
   });

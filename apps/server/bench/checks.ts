@@ -1,0 +1,91 @@
+/**
+ * The benchmark's bookkeeping on the database itself (not through the servers): put the action
+ * tickets back in REOPEN before a run, count after it, and check the file or schema.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface Counts {
+  /** History rows of the `bench` tenant's tickets. */
+  readonly history: number;
+  /** Sum of their versions: every committed change adds one, with one history row. */
+  readonly versions: number;
+  /** Change-log rows (the product writes one per change; the baselines none). */
+  readonly changes: number;
+}
+
+export interface BenchDatabase {
+  /** Every action ticket back in REOPEN (versions and history untouched). */
+  reset(): Promise<void>;
+  counts(): Promise<Counts>;
+  /** Problems found by the database's own check ([] when none). */
+  integrity(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const RESET =
+  "UPDATE tickets SET state = 'REOPEN', step = 4 WHERE tenant = 'bench' AND state <> 'REOPEN'";
+const COUNTS = `SELECT
+  (SELECT count(*) FROM history h JOIN tickets t ON t.id = h.ticket_id WHERE t.tenant = 'bench') AS history,
+  (SELECT sum(version) FROM tickets WHERE tenant = 'bench') AS versions,
+  (SELECT count(*) FROM ticket_changes WHERE tenant = 'bench') AS changes`;
+
+export function sqliteDatabase(path: string): BenchDatabase {
+  const db = new Database(path);
+  db.pragma('busy_timeout = 10000');
+  return {
+    async reset() {
+      db.prepare(RESET).run();
+    },
+    async counts() {
+      return db.prepare(COUNTS).get() as Counts;
+    },
+    async integrity() {
+      const rows = db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
+      return rows.map((row) => row.integrity_check).filter((text) => text !== 'ok');
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+export async function postgresDatabase(url: string, schema: string): Promise<BenchDatabase> {
+  const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await client.connect();
+  return {
+    async reset() {
+      await client.query(RESET);
+    },
+    async counts() {
+      const { rows } = await client.query<Record<keyof Counts, string>>(COUNTS);
+      const row = rows[0]!;
+      return {
+        history: Number(row.history),
+        versions: Number(row.versions),
+        changes: Number(row.changes),
+      };
+    },
+    async integrity() {
+      // No page-level check without extensions: what can be counted is counted. Every history
+      // row names a ticket, every change-log row a ticket of its tenant, and no ticket has a
+      // version below its number of history rows.
+      const { rows } = await client.query<{ problem: string }>(`
+        SELECT 'history rows of no ticket: ' || count(*) AS problem FROM history h
+          WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = h.ticket_id) HAVING count(*) > 0
+        UNION ALL
+        SELECT 'change-log rows of no ticket: ' || count(*) FROM ticket_changes c
+          WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = c.ticket_id AND t.tenant = c.tenant)
+          HAVING count(*) > 0
+        UNION ALL
+        SELECT 'tickets with fewer versions than history rows: ' || count(*) FROM (
+          SELECT t.id FROM tickets t JOIN history h ON h.ticket_id = t.id
+          WHERE t.tenant = 'bench' GROUP BY t.id, t.version HAVING count(*) > t.version) x
+          HAVING count(*) > 0`);
+      return rows.map((row) => row.problem);
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}

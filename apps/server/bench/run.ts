@@ -1,0 +1,146 @@
+/**
+ * The benchmark (`npm run bench`): the product on SQLite and on PostgreSQL beside two baselines
+ * (plain node:http + better-sqlite3 with synchronous=NORMAL; plain node:http + pg with one
+ * statement per action), on the same data, under wrk from a separate process, in interleaved
+ * rounds so that machine noise hits every server alike. Prints, per scenario and server: req/s
+ * median (min–max), p50, p99, server CPU per request, peak RSS, and the ratio to the baseline
+ * in the same rounds. After each run it checks that every 200 left exactly one history row.
+ *
+ *   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_WARMUP_SECONDS=3 BENCH_STORES=sqlite,postgres
+ *   BENCH_LIST_TICKETS=1000000 BENCH_DATABASE_URL=postgres://…   (TEST_DATABASE_URL otherwise)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { postgresDatabase, sqliteDatabase, type BenchDatabase } from './checks.js';
+import { printReport, type Sample } from './report.js';
+import { runScenario, SCENARIOS, type Target } from './scenarios.js';
+import { BENCH_EMAIL, BENCH_PASSWORD, LIST_EMAIL, seedPostgres, seedSqlite } from './seed.js';
+import { logIn, startServer, type RunningServer, type ServerSpec } from './servers.js';
+
+const env = (name: string, fallback: string) => process.env[`BENCH_${name}`] ?? fallback;
+const ROUNDS = Number(env('ROUNDS', '3'));
+const SECONDS = Number(env('SECONDS', '5'));
+const WARMUP_SECONDS = Number(env('WARMUP_SECONDS', '3'));
+const LIST_TICKETS = Number(env('LIST_TICKETS', '1000000'));
+const STORES = env('STORES', 'sqlite,postgres').split(',');
+const PG_URL = env(
+  'DATABASE_URL',
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+);
+
+const withSchema = (url: string, schema: string) =>
+  `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'tickets-bench-'));
+  const secret = randomBytes(32).toString('base64url');
+  const schema = `tickets_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const servers: RunningServer[] = [];
+  const databases: BenchDatabase[] = [];
+  const targets: Target[] = [];
+  let port = 18_000 + (process.pid % 1000) * 8;
+  const start = async (name: string, spec: ServerSpec) => {
+    const server = await startServer(name, spec, port++, secret, dir);
+    servers.push(server);
+    return server;
+  };
+  try {
+    if (STORES.includes('sqlite')) {
+      const path = join(dir, 'tickets.db');
+      console.log(`seeding SQLite (${LIST_TICKETS} list tickets) …`);
+      await seedSqlite(path, LIST_TICKETS);
+      const db = sqliteDatabase(path);
+      databases.push(db);
+      const product = await start('product, SQLite', {
+        kind: 'product',
+        databaseUrl: `sqlite:${path}`,
+      });
+      const baseline = await start('baseline, SQLite', { kind: 'baseline-sqlite', path });
+      const session = await logIn(product.url, 'bench', BENCH_EMAIL, BENCH_PASSWORD);
+      const lister = await logIn(product.url, 'big', LIST_EMAIL, BENCH_PASSWORD);
+      targets.push(
+        { server: baseline, db, session, role: 'baseline' },
+        { server: product, db, session, lister, role: 'product' },
+      );
+    }
+    if (STORES.includes('postgres')) {
+      await withClient((client) => client.query(`CREATE SCHEMA ${schema}`));
+      console.log(`seeding PostgreSQL schema ${schema} (${LIST_TICKETS} list tickets) …`);
+      await seedPostgres(PG_URL, schema, LIST_TICKETS);
+      const db = await postgresDatabase(PG_URL, schema);
+      databases.push(db);
+      const product = await start('product, PostgreSQL', {
+        kind: 'product',
+        databaseUrl: withSchema(PG_URL, schema),
+      });
+      const plain = await start('plain node:http + pg', {
+        kind: 'baseline-pg',
+        url: PG_URL,
+        schema,
+      });
+      const session = await logIn(product.url, 'bench', BENCH_EMAIL, BENCH_PASSWORD);
+      const lister = await logIn(product.url, 'big', LIST_EMAIL, BENCH_PASSWORD);
+      targets.push(
+        { server: plain, db, session, role: 'pg-plain' },
+        { server: product, db, session, lister, role: 'product' },
+      );
+    }
+    console.log(`warm-up, ${WARMUP_SECONDS} s each …`);
+    for (const target of targets) {
+      await target.db.reset();
+      await runScenario(SCENARIOS[1]!, target, WARMUP_SECONDS);
+    }
+    const samples: Sample[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const scenario of SCENARIOS) {
+        for (const target of targets) {
+          if (scenario.productOnly && target.role !== 'product') continue;
+          const sample = await runScenario(scenario, target, SECONDS);
+          samples.push({ ...sample, round });
+          process.stdout.write('.');
+        }
+      }
+      for (const db of databases) {
+        const problems = await db.integrity();
+        if (problems.length > 0) throw new Error(`integrity check failed: ${problems.join('; ')}`);
+      }
+    }
+    console.log('\n');
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    console.log(
+      `${ROUNDS} rounds × ${SECONDS} s per run, node ${process.version}, ${availableParallelism()} cores (${cpu}), ` +
+        `${availableParallelism() >= 2 ? 'servers on core 0, wrk on the last' : 'unpinned'}; ` +
+        `${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+    );
+    printReport(samples);
+    console.log(
+      '\nchecked after every run: each 200 left exactly one history row (plus at most one per ' +
+        'connection for requests wrk abandoned at the end), one version step per history row, one ' +
+        'change-log row per change (product); after every round: PRAGMA integrity_check / the ' +
+        'PostgreSQL counts. All passed.',
+    );
+  } finally {
+    for (const server of servers) await server.stop();
+    for (const db of databases) await db.close();
+    if (STORES.includes('postgres')) {
+      await withClient((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+await main();

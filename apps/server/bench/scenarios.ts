@@ -1,0 +1,158 @@
+/** The benchmark's scenarios, and one run of one of them against one server, checked. */
+import type { BenchDatabase } from './checks.js';
+import { runLoad, type LoadResult } from './load.js';
+import { cpuMicros, peakRssMiB, resetPeakRss } from './processStats.js';
+import { ACTION_TICKETS, BENCH_PASSWORD, LIST_PATH } from './seed.js';
+import type { RunningServer } from './servers.js';
+
+interface Session {
+  readonly cookie: string;
+  readonly csrfHeader: string;
+  readonly csrf: string;
+}
+
+export interface Target {
+  readonly server: RunningServer;
+  readonly db: BenchDatabase;
+  /** `baseline`: the SQLite baseline every ratio is taken to; `pg-plain`: node:http + pg. */
+  readonly role: 'baseline' | 'pg-plain' | 'product';
+  readonly session: Session;
+  /** A session of the big tenant, for the list page (the product only). */
+  readonly lister?: Session;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly kind: 'actions' | 'conflicts' | 'list' | 'login flood';
+  readonly connections: number;
+  readonly productOnly?: boolean;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'actions @1', kind: 'actions', connections: 1 },
+  { name: 'actions @16', kind: 'actions', connections: 16 },
+  { name: 'actions @64', kind: 'actions', connections: 64 },
+  { name: 'one ticket @16 (conflicts)', kind: 'conflicts', connections: 16 },
+  { name: 'list page, 1M tickets @16', kind: 'list', connections: 16, productOnly: true },
+  { name: 'actions @16 + 100 logins', kind: 'login flood', connections: 16, productOnly: true },
+];
+
+/** Login connections beside the actions in the login-flood scenario. */
+const FLOOD_CONNECTIONS = 100;
+
+export interface RunResult {
+  readonly scenario: string;
+  readonly server: string;
+  readonly role: Target['role'];
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Server CPU (user + system) per request, µs; the database server's own is not counted. */
+  readonly cpuMicrosPerRequest: number;
+  readonly peakRssMiB: number;
+  /** Statuses other than 200, and for the flood what the logins got. */
+  readonly note: string;
+}
+
+const statusNote = (label: string, result: LoadResult, ok = '200') =>
+  Object.entries(result.statuses)
+    .filter(([status]) => status !== ok)
+    .map(([status, n]) => `${label}${status}×${n}`)
+    .join(' ');
+
+export async function runScenario(
+  scenario: Scenario,
+  target: Target,
+  seconds: number,
+): Promise<RunResult> {
+  const { server, db, session } = target;
+  await db.reset();
+  const before = await db.counts();
+  resetPeakRss(server.pid);
+  const cpuBefore = cpuMicros(server.pid);
+  const actions = (first: number, count: number) =>
+    runLoad(server.url, scenario.connections, seconds, [
+      'actions',
+      String(first),
+      String(count),
+      session.cookie,
+      session.csrfHeader,
+      session.csrf,
+    ]);
+  let result: LoadResult;
+  let logins: LoadResult | undefined;
+  switch (scenario.kind) {
+    case 'actions':
+      result = await actions(0, ACTION_TICKETS);
+      break;
+    case 'conflicts':
+      result = await actions(0, 1);
+      break;
+    case 'list': {
+      const lister = target.lister!;
+      result = await runLoad(server.url, scenario.connections, seconds, [
+        'list',
+        LIST_PATH,
+        lister.cookie,
+      ]);
+      break;
+    }
+    case 'login flood':
+      [result, logins] = await Promise.all([
+        actions(0, ACTION_TICKETS),
+        runLoad(server.url, FLOOD_CONNECTIONS, seconds, ['login', 'flood.test', BENCH_PASSWORD]),
+      ]);
+      break;
+  }
+  const cpu = cpuMicros(server.pid) - cpuBefore;
+  const after = await db.counts();
+  const served = result.requests + (logins?.requests ?? 0);
+  check(scenario, target, result, before, after);
+  return {
+    scenario: scenario.name,
+    server: server.name,
+    role: target.role,
+    perSecond: result.requests / result.seconds,
+    p50: result.p50,
+    p99: result.p99,
+    cpuMicrosPerRequest: served > 0 ? cpu / served : 0,
+    peakRssMiB: peakRssMiB(server.pid),
+    note: [
+      statusNote('', result),
+      result.socketErrors > 0 ? `socket errors ×${result.socketErrors}` : '',
+      logins
+        ? `logins ${(logins.requests / logins.seconds).toFixed(0)}/s p99 ${logins.p99.toFixed(0)} ms ${statusNote('login ', logins, '401')}`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+}
+
+/** Every 200 left exactly one history row; nothing else wrote one. Throws when not. */
+function check(
+  scenario: Scenario,
+  target: Target,
+  result: LoadResult,
+  before: { history: number; versions: number; changes: number },
+  after: { history: number; versions: number; changes: number },
+): void {
+  const history = after.history - before.history;
+  const versions = after.versions - before.versions;
+  const changes = after.changes - before.changes;
+  const ok = scenario.kind === 'list' ? 0 : (result.statuses['200'] ?? 0);
+  // wrk stops with up to one request per connection in flight: the server may have committed
+  // them, but no 200 was counted.
+  const abandoned = scenario.kind === 'list' ? 0 : scenario.connections;
+  const problems = [
+    history !== versions && `${history} history rows for ${versions} version steps`,
+    (history < ok || history > ok + abandoned) &&
+      `${history} history rows for ${ok} answers 200 (at most ${abandoned} abandoned in flight)`,
+    target.role === 'product' &&
+      changes !== history &&
+      `${changes} change-log rows for ${history} history rows`,
+  ].filter(Boolean);
+  if (problems.length > 0) {
+    throw new Error(`${scenario.name}, ${target.server.name}: ${problems.join('; ')}`);
+  }
+}

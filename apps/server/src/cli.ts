@@ -1,131 +1,114 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config.js';
+import { createRequire } from 'node:module';
+import {
+  ConfigError,
+  loadConfig,
+  optionsHelp,
+  optionsOf,
+  parseCommandLine,
+  type Config,
+} from './config.js';
 import { StoreBusyError } from './errors/appError.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { startServer } from './main.js';
-import { provision, ProvisionError } from './provision.js';
+import { parseJsonFile, provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
 import { isConnectionLost } from './store/postgres/postgresStore.js';
 
-const USAGE = `Usage: tickets-server <command> [options]
+type Command = 'serve' | 'migrate' | 'provision';
+
+/** The commands, their arguments and what they do: the help is written from this. */
+const COMMANDS: Record<Command, { readonly args: string; readonly summary: string }> = {
+  serve: { args: '', summary: 'serve the REST API, tRPC and /api/docs (the default command)' },
+  migrate: { args: '', summary: 'apply pending database migrations, then exit' },
+  provision: {
+    args: ' FILE',
+    summary:
+      'apply a provisioning JSON file (idempotent; nothing applied if it has errors), then exit',
+  },
+};
+
+const isCommand = (word: string): word is Command => Object.hasOwn(COMMANDS, word);
+
+/** `tickets-server --help`: the commands, then every option. */
+function usage(): string {
+  const commands = Object.entries(COMMANDS)
+    .map(([name, { args, summary }]) => `  ${(name + args).padEnd(16)} ${summary}`)
+    .join('\n');
+  return `Usage: tickets-server [<command>] [options]
 
 Commands:
-  serve            serve the REST API (default)
-  migrate          apply pending database migrations, then exit
-  provision FILE   apply a provisioning JSON file (idempotent), then exit
+${commands}
 
-Options (each also an environment variable of the same name):
-  --host HOST                      HOST (127.0.0.1)
-  --port PORT                      PORT (8080)
-  --database-url URL               DATABASE_URL (sqlite:./data/tickets.db; or postgres://...)
-  --tickets-secret KEY             TICKETS_SECRET (generated into the data folder)
-  --tickets-session-minutes N      TICKETS_SESSION_MINUTES (30)
-  --tickets-session-max-minutes N  TICKETS_SESSION_MAX_MINUTES (480)
-  --tickets-csrf write|all|off     TICKETS_CSRF (write)
-  --tickets-data-dir DIR           TICKETS_DATA_DIR (./data)
-  --tickets-demo on|off            TICKETS_DEMO (on: provision the demo tenant on an empty database)
-  --tickets-trust-proxy on|off     TICKETS_TRUST_PROXY (off: trust X-Forwarded-Proto from a TLS proxy)
-  --log-level LEVEL                LOG_LEVEL (info)
+Options (each flag is also an environment variable; a flag wins):
+${optionsHelp(optionsOf('serve'))}  -h, --help         this help (also after a command: tickets-server provision --help)
+  -V, --version      the version of tickets-server
 `;
+}
+
+/** `tickets-server COMMAND --help`: that command and the options it takes. */
+function commandUsage(command: Command): string {
+  const { args, summary } = COMMANDS[command];
+  return `Usage: tickets-server ${command}${args} [options]
+
+${summary}
+
+Options (each flag is also an environment variable; a flag wins):
+${optionsHelp(optionsOf(command))}`;
+}
+
+/** The server package's version (package.json sits one folder above src/ and dist/). */
+export const VERSION = (
+  createRequire(import.meta.url)('../package.json') as { readonly version: string }
+).version;
 
 /** Why a server cannot listen, answered in words rather than a stack trace. */
 const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** The command line: returns the exit code (`serve` resolves only when the server has stopped). */
+/**
+ * The command line: returns the exit code (`serve` resolves only when the server has stopped).
+ * The command comes first and may be left out (`tickets-server --port 9000` serves).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command = 'serve', ...rest] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
+  const first = argv[0];
+  if (first === 'help') return main(['--help']);
+  const named = first !== undefined && !first.startsWith('-');
+  if (named && !isCommand(first)) {
+    process.stderr.write(`unknown command ${first}\n\n${usage()}`);
+    return 2;
   }
-  const takesValue = (arg: string | undefined): boolean =>
-    arg !== undefined && arg.startsWith('--') && !arg.includes('=');
-  const positional = rest.filter((arg, i) => !arg.startsWith('--') && !takesValue(rest[i - 1]));
-  const flags = rest.filter((arg, i) => arg.startsWith('--') || takesValue(rest[i - 1]));
+  const command: Command = named ? (first as Command) : 'serve';
   let databaseUrl: string | undefined;
   try {
-    const config = loadConfig(process.env, flags);
+    const commandLine = parseCommandLine(named ? argv.slice(1) : argv, optionsOf(command));
+    if (commandLine.version) {
+      process.stdout.write(`tickets-server ${VERSION}\n`);
+      return 0;
+    }
+    if (commandLine.help) {
+      process.stdout.write(named ? commandUsage(command) : usage());
+      return 0;
+    }
+    const [file, ...extra] = commandLine.positionals;
+    if (command === 'provision' && file === undefined) {
+      process.stderr.write(`provision needs a FILE\n\n${commandUsage('provision')}`);
+      return 2;
+    }
+    const config = loadConfig(process.env, {
+      ...commandLine,
+      positionals: command === 'provision' ? extra : commandLine.positionals,
+    });
     if (config.database.kind === 'postgres') databaseUrl = config.database.url;
     const logger = createLogger(config.logLevel);
     switch (command) {
-      case 'serve': {
-        let running: Awaited<ReturnType<typeof startServer>>;
-        try {
-          running = await startServer(config, logger);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code && LISTEN_ERRORS.has(code)) {
-            process.stderr.write(
-              `cannot listen on ${config.host}:${config.port}: ${code} (check HOST and PORT)\n`,
-            );
-            return 1;
-          }
-          throw error;
-        }
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            logger.info({ signal }, 'shutting down');
-            running.close().then(resolve, (error: unknown) => {
-              logger.error({ err: error }, 'shutdown failed');
-              resolve();
-            });
-          };
-          process.once('SIGTERM', () => stop('SIGTERM'));
-          process.once('SIGINT', () => stop('SIGINT'));
-        });
-        return 0;
-      }
-      case 'migrate': {
-        const store = await openStore(config.database, { migrate: false });
-        try {
-          const applied = await store.migrate();
-          process.stdout.write(
-            applied.length > 0
-              ? `applied migration(s) ${applied.join(', ')}; the database is up to date\n`
-              : 'the database is up to date (nothing to apply)\n',
-          );
-        } finally {
-          await store.close();
-        }
-        return 0;
-      }
-      case 'provision': {
-        const file = positional[0];
-        if (!file) {
-          process.stderr.write('provision needs a FILE\n\n' + USAGE);
-          return 2;
-        }
-        let input: unknown;
-        try {
-          input = JSON.parse(readFileSync(file, 'utf8'));
-        } catch (error) {
-          process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
-          return 1;
-        }
-        const store = await openStore(config.database);
-        try {
-          const summary = await provision(store, input, {
-            readFile: (path) => readFileSync(resolve(dirname(file), path), 'utf8'),
-          });
-          process.stdout.write(
-            `provisioned: ${summary.tenants} tenant(s), ${summary.workflows} workflow(s), ${summary.users} user(s), ${summary.resources} resource(s), ${summary.tickets} ticket(s) created or changed\n`,
-          );
-          return 0;
-        } catch (error) {
-          if (error instanceof ProvisionError) {
-            process.stderr.write(`${error.message}\nnothing was applied\n`);
-            return 1;
-          }
-          throw error;
-        } finally {
-          await store.close();
-        }
-      }
-      default:
-        process.stderr.write(`unknown command ${command}\n\n${USAGE}`);
-        return 2;
+      case 'serve':
+        return await serve(config, logger);
+      case 'migrate':
+        return await migrate(config);
+      case 'provision':
+        return await provisionFile(config, file!);
     }
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -140,6 +123,79 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     throw error;
+  }
+}
+
+/** `serve`: listens until SIGTERM or SIGINT, then drains and exits 0. */
+async function serve(config: Config, logger: Logger): Promise<number> {
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && LISTEN_ERRORS.has(code)) {
+      process.stderr.write(
+        `cannot listen on ${config.host}:${config.port}: ${code} (check HOST and PORT)\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      running.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+async function migrate(config: Config): Promise<number> {
+  const store = await openStore(config.database, { migrate: false });
+  try {
+    const applied = await store.migrate();
+    process.stdout.write(
+      applied.length > 0
+        ? `applied migration(s) ${applied.join(', ')}; the database is up to date\n`
+        : 'the database is up to date (nothing to apply)\n',
+    );
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+async function provisionFile(config: Config, file: string): Promise<number> {
+  let input: unknown;
+  try {
+    input = parseJsonFile(readFileSync(file, 'utf8'));
+  } catch (error) {
+    process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const store = await openStore(config.database);
+  try {
+    const summary = await provision(store, input, {
+      readFile: (path) => readFileSync(resolve(dirname(file), path), 'utf8'),
+      progress: (message) => process.stderr.write(`${message}\n`),
+    });
+    process.stdout.write(
+      `provisioned: ${summary.tenants} tenant(s), ${summary.workflows} workflow(s), ${summary.users} user(s), ${summary.resources} resource(s), ${summary.tickets} ticket(s) created or changed\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof ProvisionError) {
+      process.stderr.write(`${error.message}\nnothing was applied\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await store.close();
   }
 }
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 /** How CSRF is enforced: on writes (default), on every request, or not at all. */
 export type CsrfMode = 'write' | 'all' | 'off';
@@ -31,18 +33,6 @@ export interface Config {
 /** Thrown for configuration that cannot work; the message says which variable. */
 export class ConfigError extends Error {}
 
-const DEFAULTS = {
-  HOST: '127.0.0.1',
-  PORT: '8080',
-  TICKETS_SESSION_MINUTES: '30',
-  TICKETS_SESSION_MAX_MINUTES: '480',
-  TICKETS_CSRF: 'write',
-  LOG_LEVEL: 'info',
-  TICKETS_DATA_DIR: './data',
-  TICKETS_DEMO: 'on',
-  TICKETS_TRUST_PROXY: 'off',
-} as const;
-
 /** pino's levels; anything else would make the logger throw at start-up. */
 const LOG_LEVELS: readonly string[] = [
   'fatal',
@@ -54,44 +44,190 @@ const LOG_LEVELS: readonly string[] = [
   'silent',
 ];
 
-const NAMES = [
-  'HOST',
-  'PORT',
-  'DATABASE_URL',
-  'TICKETS_SECRET',
-  'TICKETS_SESSION_MINUTES',
-  'TICKETS_SESSION_MAX_MINUTES',
-  'TICKETS_CSRF',
-  'LOG_LEVEL',
-  'TICKETS_DATA_DIR',
-  'TICKETS_DEMO',
-  'TICKETS_TRUST_PROXY',
-] as const;
-type Name = (typeof NAMES)[number];
+/** One setting: its environment variable is the key, its flag the same name in lower case with dashes. */
+interface OptionSpec {
+  /** The placeholder of its value in the help. */
+  readonly value: string;
+  /** Its default, as the environment would give it; none when it has no fixed default. */
+  readonly default?: string;
+  /** What the help says when there is no fixed default. */
+  readonly defaultText?: string;
+  readonly help: string;
+  /** `serve` only (the address and the sessions), or every command (the database, the logs). */
+  readonly scope: 'serve' | 'all';
+  /** A secret: also readable from the file named by `NAME_FILE` / `--name-file` (the container convention). */
+  readonly secret?: true;
+}
 
 /**
- * Reads `--port 9000` / `--port=9000` style flags: the same names as the environment variables,
- * lower case with dashes (`--database-url`, `--tickets-csrf`, `--session-minutes` also works).
+ * Every setting, in one table: the flag parser, the environment names, the defaults and the help
+ * text all come from here.
  */
-function parseFlags(argv: readonly string[]): Partial<Record<Name, string>> {
-  const flags: Partial<Record<Name, string>> = {};
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) continue;
-    const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const upper = rawName.toUpperCase().replaceAll('-', '_');
-    const name = (NAMES as readonly string[]).includes(upper)
-      ? (upper as Name)
-      : (NAMES as readonly string[]).includes(`TICKETS_${upper}`)
-        ? (`TICKETS_${upper}` as Name)
-        : undefined;
-    if (!name) throw new ConfigError(`unknown option --${rawName}`);
-    const value = inline ?? argv[i + 1];
-    if (inline === undefined) i += 1;
-    if (value === undefined) throw new ConfigError(`--${rawName} needs a value`);
-    flags[name] = value;
+export const OPTIONS = {
+  HOST: { value: 'HOST', default: '127.0.0.1', help: 'address to listen on', scope: 'serve' },
+  PORT: {
+    value: 'PORT',
+    default: '8080',
+    help: 'port to listen on (0 picks a free one)',
+    scope: 'serve',
+  },
+  DATABASE_URL: {
+    value: 'URL',
+    defaultText: 'sqlite:DATA_DIR/tickets.db',
+    help: 'sqlite:PATH, or postgres://... / postgresql://... for PostgreSQL',
+    scope: 'all',
+    secret: true,
+  },
+  TICKETS_DATA_DIR: {
+    value: 'DIR',
+    default: './data',
+    help: 'where the SQLite file and the generated secret live',
+    scope: 'all',
+  },
+  TICKETS_SECRET: {
+    value: 'KEY',
+    defaultText: 'generated once into DATA_DIR/secret',
+    help: 'cookie signing key, at least 32 characters',
+    scope: 'serve',
+    secret: true,
+  },
+  TICKETS_SESSION_MINUTES: {
+    value: 'N',
+    default: '30',
+    help: 'session length in minutes (1 to 1440); a renewal extends by this much',
+    scope: 'serve',
+  },
+  TICKETS_SESSION_MAX_MINUTES: {
+    value: 'N',
+    default: '480',
+    help: 'no session lives longer than this after login',
+    scope: 'serve',
+  },
+  TICKETS_CSRF: {
+    value: 'write|all|off',
+    default: 'write',
+    help: 'the CSRF header on every non-GET (write), on every request (all), or never (off)',
+    scope: 'serve',
+  },
+  TICKETS_DEMO: {
+    value: 'on|off',
+    default: 'off',
+    help: 'provision the demo tenant (known passwords!) into an empty database; npm start sets on',
+    scope: 'serve',
+  },
+  TICKETS_TRUST_PROXY: {
+    value: 'on|off',
+    default: 'off',
+    help: 'behind a TLS-terminating proxy: trust X-Forwarded-Proto, so cookies are Secure',
+    scope: 'serve',
+  },
+  LOG_LEVEL: {
+    value: 'LEVEL',
+    default: 'info',
+    help: `${LOG_LEVELS.join('|')}; logs are JSON lines on stdout`,
+    scope: 'all',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+type Values = Partial<Record<OptionName, string>>;
+
+/** `TICKETS_SESSION_MINUTES` → `tickets-session-minutes`. */
+export const flagOf = (name: string): string => name.toLowerCase().replaceAll('_', '-');
+const fileVariant = (name: OptionName): string | undefined =>
+  (OPTIONS[name] as OptionSpec).secret ? `${name}_FILE` : undefined;
+
+/** The flags and variables of one option, for the parser and the help. */
+function spellings(name: OptionName): { flags: string[]; files: string[] } {
+  const short = (n: string) =>
+    n.startsWith('TICKETS_') ? [flagOf(n), flagOf(n.slice(8))] : [flagOf(n)];
+  const file = fileVariant(name);
+  return { flags: short(name), files: file ? short(file) : [] };
+}
+
+/** The options a command takes: `serve` takes them all, `migrate` and `provision` the `all` ones. */
+export function optionsOf(command: 'serve' | 'migrate' | 'provision'): OptionName[] {
+  return OPTION_NAMES.filter((name) => command === 'serve' || OPTIONS[name].scope === 'all');
+}
+
+/** The help lines of a command's options, from the table. */
+export function optionsHelp(names: readonly OptionName[]): string {
+  const rows: [string, string][] = [];
+  for (const name of names) {
+    const spec: OptionSpec = OPTIONS[name];
+    const fallback = spec.default ?? spec.defaultText;
+    rows.push([`--${flagOf(name)} ${spec.value}`, `${spec.help}`]);
+    rows.push(['', `env ${name}${fallback ? `, default ${fallback}` : ''}`]);
+    const file = fileVariant(name);
+    if (file) rows.push([`--${flagOf(file)} PATH`, `read ${name} from a file (env ${file})`]);
   }
-  return flags;
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`).join('\n') + '\n';
+}
+
+export interface CommandLine {
+  /** The options given as flags, by variable name (`NAME_FILE` ones already read). */
+  readonly values: Values;
+  /** Flags naming files of secrets, by variable name. */
+  readonly files: Partial<Record<OptionName, string>>;
+  readonly positionals: string[];
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+/**
+ * Parses a command's flags with `util.parseArgs`: `--port 9000`, `--port=9000`, the `TICKETS_`
+ * prefix optional (`--session-minutes 5`), `--help`/`-h`, `--version`/`-V`.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  names: readonly OptionName[] = OPTION_NAMES,
+): CommandLine {
+  const options: Record<string, { type: 'string' } | { type: 'boolean'; short: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+  };
+  const owner = new Map<string, { name: OptionName; file: boolean }>();
+  for (const name of names) {
+    const { flags, files } = spellings(name);
+    for (const flag of flags) owner.set(flag, { name, file: false });
+    for (const flag of files) owner.set(flag, { name, file: true });
+  }
+  for (const flag of owner.keys()) options[flag] = { type: 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new ConfigError(flagProblem(error as NodeJS.ErrnoException));
+  }
+  const values: Values = {};
+  const files: Partial<Record<OptionName, string>> = {};
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    const target = owner.get(flag);
+    if (!target || typeof value !== 'string') continue;
+    (target.file ? files : values)[target.name] = value;
+  }
+  return {
+    values,
+    files,
+    positionals: parsed.positionals,
+    help: parsed.values['help'] === true,
+    version: parsed.values['version'] === true,
+  };
+}
+
+/** parseArgs' messages, in the words of this tool (and never with the value of a flag). */
+function flagProblem(error: NodeJS.ErrnoException): string {
+  const flag = /'(-[^' ]+)/.exec(error.message)?.[1] ?? 'a flag';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${flag}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `${flag} needs a value`;
+    default:
+      return error.message;
+  }
 }
 
 function integer(name: string, value: string, min: number, max: number): number {
@@ -118,16 +254,49 @@ function databaseFrom(url: string | undefined, dataDir: string, cwd: string): Da
   throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
 }
 
-/** The only reader of process.env: the environment, overridden by flags. */
+/** Reads a file holding a secret: one value, its trailing newline dropped. */
+export type ReadSecretFile = (path: string) => string;
+const readSecretFile: ReadSecretFile = (path) => readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+
+/**
+ * The only reader of process.env: the environment, overridden by flags (`argv` holds flags only;
+ * the CLI passes what `parseCommandLine` found instead).
+ */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
-  argv: readonly string[] = [],
+  argv: readonly string[] | CommandLine = [],
   cwd: string = process.cwd(),
+  readFile: ReadSecretFile = readSecretFile,
 ): Config {
-  const flags = parseFlags(argv);
-  const get = (name: Name): string | undefined =>
-    flags[name] ?? (env[name] === '' ? undefined : env[name]);
-  const value = (name: keyof typeof DEFAULTS): string => get(name) ?? DEFAULTS[name];
+  const commandLine = Array.isArray(argv)
+    ? parseCommandLine(argv as readonly string[])
+    : (argv as CommandLine);
+  if (commandLine.positionals.length > 0) {
+    throw new ConfigError(`unexpected argument ${commandLine.positionals[0]}`);
+  }
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const get = (name: OptionName): string | undefined => {
+    const direct = commandLine.values[name];
+    if (direct !== undefined) return direct;
+    const file = fileVariant(name);
+    const path = commandLine.files[name] ?? (file ? fromEnv(file) : undefined);
+    if (path === undefined) return fromEnv(name);
+    if (commandLine.files[name] === undefined && fromEnv(name) !== undefined) {
+      throw new ConfigError(`${name} and ${file} are both set: keep one`);
+    }
+    try {
+      const value = readFile(resolve(cwd, path));
+      if (value === '') throw new ConfigError(`${file} names an empty file: ${path}`);
+      return value;
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(
+        `${file}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  };
+  const value = (name: Exclude<OptionName, 'DATABASE_URL' | 'TICKETS_SECRET'>): string =>
+    get(name) ?? OPTIONS[name].default;
 
   const csrf = value('TICKETS_CSRF');
   if (csrf !== 'write' && csrf !== 'all' && csrf !== 'off') {

@@ -16,16 +16,29 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What an operator does on an empty database (logged by `serve`, which never seeds one itself). */
+export const FIRST_TENANT_HINT =
+  'nobody can log in yet: write a provisioning file with a tenant and a user with "siteAdmin": true, ' +
+  'then run `tickets-server provision FILE` against this database (docs/operating.md); ' +
+  'for a demo with known passwords instead, TICKETS_DEMO=on';
+
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 const DRAIN_TIMEOUT_MS = 10_000;
 
-/** The only place that listens: opens the store, provisions the demo on an empty database, serves. */
+/**
+ * The only place that listens: opens the store, provisions the demo on an empty database when
+ * asked to (`TICKETS_DEMO=on`, as `npm start` does), serves.
+ */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const store = await openStore(config.database, { logger });
-  const demo = config.demo && (await store.countTenants()) === 0;
+  const empty = (await store.countTenants()) === 0;
+  const demo = config.demo && empty;
   if (demo) {
     await provision(store, demoData);
     logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
+  } else if (empty) {
+    // Never seeded with known passwords: the operator provisions the first tenant and site admin.
+    logger.warn({ hint: FIRST_TENANT_HINT }, 'the database has no tenant yet');
   }
   const { koa, liveChanges } = createApp({
     store,

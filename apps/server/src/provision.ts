@@ -150,6 +150,7 @@ export async function provision(
   const builtIn = options.workflow ?? defaultTicketWorkflow;
   const readFile = options.readFile ?? ((path: string) => readFileSync(resolve(path), 'utf8'));
   const issues: ProvisionIssue[] = [];
+  const report = progressReporter(options.progress, file.users.length);
 
   // Each tenant's own workflow file, read and checked: every problem reported with its line.
   const loadedWorkflows = new Map<
@@ -283,21 +284,7 @@ export async function provision(
       name: tenant.name,
       workflow: loadedWorkflows.get(tenant.id),
     })),
-    users: await Promise.all(
-      file.users.map(async (user) => {
-        const stored = await store.getUser(user.id);
-        const keep =
-          stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
-        return {
-          id: user.id,
-          tenant: tenantOfId(user.id),
-          email: user.email.toLowerCase(),
-          name: user.name,
-          siteAdmin: user.siteAdmin,
-          passwordHash: keep ? stored.passwordHash : await hashPassword(user.password),
-        };
-      }),
-    ),
+    users: await passwordHashes(store, file.users, report),
     resources: file.resources.map((resource) => ({
       id: resource.id,
       tenant: tenantOfId(resource.id),
@@ -325,6 +312,117 @@ export interface ProvisionOptions {
   readonly workflow?: WorkflowDefinition;
   /** Reads a tenant's workflow file; the CLI resolves paths against the provisioning file. */
   readonly readFile?: (path: string) => string;
+  /** Told what is happening, for files large enough to take a while (the CLI writes to stderr). */
+  readonly progress?: (message: string) => void;
+}
+
+/** From this many users on, checking passwords takes seconds: say how far it got. */
+export const PROGRESS_FROM_USERS = 20;
+
+type Report = (done: number) => void;
+
+/** Reports every tenth of the users' passwords, for a file with many users; else nothing. */
+function progressReporter(
+  progress: ((message: string) => void) | undefined,
+  total: number,
+): Report {
+  if (progress === undefined || total < PROGRESS_FROM_USERS) return () => {};
+  progress(`checking the passwords of ${total} users (a slow hash each, by design)`);
+  const step = Math.ceil(total / 10);
+  return (done) => {
+    if (done % step === 0 || done === total) progress(`passwords: ${done}/${total}`);
+  };
+}
+
+type FileUser = z.output<typeof ProvisionFile>['users'][number];
+
+/**
+ * The users as stored: a password that did not change keeps its stored hash (it is verified
+ * against it first), so running a file again hashes nothing anew and ends no session.
+ */
+async function passwordHashes(
+  store: Store,
+  users: readonly FileUser[],
+  report: Report,
+): Promise<ProvisionPlan['users']> {
+  let done = 0;
+  return Promise.all(
+    users.map(async (user) => {
+      const stored = await store.getUser(user.id);
+      const unchanged =
+        stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
+      const passwordHash = unchanged ? stored.passwordHash : await hashPassword(user.password);
+      report((done += 1));
+      return {
+        id: user.id,
+        tenant: tenantOfId(user.id),
+        email: user.email.toLowerCase(),
+        name: user.name,
+        siteAdmin: user.siteAdmin,
+        passwordHash,
+      };
+    }),
+  );
+}
+
+/**
+ * `JSON.parse` for a provisioning file, whose syntax errors name the line and column (Node 20
+ * says only "at position 2"). A leading byte order mark is ignored.
+ */
+export function parseJsonFile(text: string): unknown {
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  try {
+    return JSON.parse(source) as unknown;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const position = at
+      ? Number(at[1])
+      : /end of JSON input/.test(message)
+        ? source.length
+        : errorOffset(source);
+    const before = source.slice(0, position).split('\n');
+    const line = before.length;
+    const column = before[before.length - 1]!.length + 1;
+    const reason = message
+      .replace(/\s*(?:in|after) JSON at position \d+.*$/s, '')
+      // V8 quotes the text around the error: it may hold a password, so it is left out.
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/\s*\(line \d+ column \d+\)$/, '');
+    throw new SyntaxError(`JSON syntax error at line ${line}, column ${column}: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Where JSON.parse gives up, for the messages that carry no position ("Unexpected token 'x',
+ * ... is not valid JSON"): the shortest prefix of the text that fails for another reason than
+ * ending too soon ends with the offending character.
+ */
+function errorOffset(source: string): number {
+  const endsTooSoon = (length: number): boolean => {
+    try {
+      JSON.parse(source.slice(0, length));
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      // Some messages say the text ended ("Expected ':' after property name ... at position N",
+      // N being the prefix's length); only an error before the end is the one sought.
+      return (
+        /end of JSON input/.test(message) ||
+        Number(/at position (\d+)/.exec(message)?.[1]) === length
+      );
+    }
+  };
+  let low = 0;
+  let high = source.length;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (endsTooSoon(middle)) low = middle + 1;
+    else high = middle;
+  }
+  return Math.max(0, low - 1);
 }
 
 /** The state a workflow starts new tickets in. */

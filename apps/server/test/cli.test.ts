@@ -99,7 +99,7 @@ describe('tickets-server (the command line)', () => {
   it('--help prints the usage and exits 0', async () => {
     const result = await runCli(['--help'], childEnv());
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: tickets-server <command>');
+    expect(result.stdout).toContain('Usage: tickets-server [<command>] [options]');
     for (const word of ['serve', 'migrate', 'provision FILE', 'DATABASE_URL', 'TICKETS_CSRF']) {
       expect(result.stdout).toContain(word);
     }
@@ -119,7 +119,7 @@ describe('tickets-server (the command line)', () => {
     [{ TICKETS_SECRET: 'short' }, [], 'TICKETS_SECRET'],
     [{ LOG_LEVEL: 'verbose' }, [], 'LOG_LEVEL'],
     [{ DATABASE_URL: 'mysql://db/tickets' }, [], 'DATABASE_URL'],
-    [{}, ['--tickets-csrf', 'sometimes'], 'TICKETS_CSRF'],
+    [{}, ['--log-level', 'loud'], 'LOG_LEVEL'],
     [{}, ['--no-such-option', 'x'], '--no-such-option'],
   ] as const)('bad configuration %j %j exits 2 naming %s', async (env, flags, name) => {
     const dir = fresh();
@@ -327,6 +327,7 @@ describe('tickets-server (the command line)', () => {
     );
     expect(unreadable.code).not.toBe(0);
     expect(unreadable.stderr).toContain('cannot read');
+    expect(unreadable.stderr).toContain('JSON syntax error at line 1, column 14');
     const missing = await runCli(['provision'], envFor(dir));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('provision needs a FILE');

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
       sessionMaxMinutes: 480,
       csrf: 'write',
       logLevel: 'info',
-      demo: true,
+      demo: false,
       trustProxy: false,
     });
   });
@@ -247,6 +247,74 @@ describe('loadConfig', () => {
     it('an unknown flag, or one without its value, is refused by name', () => {
       expect(failure({}, ['--verbose', 'yes']).message).toContain('--verbose');
       expect(failure({}, ['--port']).message).toContain('--port');
+    });
+  });
+
+  describe('secrets from files (the container convention)', () => {
+    const files: Record<string, string> = {
+      '/run/secrets/key': `${SECRET}\n`,
+      '/run/secrets/db': 'postgres://tickets:pw@db/tickets\n',
+      '/run/secrets/empty': '',
+    };
+    const readFile = (path: string): string => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return text.replace(/\n$/, '');
+    };
+
+    it('TICKETS_SECRET_FILE and DATABASE_URL_FILE are read, their newline dropped', () => {
+      expect(
+        loadConfig(
+          { TICKETS_SECRET_FILE: '/run/secrets/key', DATABASE_URL_FILE: '/run/secrets/db' },
+          [],
+          CWD,
+          readFile,
+        ),
+      ).toMatchObject({
+        secret: SECRET,
+        database: { kind: 'postgres', url: 'postgres://tickets:pw@db/tickets' },
+      });
+    });
+
+    it('--tickets-secret-file works as a flag too, relative to the working directory', () => {
+      const seen: string[] = [];
+      const config = loadConfig({}, ['--tickets-secret-file', 'key'], CWD, (path) => {
+        seen.push(path);
+        return SECRET;
+      });
+      expect(config.secret).toBe(SECRET);
+      expect(seen).toEqual(['/srv/tickets/key']);
+    });
+
+    it('refuses both the value and its file, an unreadable file and an empty one', () => {
+      const both = () =>
+        loadConfig(
+          { TICKETS_SECRET: SECRET, TICKETS_SECRET_FILE: '/run/secrets/key' },
+          [],
+          CWD,
+          readFile,
+        );
+      expect(both).toThrow(/TICKETS_SECRET and TICKETS_SECRET_FILE are both set/);
+      const missing = () =>
+        loadConfig({ TICKETS_SECRET_FILE: '/run/secrets/nope' }, [], CWD, readFile);
+      expect(missing).toThrow(ConfigError);
+      expect(missing).toThrow(/TICKETS_SECRET_FILE: cannot read \/run\/secrets\/nope \(ENOENT\)/);
+      expect(() =>
+        loadConfig({ DATABASE_URL_FILE: '/run/secrets/empty' }, [], CWD, readFile),
+      ).toThrow(/DATABASE_URL_FILE names an empty file/);
+    });
+
+    it('a short secret read from a file is refused without showing it', () => {
+      const error = (() => {
+        try {
+          loadConfig({ TICKETS_SECRET_FILE: '/k' }, [], CWD, () => 'hunter2-but-short');
+        } catch (thrown) {
+          return thrown as Error;
+        }
+        throw new Error('accepted a short secret');
+      })();
+      expect(error.message).toContain('TICKETS_SECRET');
+      expect(error.message).not.toContain('hunter2');
     });
   });
 

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { provision, ProvisionError, type ProvisionInput } from '../src/provision.js';
+import {
+  parseJsonFile,
+  provision,
+  PROGRESS_FROM_USERS,
+  ProvisionError,
+  type ProvisionInput,
+} from '../src/provision.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 
 const base = {
@@ -167,5 +173,58 @@ describe('provision', () => {
     // The new password ended Ada's session; Bob's, unchanged, lives on.
     expect((await store.getSession('session-of-ada'))!.endedAt).toBeInstanceOf(Date);
     expect((await store.getSession('session-of-bob'))!.endedAt).toBeUndefined();
+  });
+
+  it('says how far it got with the passwords of a large file, and nothing for a small one', async () => {
+    const small: string[] = [];
+    await provision(store, base, { progress: (message) => small.push(message) });
+    expect(small).toEqual([]);
+
+    const users = Array.from({ length: PROGRESS_FROM_USERS }, (_, i) => ({
+      id: `user${i}.acme`,
+      email: `user${i}@acme.test`,
+      password: `password-${i}`,
+      name: `User ${i}`,
+    }));
+    const messages: string[] = [];
+    await provision(
+      store,
+      { ...base, users: [...base.users, ...users] },
+      {
+        progress: (message) => messages.push(message),
+      },
+    );
+    const total = PROGRESS_FROM_USERS + base.users.length;
+    expect(messages[0]).toBe(
+      `checking the passwords of ${total} users (a slow hash each, by design)`,
+    );
+    expect(messages.at(-1)).toBe(`passwords: ${total}/${total}`);
+    expect(messages.length).toBeGreaterThanOrEqual(4);
+    expect(messages.length).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('parseJsonFile', () => {
+  it.each([
+    ['{"tenants": [', 1, 14, /Unexpected end of JSON input/],
+    ['{\n  "users": [\n    {"id": 1,}\n  ]\n}', 3, 14, /property name/],
+    ['\uFEFF{\n"a": tru}', 2, 9, /^JSON syntax error at line 2, column 9: Unexpected token '}'$/],
+    ['[1, 2]]', 1, 7, /Unexpected non-whitespace|Unexpected/],
+  ])('names the line and column of a syntax error in %j', (text, line, column, reason) => {
+    let error: unknown;
+    try {
+      parseJsonFile(text);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(SyntaxError);
+    const message = (error as Error).message;
+    expect(message).toMatch(new RegExp(`^JSON syntax error at line ${line}, column ${column}: `));
+    expect(message).toMatch(reason);
+    expect(message).not.toContain('position');
+  });
+
+  it('reads a file with a byte order mark', () => {
+    expect(parseJsonFile('\uFEFF{"tenants": []}')).toEqual({ tenants: [] });
   });
 });

@@ -18,6 +18,12 @@ import type { Store } from './store/store.js';
 import { trpcMount } from './trpc/koaMount.js';
 import { createTrpcRouter } from './trpc/router.js';
 
+/**
+ * The paths whose answers no cache may keep (they depend on the session, and login sets its
+ * cookies), whatever their case: the router matches paths without regard to case.
+ */
+const API_PATH = /^\/(?:api|trpc)(?:\/|$)/i;
+
 export interface AppDeps {
   readonly store: Store;
   readonly logger: Logger;
@@ -107,7 +113,7 @@ export function createApp(deps: AppDeps): App {
   koa.use(requestId({ logger: deps.logger }));
   koa.use(errorHandler());
   koa.use(async function responseHeaders(ctx, next) {
-    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    if (API_PATH.test(ctx.path)) ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });

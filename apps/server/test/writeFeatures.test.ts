@@ -202,6 +202,32 @@ describe('Idempotency-Key', () => {
       expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
     });
 
+    it('refuses the same key with a different If-Match (422): the precondition is part of the request', async () => {
+      await using w = await world();
+      const key = 'resolve-at-version-1';
+      const first = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+        headers: { 'Idempotency-Key': key, 'If-Match': '"1"' },
+      });
+      expect(first).toMatchObject({ status: 200, text: 'RESOLVED' });
+      const resolved = await snapshot(w.url, w.bob, 'ticket1.acme');
+
+      for (const ifMatch of [{ 'If-Match': '"2"' }, { 'If-Match': '*' }, {}]) {
+        const refused = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+          headers: { 'Idempotency-Key': key, ...ifMatch },
+        });
+        expect({ ifMatch, status: refused.status }).toEqual({ ifMatch, status: 422 });
+        expect(refused.text).toContain('Idempotency-Key');
+        expect(refused.headers.get('Idempotent-Replayed')).toBeNull();
+      }
+      expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(resolved);
+
+      const replay = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+        headers: { 'Idempotency-Key': key, 'If-Match': '"1"' },
+      });
+      expect(replay).toMatchObject({ status: 200, text: 'RESOLVED' });
+      expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    });
+
     it('never stores a dry run under the key', async () => {
       await using w = await world();
       const key = { 'Idempotency-Key': 'tried-first' };
@@ -363,7 +389,7 @@ describe('If-Match', () => {
     expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(current);
   });
 
-  it.each(['"abc"', '1, 2', '"1" "2"', '"-1"', 'W/"x"'])(
+  it.each(['"abc"', '1, 2', '"1" "2"', '"-1"', 'W/"x"', '"2', '2"', 'W/"2', '""'])(
     'refuses a malformed If-Match %s on an action (400), and nothing changes',
     async (value) => {
       await using w = await world();
@@ -505,6 +531,50 @@ describe('?dryRun=true on the action endpoint', () => {
       expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(before);
     },
   );
+});
+
+describe('a dryRun parameter that cannot be read is a 400, never a real write', () => {
+  it.each([
+    '?dryRun[]=true',
+    '?dryRun[0]=true',
+    '?dryRun=true&dryRun=true',
+    '?dryRun=false&dryRun=true',
+    '?dryrun=true',
+    '?DRYRUN=true',
+    '?dryRun=true&dryRun[]=true',
+  ])('%s on the action endpoint: 400 naming dryRun, and nothing changes', async (query) => {
+    await using w = await world();
+    const before = await snapshot(w.url, w.bob, 'ticket1.acme');
+    const refused = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, { query });
+    expect(refused.status).toBe(400);
+    expect(mediaTypeOf(refused.headers.get('Content-Type'))).toBe('text/plain');
+    expect(refused.text).toContain('dryRun');
+    expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(before);
+  });
+
+  it('creating a ticket and commenting have no dry run: a dryRun parameter is a 400, nothing written', async () => {
+    await using w = await world();
+    const total = await totalTickets(w.url, w.ada);
+    const before = await snapshot(w.url, w.bob, 'ticket1.acme');
+    for (const query of ['?dryRun=true', '?dryRun[]=true', '?dryRun=false']) {
+      const created = await call(w.url, w.ada, `/api/tickets${query}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...JSON_ACCEPT },
+        body: JSON.stringify({ Title: 'Tried', Environment: 'Sandbox', APIID: 'payments.acme' }),
+      });
+      expect(created.status).toBe(400);
+      expect(await created.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'dryRun' });
+      const commented = await call(w.url, w.ada, `/api/tickets/ticket1.acme/comments${query}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...JSON_ACCEPT },
+        body: JSON.stringify({ Content: 'tried' }),
+      });
+      expect(commented.status).toBe(400);
+      expect(await commented.json()).toMatchObject({ code: 'INVALID_INPUT', field: 'dryRun' });
+    }
+    expect(await totalTickets(w.url, w.ada)).toBe(total);
+    expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(before);
+  });
 });
 
 describe('POST /api/tickets/{TicketID}/comments: what the answer tells', () => {

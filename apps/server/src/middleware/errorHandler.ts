@@ -9,7 +9,7 @@ import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
 import type { AppContext } from '../http/context.js';
 import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
 
-const ACTION_PATH = /^\/api\/tickets\/[^/]+\/actions\/?$/;
+const ACTION_PATH = /^\/api\/tickets\/[^/]+\/actions\/?$/i;
 
 /** Writes an expected failure as the route wants it: plain text or RFC 9457 problem+json. */
 export function renderProblem(ctx: AppContext, problem: AppError): void {
@@ -70,12 +70,17 @@ export function errorHandler() {
         if (ACTION_PATH.test(ctx.path) && ctx.method !== 'GET' && ctx.method !== 'HEAD') {
           ctx.state.errorFormat = 'text';
         }
-        if (ctx.status === 404)
+        // A method the router does not know at all (TRACE, PROPFIND, ...) gets 501 from Koa's
+        // router, a 5xx for bad input: it is refused like any method a route does not have
+        // (405, with the route's Allow), or, where no route has the path, as no route (404).
+        const unknownMethod = ctx.status === 501;
+        if (ctx.status === 404 || (unknownMethod && !ctx.response.get('Allow'))) {
+          ctx.remove('Allow');
           renderProblem(ctx, {
             code: 'NOT_FOUND',
             message: `no route for ${ctx.method} ${ctx.path}`,
           });
-        else if (ctx.status === 405) {
+        } else if (ctx.status === 405 || unknownMethod) {
           renderProblem(ctx, {
             code: 'METHOD_NOT_ALLOWED',
             message: `${ctx.method} is not allowed on ${ctx.path}`,

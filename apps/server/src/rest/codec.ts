@@ -18,11 +18,15 @@ export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output
   });
 }
 
-/** `If-Match: "<version>"` (a bare number and `W/` are accepted too; `*` matches any version). */
+/**
+ * `If-Match: "<version>"` (a bare number and `W/` are accepted too; `*` matches any version).
+ * Anything else, an unbalanced quote included (`"2`), is a 400: a precondition the server cannot
+ * read must not be taken for one it can.
+ */
 export function parseIfMatch(header: string): number | undefined {
   const value = header.trim();
   if (value === '' || value === '*') return undefined;
-  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
+  const match = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/.exec(value);
   if (!match) {
     throw new ProblemError({
       code: 'INVALID_INPUT',
@@ -30,19 +34,50 @@ export function parseIfMatch(header: string): number | undefined {
       message: 'If-Match must be one version, e.g. "3"',
     });
   }
-  return Number(match[1]);
+  return Number(match[1] ?? match[2]);
 }
 
-/** `?dryRun=true|false` (a bare `?dryRun` is true). */
+/** Query parameters that look like `dryRun` but are not it exactly: `dryRun[]`, `dryrun`, `DRYRUN[x]`. */
+const isDryRunLookalike = (name: string): boolean =>
+  name !== 'dryRun' && name.replace(/\[.*$/s, '').toLowerCase() === 'dryrun';
+
+/**
+ * `?dryRun=true|false` (a bare `?dryRun` is true) on the action endpoint. It changes what a write
+ * does, so a value that cannot be read (`dryRun=yes`, `dryRun` given twice, `dryRun[]=true`,
+ * `dryrun=true`) is a 400 and nothing runs, never a real action in its place.
+ */
 export function parseDryRun(ctx: AppContext): boolean {
+  const lookalike = Object.keys(ctx.query).find(isDryRunLookalike);
+  if (lookalike !== undefined) {
+    throw new ProblemError({
+      code: 'INVALID_INPUT',
+      field: 'dryRun',
+      message: `${lookalike} is not a parameter; give dryRun=true or dryRun=false, once`,
+    });
+  }
   const value = ctx.query['dryRun'];
   if (value === undefined || value === 'false') return false;
   if (value === 'true' || value === '') return true;
   throw new ProblemError({
     code: 'INVALID_INPUT',
     field: 'dryRun',
-    message: 'dryRun must be true or false',
+    message: 'dryRun must be true or false, given once',
   });
+}
+
+/**
+ * The writes that have no dry run (creating a ticket, commenting) refuse a `dryRun` parameter
+ * rather than write for real what the caller meant only to try.
+ */
+export function refuseDryRun(ctx: AppContext): void {
+  const given = Object.keys(ctx.query).find((name) => name === 'dryRun' || isDryRunLookalike(name));
+  if (given !== undefined) {
+    throw new ProblemError({
+      code: 'INVALID_INPUT',
+      field: 'dryRun',
+      message: 'dryRun is only taken by POST /api/tickets/{TicketID}/actions; nothing was written',
+    });
+  }
 }
 
 /** The `Idempotency-Key` header, when sent. */

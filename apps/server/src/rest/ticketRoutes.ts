@@ -15,6 +15,7 @@ import {
   parseDryRun,
   parseIfMatch,
   pathsOf,
+  refuseDryRun,
 } from './codec.js';
 import {
   commentJson,
@@ -70,6 +71,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
     guard.request(async (ctx, caller) => {
       const mediaType = negotiateData(ctx);
       const body = decode(wire.TicketBody, await readBody(ctx, XML_ROOTS.ticket));
+      refuseDryRun(ctx);
       const created = await tickets.createTicket(
         caller,
         {
@@ -174,6 +176,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
     guard.ticket(async (ctx, caller, id) => {
       const mediaType = negotiateData(ctx);
       const body = decode(wire.CommentBody, await readBody(ctx, XML_ROOTS.comment));
+      refuseDryRun(ctx);
       const added = await tickets.addComment(
         caller,
         { id, content: body.Content, ifMatch: parseIfMatch(ctx.get('If-Match')) },

@@ -6,6 +6,15 @@ export interface RestUser {
   history(ticketId: string): Promise<HistoryEntry[]>;
   /** The ticket as the server has it. */
   ticket(ticketId: string): Promise<{ TicketID: string; State: string; Title: string }>;
+  /** The actions of the ticket's state, allowed or not for this user, and why not. */
+  validActions(ticketId: string): Promise<ValidAction[]>;
+}
+
+export interface ValidAction {
+  readonly Value: string;
+  readonly Label: string;
+  readonly Allowed: boolean;
+  readonly Reason?: string;
 }
 
 export interface HistoryEntry {
@@ -81,5 +90,11 @@ export async function restLogin(
         )
       ).History,
     ticket: (ticketId) => getJson(`/api/tickets/${encodeURIComponent(ticketId)}`),
+    validActions: async (ticketId) =>
+      (
+        await getJson<{ Action: ValidAction[] }>(
+          `/api/tickets/${encodeURIComponent(ticketId)}/actions`,
+        )
+      ).Action,
   };
 }

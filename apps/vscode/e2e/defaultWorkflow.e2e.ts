@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ACME, PASSWORD } from './fixtures/tenants.js';
+import { useScenario } from './support/scenario.js';
+import { TicketsView } from './support/ticketsView.js';
+
+const REFUNDS = 'Refunds fail with a 500 over 1000';
+const WEBHOOKS = 'Webhook retries never stop';
+const CHECKOUT_BUTTON = 'Checkout button hidden on small screens';
+
+// The tests run in order, as one user's session: each starts where the one before it ended.
+describe('the Tickets view on the default workflow, signed in as Ada (admin of the Payments API)', () => {
+  const scenario = useScenario({
+    name: 'default-workflow',
+    provisioning: ACME.provisioning,
+    tenant: ACME.tenant,
+    // Polling an hour apart: a change made by someone else can only show through the live feed.
+    settings: { 'tickets.pollIntervalSeconds': 3600 },
+  });
+  const view = (): TicketsView => new TicketsView(scenario.workbench);
+
+  it('signs in through the welcome view: e-mail, then a masked password', async () => {
+    const workbench = scenario.workbench;
+    const signIn = await view().welcomeButton('Sign In');
+    await signIn.waitFor();
+    await workbench.screenshot('signed-out');
+
+    await signIn.click();
+    const { passwordMasked } = await view().answerSignIn(ACME.ada.email, PASSWORD);
+
+    expect(passwordMasked).toBe(true);
+    expect(await workbench.notification(`Signed in to acme as ${ACME.ada.email}`)).toBe('info');
+    await workbench.screenshot('signed-in');
+  });
+
+  it('shows the tickets grouped by state, with counts, IDs, resources and descriptions', async () => {
+    await view().expectGroups([
+      { label: 'Open', count: '3' },
+      { label: 'Reopened', count: '1' },
+      { label: 'Resolved', count: '1' },
+      { label: 'Closed', count: '1' },
+    ]);
+    const byGroup = await view().ticketsByGroup();
+    expect([...(byGroup['Open'] ?? [])].sort()).toEqual([CHECKOUT_BUTTON, REFUNDS, WEBHOOKS]);
+    expect(byGroup['Reopened']).toEqual(['Checkout times out on slow networks']);
+    expect(byGroup['Resolved']).toEqual(['Sandbox keys expire after an hour']);
+    expect(byGroup['Closed']).toEqual(['Typo in the currency list']);
+    const refunds = (await view().rows()).find((row) => row.label === REFUNDS);
+    expect(refunds?.description).toMatch(/^ticket1\.acme · .+ · .+$/);
+
+    // The tooltip carries the ticket's description.
+    await (await view().ticketRow(REFUNDS)).hover();
+    await scenario.workbench.page
+      .locator('.monaco-hover', {
+        hasText: 'POST /refunds answers 500 when the amount is over 1000.00.',
+      })
+      .waitFor();
+    await scenario.workbench.screenshot('tree');
+  });
+
+  it('resolves a ticket with a comment from its context menu; the history has the comment', async () => {
+    const workbench = scenario.workbench;
+    const menu = await workbench.openContextMenu(await view().ticketRow(REFUNDS));
+    expect(menu).toEqual(expect.arrayContaining(['Resolve', 'Close', 'Run Action…']));
+    expect(menu).not.toContain('Reopen');
+    await workbench.screenshot('context-menu');
+
+    await workbench.chooseMenuItem('Resolve');
+    const comment = 'Fixed in 2.4.1: amounts are decimals now';
+    await workbench.answerInput(/^Resolve/, comment);
+
+    expect(await workbench.notification('ticket1.acme is now RESOLVED')).toBe('info');
+    await view().expectGroups([
+      { label: 'Open', count: '2' },
+      { label: 'Reopened', count: '1' },
+      { label: 'Resolved', count: '2' },
+      { label: 'Closed', count: '1' },
+    ]);
+    await view().expectTicketIn(REFUNDS, 'Resolved');
+    await workbench.screenshot('resolved');
+
+    const ada = await scenario.rest(ACME.ada.email, PASSWORD);
+    expect((await ada.history('ticket1.acme')).at(-1)).toMatchObject({
+      Action: 'ticket.action.resolve',
+      From: 'OPEN',
+      To: 'RESOLVED',
+      Comments: [comment],
+      UserID: ACME.ada.id,
+    });
+  });
+
+  it('shows a change someone else made through REST, without a refresh', async () => {
+    const bob = await scenario.rest(ACME.bob.email, PASSWORD);
+    expect(await bob.act('ticket2.acme', 'ticket.action.close', 'Duplicate of a gateway bug')).toBe(
+      'CLOSED',
+    );
+
+    await view().expectGroups([
+      { label: 'Open', count: '1' },
+      { label: 'Reopened', count: '1' },
+      { label: 'Resolved', count: '2' },
+      { label: 'Closed', count: '2' },
+    ]);
+    await view().expectTicketIn(WEBHOOKS, 'Closed');
+    await scenario.workbench.screenshot('changed-by-someone-else');
+  });
+
+  it("explains a refused action with the server's reason, and changes nothing", async () => {
+    const workbench = scenario.workbench;
+    // Ada administers the Payments API, not the Checkout app: she may not resolve its tickets.
+    const ada = await scenario.rest(ACME.ada.email, PASSWORD);
+    const resolve = (await ada.validActions('ticket3.acme')).find(
+      (action) => action.Value === 'ticket.action.resolve',
+    );
+    expect(resolve?.Allowed).toBe(false);
+    const reason = resolve?.Reason ?? '';
+    expect(reason).not.toBe('');
+
+    // The context menu offers only what the server allows her ...
+    const menu = await workbench.openContextMenu(await view().ticketRow(CHECKOUT_BUTTON));
+    expect(menu).not.toContain('Resolve');
+    expect(menu).toContain('Run Action…');
+    await workbench.page.keyboard.press('Escape');
+
+    // ... and Run Action… lists the blocked ones with the server's reason.
+    await workbench.runCommand('Tickets: Run Action…');
+    await workbench.pick('ticket3.acme ');
+    const choices = await workbench.pickRows();
+    expect(choices).toContainEqual(
+      expect.objectContaining({ label: 'Resolve', detail: expect.stringContaining(reason) }),
+    );
+    await workbench.screenshot('blocked-actions');
+
+    await workbench.pick('Resolve');
+    expect(await workbench.notification(reason)).toBe('error');
+    await workbench.screenshot('refused');
+    expect((await ada.ticket('ticket3.acme')).State).toBe('OPEN');
+    expect((await view().ticketsByGroup())['Open']).toContain(CHECKOUT_BUTTON);
+  });
+});

@@ -653,20 +653,21 @@ describe('the OpenAPI document', () => {
         const label = `${name} ${type}`;
         const examples = Object.values(media.examples ?? {});
         expect(examples.length, `${label}: an example`).toBeGreaterThan(0);
-        for (const { value } of examples) {
+        for (const { value, description } of examples) {
+          expect(typeof value, `${label}: no string example under an object schema`).toBe('object');
+          expect(check(media.schema, value), label).toEqual([]);
+          const decoded = rest.body.safeParse(value);
+          expect(decoded.success, label).toBe(true);
           if (BODY_MEDIA_TYPES.get(type) === 'xml') {
-            expect(typeof value, label).toBe('string');
+            // The wire form, quoted in the description, decodes to the same command.
+            const wire = /```xml\n([\s\S]*?)\n```/.exec(description ?? '')?.[1];
+            expect(wire, `${label}: the XML on the wire`).toBeDefined();
             const root = deref<Schema>(media.schema).xml?.name;
-            const read = readXmlBody(value as string, root!);
+            const read = readXmlBody(wire!, root!);
             if (!read.ok) throw new Error(`${label}: ${read.message}`);
-            expect(rest.body.safeParse(read.value).success, label).toBe(true);
+            expect(rest.body.parse(read.value), label).toEqual(decoded.data);
             xml += 1;
           } else {
-            expect(typeof value, `${label}: no string example under an object schema`).toBe(
-              'object',
-            );
-            expect(check(media.schema, value), label).toEqual([]);
-            expect(rest.body.safeParse(value).success, label).toBe(true);
             json += 1;
           }
         }

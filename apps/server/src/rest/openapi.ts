@@ -156,6 +156,15 @@ const internal: Response = {
   headers: { 'X-Request-Id': header('XRequestId') },
   content: errorContent('problem', 500, ['INTERNAL']),
 };
+/** What Node's HTTP layer answers before the app sees a request (http/httpServer.ts). */
+const refusedByHttp: Response = {
+  description:
+    'Malformed HTTP, refused before the app sees the request; so are a request that took too ' +
+    'long (408), an `Expect` other than `100-continue` (417) and headers too large (431). A ' +
+    'short `text/plain` message.',
+  headers: { 'X-Request-Id': header('XRequestId') },
+  content: { 'text/plain': { schema: { type: 'string' } } },
+};
 const systemPaths: Record<string, PathItem> = {
   '/healthz': system(
     'getHealth',
@@ -167,6 +176,7 @@ const systemPaths: Record<string, PathItem> = {
         z.object({ status: z.literal('unavailable') }),
         'The database cannot be reached.',
       ),
+      '400': refusedByHttp,
       '500': internal,
     },
   ),
@@ -183,6 +193,7 @@ const systemPaths: Record<string, PathItem> = {
         }),
         'The OpenAPI document.',
       ),
+      '400': refusedByHttp,
       '500': internal,
     },
   ),

@@ -107,7 +107,12 @@ const DOCS: Partial<Record<OperationName, Doc>> = {
       "caller becomes its author and it starts in the workflow's initial state.",
     body: {
       description: 'The new ticket; a list is one value or several (in XML, a repeated element).',
-      json: { Title: 'Refunds fail', Environment: 'Production', APIID: 'payments.acme' },
+      json: {
+        Title: 'Refunds fail',
+        Environment: 'Production',
+        APIID: 'payments.acme',
+        Tag: ['refunds'],
+      },
       xml: '<Ticket><Title>Refunds fail</Title><Environment>Production</Environment><APIID>payments.acme</APIID><Tag>refunds</Tag></Ticket>',
     },
     bodyXmlRoot: XML_ROOTS.ticket,

@@ -26,6 +26,7 @@ export type Schema = JSONSchema.JSONSchema & { readonly xml?: { readonly name: s
 export type Ref = { readonly $ref: string };
 export interface Example {
   readonly summary?: string;
+  readonly description?: string;
   readonly value: unknown;
 }
 export interface MediaType {
@@ -186,9 +187,20 @@ export function content(
   example: { json?: unknown; xml?: string } = {},
 ): Content {
   return Object.fromEntries(
-    types.map((type) => {
-      const value = BODY_MEDIA_TYPES.get(type) === 'xml' ? example.xml : example.json;
-      return [type, { schema, ...(value !== undefined && { examples: { example: { value } } }) }];
+    types.map((type): [string, MediaType] => {
+      if (example.json === undefined) return [type, { schema }];
+      // An example's value must fit the schema, an object: under XML types it is the same value
+      // (a viewer renders it as XML by the schema's `xml` name) and the wire form is quoted.
+      const xml = BODY_MEDIA_TYPES.get(type) === 'xml' ? example.xml : undefined;
+      const shown: Example =
+        xml === undefined
+          ? { value: example.json }
+          : {
+              summary: 'The same body in XML',
+              description: `On the wire:\n\n\`\`\`xml\n${xml}\n\`\`\``,
+              value: example.json,
+            };
+      return [type, { schema, examples: { example: shown } }];
     }),
   );
 }

@@ -1,4 +1,5 @@
-import { Ticket } from '@tickets/contract';
+import type { Ticket } from '@tickets/contract';
+import { TICKET_STATES } from '@tickets/domain';
 import { httpError, networkError, TicketsClientError } from './errors.js';
 import { backoff, sleep } from './timing.js';
 import type { Transport } from './transport.js';
@@ -30,7 +31,9 @@ const RETRY_MAX_MS = 2_000;
 
 export type TicketState = Ticket['state'];
 
-const STATES: readonly string[] = Ticket.shape.state.options;
+// From the domain, not the contract's zod schema: a bundle of the client (the VS Code extension)
+// then needs no zod at all.
+const STATES: readonly string[] = TICKET_STATES;
 const isState = (text: string): text is TicketState => STATES.includes(text);
 
 /** `"3"` (or `W/"3"`) as 3. */

@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { errorHandler } from './middleware/errorHandler.js';
 import { requestId } from './middleware/requestId.js';
 import { sessionGuard } from './middleware/session.js';
+import { docsRoutes } from './rest/docsRoutes.js';
 import { loginRoutes } from './rest/loginRoutes.js';
 import { openApiDocument } from './rest/openapi.js';
 import { ticketRoutes } from './rest/ticketRoutes.js';
@@ -108,7 +109,12 @@ export function createApp(deps: AppDeps): App {
     ctx.body = openApiDocument;
   });
 
-  const routers = [system, loginRoutes({ sessions, guard }), ticketRoutes({ tickets, guard })];
+  const routers = [
+    system,
+    docsRoutes(),
+    loginRoutes({ sessions, guard }),
+    ticketRoutes({ tickets, guard }),
+  ];
 
   koa.use(requestId({ logger: deps.logger }));
   koa.use(errorHandler());

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readXmlBody } from '../src/http/xml.js';
+import { DOCS_ASSETS_PATH } from '../src/rest/docsRoutes.js';
 import { BODY_MEDIA_TYPES, RESPONSE_MEDIA_TYPES } from '../src/http/mediaTypes.js';
 import {
   HTTP_METHODS,
@@ -76,7 +77,8 @@ interface Op {
 const key = (method: string, path: string): string => `${method.toUpperCase()} ${path}`;
 
 /** The Koa-router path of an app route as an OpenAPI template: `:id` → `{TicketID}`. */
-const toTemplate = (path: string): string => path.replace(/:id\b/g, '{TicketID}');
+const toTemplate = (path: string): string =>
+  path.replace(/:id\b/g, '{TicketID}').replace(/:(\w+)/g, '{$1}');
 
 /** A concrete path: templates filled with a fixture ticket. */
 const concrete = (template: string, ticketId = 'ticket1.acme'): string =>
@@ -837,6 +839,9 @@ describe('the OpenAPI document', () => {
         }),
       'GET /healthz': (url) => fetch(`${url}/healthz`),
       'GET /api/openapi.json': (url) => fetch(`${url}/api/openapi.json`),
+      'GET /api/docs': (url) => fetch(`${url}/api/docs`),
+      'GET /api/docs/assets/{version}/{file}': (url) =>
+        fetch(`${url}${DOCS_ASSETS_PATH}/swagger-ui.css`),
     };
 
     it('has a sample for every operation', () => {

@@ -2,6 +2,7 @@ import { ERROR_TABLE, LoginInput, problemType, RunActionInput, TicketRef } from 
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { RESPONSE_MEDIA_TYPES } from '../http/mediaTypes.js';
+import { DOCS_ASSETS, DOCS_ASSETS_VERSION, DOCS_PATH } from './docsRoutes.js';
 import {
   ERROR_NOTES,
   operationPaths,
@@ -165,6 +166,22 @@ const refusedByHttp: Response = {
   headers: { 'X-Request-Id': header('XRequestId') },
   content: { 'text/plain': { schema: { type: 'string' } } },
 };
+const page = (type: string, description: string): Response => ({
+  description,
+  headers: { 'X-Request-Id': header('XRequestId') },
+  content: { [type]: { schema: { type: 'string' } } },
+});
+const pathParameter = (
+  name: string,
+  description: string,
+  values: readonly string[],
+): Parameter => ({
+  name,
+  in: 'path',
+  description,
+  required: true,
+  schema: { type: 'string', enum: [...values] },
+});
 const systemPaths: Record<string, PathItem> = {
   '/healthz': system(
     'getHealth',
@@ -197,6 +214,52 @@ const systemPaths: Record<string, PathItem> = {
       '500': internal,
     },
   ),
+  [DOCS_PATH]: system(
+    'getApiDocs',
+    'This document, to browse',
+    `A page that shows this document (swagger-ui, from files the server ships; no CDN).`,
+    {
+      '200': page(
+        'text/html',
+        'The page; its `Content-Security-Policy` allows only its own files.',
+      ),
+      '400': refusedByHttp,
+      '500': internal,
+    },
+  ),
+  [`${DOCS_PATH}/assets/{version}/{file}`]: {
+    parameters: [
+      parameter('XRequestId'),
+      pathParameter('version', "swagger-ui's version, so that the files may be cached for good.", [
+        DOCS_ASSETS_VERSION,
+      ]),
+      pathParameter('file', 'One of the files of the page.', Object.keys(DOCS_ASSETS)),
+    ],
+    get: {
+      operationId: 'getApiDocsAsset',
+      summary: 'A file of the page',
+      description: 'The styles and scripts `/api/docs` loads.',
+      tags: ['System'],
+      security: [],
+      responses: {
+        '200': {
+          description: 'The file, cacheable for a year (its path names the version).',
+          headers: { 'X-Request-Id': header('XRequestId') },
+          content: {
+            'text/css': { schema: { type: 'string' } },
+            'text/javascript': { schema: { type: 'string' } },
+          },
+        },
+        '400': refusedByHttp,
+        '404': {
+          description: `No such file. Problem type: ${code(problemType('NOT_FOUND'))}.`,
+          headers: { 'X-Request-Id': header('XRequestId') },
+          content: errorContent('problem', 404, ['NOT_FOUND']),
+        },
+        '500': internal,
+      },
+    },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Ticket, ValidAction } from '@tickets/client';
-import { TICKET_ID_PATTERN } from '@tickets/domain';
+import { parseTicketId } from '@tickets/domain';
 import { escapeMarkdown, formatAgo, resourceOf, stateLabel } from './format.js';
 
 /** Characters a TicketID is made of (local part and tenant). */
@@ -27,9 +27,10 @@ export function ticketIdAt(line: string, character: number, tenant: string): Fou
   while (start < end && /[.:-]/.test(line[start]!)) start += 1;
   while (end > start && /[.:-]/.test(line[end - 1]!)) end -= 1;
   const word = line.slice(start, end);
-  const suffix = `.${tenant}`;
-  if (!word.endsWith(suffix) || word.length === suffix.length) return undefined;
-  if (character < start || character > end || !TICKET_ID_PATTERN.test(word)) return undefined;
+  if (character < start || character > end) return undefined;
+  // The domain's rule for a TicketID (pattern and lengths), of this tenant.
+  const parsed = parseTicketId(word);
+  if (!parsed.ok || parsed.value.tenant !== tenant) return undefined;
   return { id: word, start, end };
 }
 

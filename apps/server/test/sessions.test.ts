@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, login, setCookies, type Session } from './support/client.js';
 import { PASSWORD } from './support/fixtures.js';
@@ -594,28 +593,23 @@ describe('password storage', () => {
   afterAll(() => server.close());
 
   it('stores only slow salted hashes (scrypt), never the password', async () => {
-    const db = new Database(server.dbPath, { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare('SELECT id, password_hash FROM users ORDER BY id').all() as {
-        id: string;
-        password_hash: string;
-      }[];
-      expect(rows).toHaveLength(6);
-      for (const row of rows) {
-        expect(row.password_hash).not.toContain(PASSWORD);
-        expect(row.password_hash).toMatch(
-          /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$/,
-        );
-        const [, n] = row.password_hash.split('$');
-        expect(Number(n)).toBeGreaterThanOrEqual(1 << 14);
-      }
-      // Same password, different salts: no two hashes alike.
-      expect(new Set(rows.map((row) => row.password_hash)).size).toBe(rows.length);
-    } finally {
-      db.close();
+    const rows = await server.sql<{ id: string; password_hash: string }>(
+      'SELECT id, password_hash FROM users ORDER BY id',
+    );
+    expect(rows).toHaveLength(6);
+    for (const row of rows) {
+      expect(row.password_hash).not.toContain(PASSWORD);
+      expect(row.password_hash).toMatch(
+        /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$/,
+      );
+      const [, n] = row.password_hash.split('$');
+      expect(Number(n)).toBeGreaterThanOrEqual(1 << 14);
     }
-    // Nowhere in the database files either.
-    for (const file of [server.dbPath, `${server.dbPath}-wal`]) {
+    // Same password, different salts: no two hashes alike.
+    expect(new Set(rows.map((row) => row.password_hash)).size).toBe(rows.length);
+    // Nowhere in the database files either (SQLite's; PostgreSQL's are the server's own).
+    const files = server.kind === 'sqlite' ? [server.dbPath, `${server.dbPath}-wal`] : [];
+    for (const file of files) {
       let bytes: Buffer;
       try {
         bytes = readFileSync(file);

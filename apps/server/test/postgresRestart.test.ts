@@ -1,0 +1,176 @@
+/**
+ * PostgreSQL stopped under load and started again, through TCP and through a Unix socket: a
+ * cluster of the test's own (support/throwawayPostgres.ts) is stopped with `pg_ctl` while
+ * clients keep creating tickets. Every answer is either a success or a 503 with `Retry-After`
+ * (refused, reset, administrator shutdown, a socket file that is gone, a server still starting):
+ * never a 500. Every ticket whose creation was acknowledged is there afterwards, and the server
+ * serves again by itself once PostgreSQL is back, without a restart.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, login, type Session } from './support/client.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwawayPostgres.js';
+
+/** A bound on each phase (a hang guard, never a timed assertion). */
+const PHASE_LIMIT_MS = 60_000;
+const CLIENTS = 4;
+
+interface Answer {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  readonly body: string;
+}
+
+/** Clients creating tickets in a loop until told to stop; every answer is kept. */
+class Load {
+  readonly answers: Answer[] = [];
+  /** Titles of the tickets whose creation was acknowledged (201), by TicketID. */
+  readonly acknowledged = new Map<string, string>();
+  private running = true;
+  private readonly loops: Promise<void>[];
+  private sequence = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly session: Session,
+  ) {
+    this.loops = Array.from({ length: CLIENTS }, () => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const title = `Under load ${(this.sequence += 1)}`;
+      let response: Response;
+      try {
+        response = await call(this.url, this.session, '/api/tickets', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ Title: title, Environment: 'Sandbox', APIID: 'payments.acme' }),
+        });
+      } catch (error) {
+        throw new Error('the server stopped answering HTTP', { cause: error });
+      }
+      const body = await response.text();
+      this.answers.push({
+        status: response.status,
+        retryAfter: response.headers.get('Retry-After'),
+        body,
+      });
+      if (response.status === 201) {
+        this.acknowledged.set((JSON.parse(body) as { TicketID: string }).TicketID, title);
+      } else {
+        await sleep(20);
+      }
+    }
+  }
+
+  count(status: number): number {
+    return this.answers.filter((answer) => answer.status === status).length;
+  }
+
+  /** Answers other than a success or a 503. */
+  unexpected(): Answer[] {
+    return this.answers.filter((answer) => answer.status !== 201 && answer.status !== 503);
+  }
+
+  /**
+   * Waits until `condition` holds (checked as answers come in), within the phase limit; fails at
+   * once on an answer that is neither a success nor a 503.
+   */
+  async until(what: string, condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + PHASE_LIMIT_MS;
+    while (!condition()) {
+      expect(this.unexpected(), `while waiting for ${what}`).toEqual([]);
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await sleep(25);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+}
+
+describe('PostgreSQL stopped mid-load and started again', () => {
+  let cluster: ThrowawayPostgres;
+
+  beforeAll(async () => {
+    cluster = await startThrowawayPostgres();
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, 180_000);
+
+  it.each([
+    ['TCP', 'fast'],
+    ['a Unix socket', 'fast'],
+    ['TCP, the server killed (immediate stop)', 'immediate'],
+  ] as const)(
+    'over %s: 503 with Retry-After while it is down, nothing acknowledged lost, recovery by itself',
+    async (route, mode) => {
+      const url = route === 'a Unix socket' ? cluster.socketUrl : cluster.tcpUrl;
+      await using server: TestServer = await startTestServer({ postgresUrl: url });
+      const ada = await login(server.url, 'ada@acme.test');
+      const load = new Load(server.url, ada);
+      try {
+        await load.until('the first tickets', () => load.count(201) >= 5);
+
+        await cluster.stop(mode);
+        if (route === 'a Unix socket') {
+          // Its file is gone: connecting fails with ENOENT.
+          expect(existsSync(join(cluster.socketDir, `.s.PGSQL.${cluster.port}`))).toBe(false);
+        }
+        const refusedBefore = load.count(503);
+        await load.until(
+          '503s while PostgreSQL is down',
+          () => load.count(503) >= refusedBefore + 8,
+        );
+        const health = await fetch(`${server.url}/healthz`);
+        expect(health.status).toBe(503);
+
+        await cluster.start();
+        const createdBefore = load.count(201);
+        await load.until(
+          'tickets again once it is back',
+          () => load.count(201) >= createdBefore + 5,
+        );
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      } finally {
+        await load.stop();
+        if (!cluster.running) await cluster.start();
+      }
+
+      expect(load.unexpected()).toEqual([]);
+      const refused = load.answers.filter((answer) => answer.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+        expect(JSON.parse(answer.body)).toMatchObject({
+          type: 'urn:tickets:problem:unavailable',
+          status: 503,
+        });
+      }
+      expect(
+        server.logs.filter((line) => line['msg'] === 'request failed'),
+        'no request was a fault of ours',
+      ).toEqual([]);
+
+      // Every acknowledged ticket is there, with the title it was created with.
+      const ids = [...load.acknowledged.keys()];
+      const stored = await server.sql<{ id: string; title: string }>(
+        `SELECT id, title FROM tickets WHERE id IN (${ids.map((id) => `'${id}'`).join(', ')})`,
+      );
+      expect(new Map(stored.map((row) => [row.id, row.title]))).toEqual(load.acknowledged);
+      const one = ids[0]!;
+      const read = await call(server.url, ada, `/api/tickets/${one}`, {
+        headers: { Accept: 'application/json' },
+      });
+      expect(read.status).toBe(200);
+    },
+    300_000,
+  );
+});

@@ -1,0 +1,292 @@
+// The extension's behaviour without VS Code, against the real server (in-process, on port 0,
+// over a temporary SQLite file) through the real @tickets/client: the tree, the open count,
+// actions, live changes made by someone else, refusals, and a session that ends.
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTicketsClient } from '@tickets/client';
+import { act as restAct, login as restLogin } from '../../server/test/support/client.js';
+import { PASSWORD } from '../../server/test/support/fixtures.js';
+import { startTestServer, type TestServer } from '../../server/test/support/testServer.js';
+import { actionFailedMessage } from '../src/services/actionMenu.js';
+import { TicketsController } from '../src/services/controller.js';
+import { NO_FILTERS, type TicketFilters } from '../src/services/filters.js';
+import { observingFeed } from '../src/services/liveUpdates.js';
+import { SessionManager } from '../src/services/session.js';
+
+/** Waits for a condition, polling; fails after a generous bound (never asserts timings). */
+async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function extensionFor(url: string) {
+  const secrets = new Map<string, string>();
+  const settings = { serverUrl: url, tenant: 'acme', email: '' };
+  const log: string[] = [];
+  const events = {
+    sessionEnded: 0,
+    errors: [] as string[],
+    openCount: undefined as number | undefined,
+    context: { signedIn: false, unreachable: false },
+  };
+  let filters: TicketFilters = NO_FILTERS;
+  let logins = 0;
+  const session = new SessionManager({
+    createClient: (options) => {
+      logins += 1;
+      return createTicketsClient({
+        ...options,
+        fetch: observingFeed(globalThis.fetch, (up) => controller.live.feedStatus(up)),
+      });
+    },
+    secrets: {
+      get: async (key) => secrets.get(key),
+      store: async (key, value) => void secrets.set(key, value),
+      delete: async (key) => void secrets.delete(key),
+    },
+    settings: () => settings,
+    rememberEmail: async (email) => void (settings.email = email),
+    secretKey: (serverUrl, tenant, email) => `${serverUrl}|${tenant}|${email}`,
+  });
+  const line = (level: string) => (message: string) => void log.push(`${level} ${message}`);
+  const controller: TicketsController = new TicketsController({
+    session,
+    log: { trace: line('trace'), info: line('info'), warn: line('warn'), error: line('error') },
+    filters: () => filters,
+    liveSettings: () => ({ live: true, pollIntervalSeconds: 3600 }),
+    timers: { setInterval, clearInterval, setTimeout, clearTimeout },
+    pageSize: 2,
+    view: {
+      treeChanged: () => undefined,
+      contextChanged: (context) => void (events.context = context),
+      openCountChanged: (count) => void (events.openCount = count),
+      sessionEnded: () => void (events.sessionEnded += 1),
+      showError: (message) => void events.errors.push(message),
+      ticketChanged: () => undefined,
+    },
+  });
+  const summary = () =>
+    controller.tree
+      .groups()
+      .map(
+        (g) =>
+          `${g.state}:${g.total}:${g.rows.map((r) => r.ticket.id.replace('.acme', '')).join(',')}`,
+      );
+  return {
+    controller,
+    session,
+    secrets,
+    log,
+    events,
+    summary,
+    logins: () => logins,
+    setFilters: (next: TicketFilters) => void (filters = next),
+  };
+}
+
+describe('the extension against the real server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('signs in, shows the tree by state with counts, the open count, and the actions of each ticket', async () => {
+    const ext = extensionFor(server.url);
+    await ext.controller.start();
+    expect(ext.events.context).toEqual({ signedIn: false, unreachable: false });
+    await ext.session.signIn('ada@acme.test', PASSWORD);
+    await eventually(() => ext.events.openCount !== undefined, 'the open count');
+    expect(ext.events.context).toEqual({ signedIn: true, unreachable: false });
+    // Pages of two, newest first.
+    expect(ext.summary()).toEqual([
+      'OPEN:3:ticket6,ticket5',
+      'REOPEN:1:ticket4',
+      'RESOLVED:1:ticket2',
+      'CLOSED:1:ticket3',
+    ]);
+    expect(ext.controller.tree.groups()[0]!.hasMore).toBe(true);
+    await ext.controller.loadMore('OPEN');
+    expect(ext.summary()[0]).toBe('OPEN:3:ticket6,ticket5,ticket1');
+    // Ada administers the Payments API: OPEN ticket1 and ticket5, REOPEN ticket4.
+    expect(ext.controller.knownResources().mine).toEqual([{ type: 'api', id: 'payments.acme' }]);
+    expect(ext.events.openCount).toBe(3);
+    const allowed = (id: string) =>
+      ext.controller.tree
+        .findRow(id)!
+        .actions.filter((a) => a.allowed)
+        .map((a) => a.value);
+    expect(allowed('ticket1.acme')).toEqual(['ticket.action.resolve', 'ticket.action.close']);
+    expect(allowed('ticket6.acme')).toEqual([]);
+    // Filtered to her resources: the app-only ticket goes.
+    ext.setFilters({ ...NO_FILTERS, scope: 'mine' });
+    await ext.controller.refresh({ rediscover: false });
+    expect(ext.summary()[0]).toBe('OPEN:2:ticket5,ticket1');
+    ext.controller.dispose();
+  });
+
+  it('resolves a ticket with a comment, shows it at once, and a refusal carries the server’s reason', async () => {
+    const ext = extensionFor(server.url);
+    await ext.session.signIn('ada@acme.test', PASSWORD);
+    await eventually(() => ext.events.openCount !== undefined, 'the first load');
+    const result = await ext.controller.runAction(
+      'ticket1.acme',
+      'ticket.action.resolve',
+      'Fixed in 2.4.1',
+    );
+    expect(result).toMatchObject({ state: 'RESOLVED', replayed: false });
+    expect(ext.controller.tree.findRow('ticket1.acme')?.ticket.state).toBe('RESOLVED');
+    const detail = await ext.controller.detail('ticket1.acme');
+    expect(detail.history.at(-1)).toMatchObject({
+      action: 'ticket.action.resolve',
+      from: 'OPEN',
+      to: 'RESOLVED',
+      comments: ['Fixed in 2.4.1'],
+      userId: 'ada.acme',
+    });
+
+    const refused = await ext.controller
+      .runAction('ticket6.acme', 'ticket.action.close', '')
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ kind: 'forbidden', status: 403 });
+    const reason = (refused as Error).message;
+    expect(reason.length).toBeGreaterThan(0);
+    expect(actionFailedMessage('Close', 'ticket6.acme', refused as never)).toContain(reason);
+    expect((await ext.controller.detail('ticket6.acme')).ticket.state).toBe('OPEN');
+    ext.controller.dispose();
+  });
+
+  it('shows a change someone else made through REST without a refresh', async () => {
+    const ext = extensionFor(server.url);
+    await ext.session.signIn('ada@acme.test', PASSWORD);
+    await eventually(() => ext.log.includes('info live updates: connected'), 'the live feed');
+    await eventually(() => ext.events.openCount !== undefined, 'the first load');
+    const carol = await restLogin(server.url, 'carol@acme.test');
+    const answer = await restAct(server.url, carol, 'ticket5.acme', 'ticket.action.close', {
+      comments: 'Not needed',
+    });
+    expect(answer).toMatchObject({ status: 200, text: 'CLOSED' });
+    await eventually(
+      () => ext.controller.tree.findRow('ticket5.acme')?.ticket.state === 'CLOSED',
+      'ticket5 in Closed',
+    );
+    expect(
+      ext.controller.tree
+        .groups()
+        .find((g) => g.state === 'CLOSED')!
+        .rows.map((r) => r.ticket.id),
+    ).toContain('ticket5.acme');
+    expect(ext.controller.live.polling).toBe(false);
+    ext.controller.dispose();
+  });
+
+  it('takes an ended session up again once with the kept password; without one, leads to sign-in once', async () => {
+    const ext = extensionFor(server.url);
+    await ext.session.signIn('ada@acme.test', PASSWORD);
+    await eventually(() => ext.events.openCount !== undefined, 'the first load');
+    const loginsBefore = ext.logins();
+    // The session ends on the server (as at its maximum age).
+    await ext.controller.client().logout();
+    await ext.controller.refresh({ rediscover: false });
+    await eventually(
+      () => ext.session.state.kind === 'signedIn' && ext.logins() === loginsBefore + 1,
+      'the silent sign-in',
+    );
+    expect(ext.events.sessionEnded).toBe(0);
+
+    ext.secrets.clear();
+    await ext.controller.client().logout();
+    await Promise.all([
+      ext.controller.refresh({ rediscover: false }),
+      ext.controller.loadMore('OPEN'),
+      ext.controller.detail('ticket1.acme').catch((error: unknown) => ext.controller.failed(error)),
+    ]);
+    expect(ext.session.state.kind).toBe('signedOut');
+    expect(ext.events.sessionEnded).toBe(1);
+    expect(ext.events.errors).toEqual([]);
+    expect(ext.events.context).toEqual({ signedIn: false, unreachable: false });
+    expect(ext.events.openCount).toBeUndefined();
+    ext.controller.dispose();
+  });
+
+  it('says the server is unreachable, and recovers on retry', async () => {
+    const proxy = await startProxy(server.url);
+    try {
+      const ext = extensionFor(proxy.url);
+      ext.secrets.set(`${proxy.url}|acme|ada@acme.test`, PASSWORD);
+      await ext.session.signIn('ada@acme.test', PASSWORD);
+      ext.controller.dispose();
+      await ext.session.signOut();
+      // The next start finds the server down.
+      ext.secrets.set(`${proxy.url}|acme|ada@acme.test`, PASSWORD);
+      proxy.setUp(false);
+      await ext.controller.start();
+      expect(ext.events.context).toEqual({ signedIn: false, unreachable: true });
+      expect(ext.log.some((l) => l.startsWith('warn no answer from the server'))).toBe(true);
+      proxy.setUp(true);
+      await ext.controller.refresh({ rediscover: true });
+      expect(ext.events.context).toEqual({ signedIn: true, unreachable: false });
+      ext.controller.dispose();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('falls back to polling while the live channel is down, and says so in the log', async () => {
+    const proxy = await startProxy(server.url);
+    try {
+      const ext = extensionFor(proxy.url);
+      await ext.session.signIn('ada@acme.test', PASSWORD);
+      await eventually(() => ext.log.includes('info live updates: connected'), 'the live feed');
+      proxy.setUp(false);
+      await eventually(() => ext.controller.live.polling, 'polling', 60_000);
+      expect(ext.log).toContain(
+        'warn live updates: the live channel is down; polling every 3600 s until it is back',
+      );
+      proxy.setUp(true);
+      await eventually(() => !ext.controller.live.polling, 'the live feed back', 60_000);
+      expect(ext.log).toContain('info live updates: connected again; polling stopped');
+      ext.controller.dispose();
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** A TCP proxy to the server that can go down (cutting every connection) and come back. */
+async function startProxy(target: string) {
+  const { hostname, port } = new URL(target);
+  let up = true;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((socket) => {
+    if (!up) return void socket.destroy();
+    const upstream = connect(Number(port), hostname);
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port: proxyPort } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    setUp(value: boolean) {
+      up = value;
+      if (!value) for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}

@@ -1,8 +1,11 @@
 // Bundles the extension into one CommonJS file, dist/extension.js, with @tickets/client and
 // everything it needs inside; only `vscode` (the editor's own module) stays outside.
-import { build } from 'esbuild';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
  * The workspace's pure packages (@tickets/domain, @tickets/contract) only declare values: marked
@@ -29,26 +32,32 @@ const pureWorkspacePackages = {
   },
 };
 
-const production = !process.argv.includes('--dev');
-const outfile = 'dist/extension.js';
+/** Builds the bundle; answers esbuild's metafile (what went in) and the file's size in bytes. */
+export async function bundle({
+  outfile = path.join(here, 'dist/extension.js'),
+  production = true,
+} = {}) {
+  const result = await build({
+    entryPoints: [path.join(here, 'src/extension.ts')],
+    bundle: true,
+    outfile,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['vscode'],
+    minify: production,
+    sourcemap: production ? false : 'linked',
+    mainFields: ['module', 'main'],
+    conditions: ['import', 'node'],
+    logLevel: 'warning',
+    legalComments: 'external',
+    metafile: true,
+    plugins: [pureWorkspacePackages],
+  });
+  return { metafile: result.metafile, bytes: statSync(outfile).size };
+}
 
-await build({
-  entryPoints: ['src/extension.ts'],
-  bundle: true,
-  outfile,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external: ['vscode'],
-  minify: production,
-  sourcemap: production ? false : 'linked',
-  // The extension host's Node has fetch, EventSource's needs and crypto.randomUUID built in.
-  mainFields: ['module', 'main'],
-  conditions: ['import', 'node'],
-  logLevel: 'warning',
-  legalComments: 'external',
-  plugins: [pureWorkspacePackages],
-});
-
-const kib = (statSync(outfile).size / 1024).toFixed(1);
-process.stdout.write(`${outfile}: ${kib} KiB\n`);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { bytes } = await bundle({ production: !process.argv.includes('--dev') });
+  process.stdout.write(`dist/extension.js: ${(bytes / 1024).toFixed(1)} KiB\n`);
+}

@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { ACME, PASSWORD } from './fixtures/tenants.js';
 import { useScenario } from './support/scenario.js';
 import { TicketsView } from './support/ticketsView.js';
+import { UI_LIMIT_MS, type Workbench } from './support/workbench.js';
 
 const REFUNDS = 'Refunds fail with a 500 over 1000';
 const WEBHOOKS = 'Webhook retries never stop';
 const CHECKOUT_BUTTON = 'Checkout button hidden on small screens';
+
+/** Waits until the status bar shows the number of open tickets on the user's resources. */
+async function expectStatusBar(workbench: Workbench, text: string): Promise<void> {
+  await expect
+    .poll(() => workbench.statusBarTexts(), { timeout: UI_LIMIT_MS, interval: 250 })
+    .toContain(text);
+}
 
 // The tests run in order, as one user's session: each starts where the one before it ended.
 describe('the Tickets view on the default workflow, signed in as Ada (admin of the Payments API)', () => {
@@ -55,6 +63,8 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
       })
       .waitFor();
     await scenario.workbench.screenshot('tree');
+    // Open tickets on the resources Ada administers: ticket1 and ticket2 (Payments API).
+    await expectStatusBar(scenario.workbench, '2 open');
   });
 
   it('resolves a ticket with a comment from its context menu; the history has the comment', async () => {
@@ -69,6 +79,8 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
     await workbench.answerInput(/^Resolve/, comment);
 
     expect(await workbench.notification('ticket1.acme is now RESOLVED')).toBe('info');
+    // The progress notification shown while it ran goes away.
+    await workbench.toast(/^Resolve ticket1\.acme/).waitFor({ state: 'hidden' });
     await view().expectGroups([
       { label: 'Open', count: '2' },
       { label: 'Reopened', count: '1' },
@@ -76,6 +88,7 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
       { label: 'Closed', count: '1' },
     ]);
     await view().expectTicketIn(REFUNDS, 'Resolved');
+    await expectStatusBar(workbench, '1 open');
     await workbench.screenshot('resolved');
 
     const ada = await scenario.rest(ACME.ada.email, PASSWORD);
@@ -101,6 +114,7 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
       { label: 'Closed', count: '2' },
     ]);
     await view().expectTicketIn(WEBHOOKS, 'Closed');
+    await expectStatusBar(scenario.workbench, '0 open');
     await scenario.workbench.screenshot('changed-by-someone-else');
   });
 

@@ -23,7 +23,12 @@ describe("a tenant's own workflow (globex's triage workflow), signed in as Dana"
     expect(await workbench.notification(`Signed in to globex as ${GLOBEX.dana.email}`)).toBe(
       'info',
     );
-    await view().expectGroups([{ label: 'Open', count: '2' }]);
+    await view().expectGroups([
+      { label: 'Open', count: '2' },
+      { label: 'Reopened', count: '0' },
+      { label: 'Resolved', count: '0' },
+      { label: 'Closed', count: '0' },
+    ]);
   });
 
   it("builds the context menu from the workflow's actions, not the default ones", async () => {
@@ -54,6 +59,8 @@ describe("a tenant's own workflow (globex's triage workflow), signed in as Dana"
     await view().expectGroups([
       { label: 'Open', count: '1' },
       { label: 'Reopened', count: '1' },
+      { label: 'Resolved', count: '0' },
+      { label: 'Closed', count: '0' },
     ]);
     await view().expectTicketIn(INVOICES, 'Reopened');
     await workbench.screenshot('escalated');

@@ -79,8 +79,10 @@ export function useScenario(setup: ScenarioSetup): Scenario {
     workbench = await Workbench.open(codeServer.workbenchUrl, screenshotsDir);
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') failed = true;
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    failed = true;
+    await workbench?.screenshot(`failed-${context.task.name.replace(/\W+/g, '-').slice(0, 60)}`);
   });
 
   afterAll(async () => {

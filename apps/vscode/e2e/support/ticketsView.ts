@@ -67,14 +67,21 @@ export class TicketsView {
       .toEqual(expected);
   }
 
-  /** Waits until `title` is listed under the group `group`. */
+  /**
+   * Waits until `title` is listed under the group `group`, expanding the group as a user would
+   * when it is collapsed (VS Code keeps a group collapsed that was empty when first shown).
+   */
   async expectTicketIn(title: string, group: string): Promise<void> {
-    await expect
-      .poll(async () => (await this.ticketsByGroup())[group] ?? [], {
-        timeout: UI_LIMIT_MS,
-        interval: 250,
-      })
-      .toContain(title);
+    const ticketsIn = async (): Promise<string[]> => {
+      const row = (await this.rows()).find(
+        (candidate) => candidate.level === 1 && candidate.label === group,
+      );
+      if (row?.expanded === false) {
+        await this.workbench.treeRow(await this.open(), group).click();
+      }
+      return (await this.ticketsByGroup())[group] ?? [];
+    };
+    await expect.poll(ticketsIn, { timeout: UI_LIMIT_MS, interval: 250 }).toContain(title);
   }
 
   /** The ticket row titled `title`. */

@@ -11,6 +11,8 @@ export const UI_LIMIT_MS = 60_000;
 /** How long one palette attempt waits for its command to be listed before trying again. */
 const PALETTE_ATTEMPT_MS = 3_000;
 const PALETTE_ATTEMPTS = 10;
+/** Wide enough for a ticket row's title and description. */
+const SIDE_BAR_WIDTH = 560;
 
 /** A row of the Tickets tree as the user sees it. */
 export interface TreeRow {
@@ -60,11 +62,26 @@ export class Workbench {
       await page.goto(url);
       await page.locator('.monaco-workbench').waitFor();
       mkdirSync(screenshotsDir, { recursive: true });
-      return new Workbench(browser, page, screenshotsDir);
+      const workbench = new Workbench(browser, page, screenshotsDir);
+      await workbench.widenSideBar(SIDE_BAR_WIDTH);
+      return workbench;
     } catch (error) {
       await browser.close();
       throw error;
     }
+  }
+
+  /** Drags the side bar's edge to `width` pixels, so tree rows show whole in screenshots. */
+  async widenSideBar(width: number): Promise<void> {
+    const sideBar = this.page.locator('.part.sidebar');
+    await sideBar.waitFor();
+    const box = await sideBar.boundingBox();
+    if (box === null || box.width >= width) return;
+    const edge = { x: box.x + box.width, y: box.y + box.height / 2 };
+    await this.page.mouse.move(edge.x, edge.y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, edge.y, { steps: 5 });
+    await this.page.mouse.up();
   }
 
   async close(): Promise<void> {
@@ -204,19 +221,33 @@ export class Workbench {
 
   // --- notifications ---------------------------------------------------------------------------
 
-  /** Waits for a notification toast whose message matches `message`; answers its severity. */
-  async notification(message: string | RegExp): Promise<'error' | 'warning' | 'info'> {
-    const toast = this.page
+  /** The notification toast whose message matches `message`. */
+  toast(message: string | RegExp): Locator {
+    return this.page
       .locator('.notifications-toasts .notification-list-item')
       .filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) })
       .first();
+  }
+
+  /** Waits for a notification toast whose message matches `message`; answers its severity. */
+  async notification(message: string | RegExp): Promise<'error' | 'warning' | 'info'> {
+    const toast = this.toast(message);
     await toast.waitFor();
+    // Toasts slide in: wait until this one stands still, so a screenshot shows it whole.
+    await toast.hover({ trial: true });
     const icon = (await toast.locator('.notification-list-item-icon').getAttribute('class')) ?? '';
     return icon.includes('codicon-error')
       ? 'error'
       : icon.includes('codicon-warning')
         ? 'warning'
         : 'info';
+  }
+
+  /** The status bar items' texts, left to right. */
+  async statusBarTexts(): Promise<string[]> {
+    return (await this.page.locator('.statusbar-item').allTextContents()).map((text) =>
+      text.trim(),
+    );
   }
 }
 

@@ -1,7 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import {
   ConfigError,
   loadConfig,
@@ -13,6 +12,7 @@ import {
 import { StoreBusyError } from './errors/appError.js';
 import { createLogger, type Logger } from './logger.js';
 import { startServer } from './main.js';
+import { PACKAGE_VERSION } from './packageVersion.js';
 import { parseJsonFile, provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
 import { isConnectionLost } from './store/postgres/postgresStore.js';
@@ -59,11 +59,6 @@ Options (each flag is also an environment variable; a flag wins):
 ${optionsHelp(optionsOf(command))}`;
 }
 
-/** The server package's version (package.json sits one folder above src/ and dist/). */
-export const VERSION = (
-  createRequire(import.meta.url)('../package.json') as { readonly version: string }
-).version;
-
 /** Why a server cannot listen, answered in words rather than a stack trace. */
 const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -84,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const commandLine = parseCommandLine(named ? argv.slice(1) : argv, optionsOf(command));
     if (commandLine.version) {
-      process.stdout.write(`tickets-server ${VERSION}\n`);
+      process.stdout.write(`tickets-server ${PACKAGE_VERSION}\n`);
       return 0;
     }
     if (commandLine.help) {

@@ -1,7 +1,7 @@
 import { ERROR_TABLE, LoginInput, problemType, RunActionInput, TicketRef } from '@tickets/contract';
-import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { RESPONSE_MEDIA_TYPES } from '../http/mediaTypes.js';
+import { PACKAGE_VERSION } from '../packageVersion.js';
 import { DOCS_ASSETS, DOCS_ASSETS_VERSION, DOCS_PATH } from './docsRoutes.js';
 import {
   ERROR_NOTES,
@@ -288,13 +288,11 @@ const description = `A self-hostable ticket workflow server speaking the Akana T
 
 ${problemTable}`;
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
 export const openApiDocument: OpenApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'Tickets API',
-    version,
+    version: PACKAGE_VERSION,
     summary: 'Akana-compatible ticket workflow API',
     description,
     license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },

@@ -773,7 +773,7 @@ describe('POST /api/tickets/{TicketID}/actions: 500, a fault of ours', () => {
     const wrapStore = (store: Store): Store =>
       new Proxy(store, {
         get(target, property) {
-          if (property === 'getTicket' && broken) {
+          if (property === 'getTicketWithAuthor' && broken) {
             return async () => {
               throw new Error('SQLITE_IOERR: disk I/O error at /var/secret/tickets.db');
             };

@@ -39,12 +39,15 @@ describe('Idempotency-Key over time and under races', () => {
     const behind = (store: Store): Store =>
       new Proxy(store, {
         get(target, name, receiver) {
-          if (name !== 'getTicket') return Reflect.get(target, name, receiver) as unknown;
+          if (name !== 'getTicketWithAuthor') return Reflect.get(target, name, receiver) as unknown;
           return async (id: string) => {
-            const ticket = await target.getTicket(id);
-            return stale && ticket
-              ? { ...ticket, version: ticket.version - 1, state: 'OPEN' }
-              : ticket;
+            const found = await target.getTicketWithAuthor(id);
+            return stale && found
+              ? {
+                  ...found,
+                  ticket: { ...found.ticket, version: found.ticket.version - 1, state: 'OPEN' },
+                }
+              : found;
           };
         },
       });

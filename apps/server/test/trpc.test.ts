@@ -355,7 +355,7 @@ describe('tRPC errors come from the one error table', () => {
       wrapStore: (store) =>
         new Proxy(store, {
           get(target, name, receiver) {
-            if (name === 'getTicket')
+            if (name === 'getTicketWithAuthor')
               return () => Promise.reject(new Error('disk on fire at /var/x'));
             return Reflect.get(target, name, receiver) as unknown;
           },

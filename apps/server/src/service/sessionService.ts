@@ -2,7 +2,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { isTenantId, type Actor } from '@tickets/domain';
 import type { CsrfMode } from '../config.js';
 import type { Outcome } from '../errors/appError.js';
-import type { SessionRecord, Store, UserRecord } from '../store/store.js';
+import type { CallerRecord, SessionRecord, Store, UserRecord } from '../store/store.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 const unauthenticated = (message = 'login required: no valid session'): Outcome<never> => ({
@@ -44,6 +44,12 @@ export interface SessionServiceOptions {
 }
 
 const MINUTE = 60_000;
+
+const toCaller = ({ session, user, adminOf }: CallerRecord): Caller => ({
+  session,
+  user,
+  actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf: [...adminOf] },
+});
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -111,11 +117,7 @@ export class SessionService {
 
   private async callerFor(session: SessionRecord, user: UserRecord): Promise<Caller> {
     const adminOf = await this.options.store.adminResourceIds(user.id);
-    return {
-      session,
-      user,
-      actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf },
-    };
+    return toCaller({ session, user, adminOf });
   }
 
   private issue(caller: Caller, issuedAt: Date): IssuedSession {
@@ -232,16 +234,15 @@ export class SessionService {
     const now = this.options.now().getTime();
     if (!cookie || cookie.expiresAt <= now)
       return unauthenticated('the session is invalid or has expired');
-    const session = await this.options.store.getSession(cookie.tokenId);
-    if (!session || session.tenant !== tenant || session.userId !== cookie.userId) {
+    // One read: the session, its user and their rights, as they stand now (nothing cached).
+    const found = await this.options.store.getCaller(cookie.tokenId);
+    if (!found || found.session.tenant !== tenant || found.session.userId !== cookie.userId) {
       return unauthenticated('the session is invalid or has expired');
     }
-    if (session.endedAt !== undefined || session.expiresAt.getTime() <= now) {
+    if (found.session.endedAt !== undefined || found.session.expiresAt.getTime() <= now) {
       return unauthenticated('the session has ended or expired; log in again');
     }
-    const user = await this.options.store.getUser(session.userId);
-    if (!user) return unauthenticated('the session is invalid or has expired');
-    return { ok: true, value: await this.callerFor(session, user) };
+    return { ok: true, value: toCaller(found) };
   }
 
   /**
@@ -251,13 +252,13 @@ export class SessionService {
    */
   async recheck(caller: Caller): Promise<Outcome<Caller>> {
     const now = this.options.now().getTime();
-    const session = await this.options.store.getSession(caller.session.id);
-    if (!session || session.endedAt !== undefined || session.expiresAt.getTime() <= now) {
+    const found = await this.options.store.getCaller(caller.session.id);
+    if (!found) return unauthenticated('the session has ended or expired; log in again');
+    const { session } = found;
+    if (session.endedAt !== undefined || session.expiresAt.getTime() <= now) {
       return unauthenticated('the session has ended or expired; log in again');
     }
-    const user = await this.options.store.getUser(session.userId);
-    if (!user) return unauthenticated('the session is invalid or has expired');
-    return { ok: true, value: await this.callerFor(session, user) };
+    return { ok: true, value: toCaller(found) };
   }
 
   /** Whether a request's CSRF header carries this session's value (URL-encoded or not). */

@@ -119,15 +119,14 @@ export class TicketService {
     }));
   }
 
-  private async viewOne(ticket: Ticket): Promise<TicketView> {
-    return (await this.view([ticket]))[0]!;
-  }
-
-  /** A ticket the caller may see (same tenant), or 404. */
-  private async visibleTicket(caller: Caller, id: TicketId): Promise<Outcome<Ticket>> {
+  /** A ticket the caller may see (same tenant), with its author's name; or 404. */
+  private async visibleTicket(
+    caller: Caller,
+    id: TicketId,
+  ): Promise<Outcome<{ ticket: Ticket; authorName: string }>> {
     if (tenantOfTicket(id) !== caller.actor.tenant) return notFound(id);
-    const ticket = await this.options.store.getTicket(id);
-    return ticket ? { ok: true, value: ticket } : notFound(id);
+    const found = await this.options.store.getTicketWithAuthor(id);
+    return found ? { ok: true, value: found } : notFound(id);
   }
 
   /** What every idempotent call of a caller shares. */
@@ -232,22 +231,23 @@ export class TicketService {
   }
 
   async getTicket(caller: Caller, id: TicketId): Promise<Outcome<TicketView>> {
-    const ticket = await this.visibleTicket(caller, id);
-    if (!ticket.ok) return ticket;
-    return { ok: true, value: await this.viewOne(ticket.value) };
+    const found = await this.visibleTicket(caller, id);
+    if (!found.ok) return found;
+    return { ok: true, value: { ...found.value.ticket, authorName: found.value.authorName } };
   }
 
   /** The actions of the ticket's current state, each allowed or not for this caller, and why. */
   async validActions(caller: Caller, id: TicketId): Promise<Outcome<AvailableAction[]>> {
-    const ticket = await this.visibleTicket(caller, id);
-    if (!ticket.ok) return ticket;
-    const workflow = await this.definitionFor(ticket.value.workflowId);
-    return { ok: true, value: availableActions(workflow, ticket.value, caller.actor) };
+    const found = await this.visibleTicket(caller, id);
+    if (!found.ok) return found;
+    const { ticket } = found.value;
+    const workflow = await this.definitionFor(ticket.workflowId);
+    return { ok: true, value: availableActions(workflow, ticket, caller.actor) };
   }
 
   async history(caller: Caller, id: TicketId): Promise<Outcome<StoredHistoryEntry[]>> {
-    const ticket = await this.visibleTicket(caller, id);
-    if (!ticket.ok) return ticket;
+    const found = await this.visibleTicket(caller, id);
+    if (!found.ok) return found;
     return { ok: true, value: await this.options.store.listHistory(id) };
   }
 
@@ -275,10 +275,11 @@ export class TicketService {
           const workflow = await this.definitionFor(tenant?.workflowId);
           return fail(checkActionKnown(workflow, action) ?? found.error);
         }
-        const workflow = await this.definitionFor(found.value.workflowId);
+        const { ticket: read, authorName } = found.value;
+        const workflow = await this.definitionFor(read.workflowId);
         const transition = applyAction(
           workflow,
-          found.value,
+          read,
           { actionName: action, comments },
           caller.actor,
           now(),
@@ -290,12 +291,12 @@ export class TicketService {
           ok: true,
           value: {
             state: ticket.state,
-            ticket: await this.viewOne(dryRun ? found.value : ticket),
+            ticket: { ...(dryRun ? read : ticket), authorName },
             dryRun,
           },
         };
         if (dryRun) return outcome;
-        return this.commit(caller, 'action', found.value, transition.value, outcome, record);
+        return this.commit(caller, 'action', read, transition.value, outcome, record);
       },
     });
   }
@@ -313,7 +314,8 @@ export class TicketService {
       run: async (record) => {
         const found = await this.visibleTicket(caller, id);
         if (!found.ok) return found;
-        const added = addComment(found.value, content, caller.actor, this.options.now(), {
+        const { ticket: read, authorName } = found.value;
+        const added = addComment(read, content, caller.actor, this.options.now(), {
           expectedVersion: ifMatch,
         });
         if (!added.ok) return fail(added.error);
@@ -328,10 +330,10 @@ export class TicketService {
             content: added.value.content,
             userId: caller.user.id,
             created: history.created,
-            ticket: await this.viewOne(ticket),
+            ticket: { ...ticket, authorName },
           },
         };
-        return this.commit(caller, 'comment', found.value, added.value, outcome, record);
+        return this.commit(caller, 'comment', read, added.value, outcome, record);
       },
     });
   }

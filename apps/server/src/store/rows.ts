@@ -1,5 +1,11 @@
 import type { Ticket, TicketId, TicketState } from '@tickets/domain';
-import type { IdempotencyRecord, SessionRecord, StoredHistoryEntry, UserRecord } from './store.js';
+import type {
+  CallerRecord,
+  IdempotencyRecord,
+  SessionRecord,
+  StoredHistoryEntry,
+  UserRecord,
+} from './store.js';
 
 /**
  * The rows both SQL stores keep, and their mapping to and from the Store's records: the same
@@ -168,3 +174,49 @@ export const ticketParams = (ticket: Ticket): Record<(typeof TICKET_COLUMNS)[num
     unknown
   >;
 };
+
+/** A session row joined with its user's columns (prefixed `user_`) and admin rights (JSON). */
+export interface CallerRow extends SessionRow {
+  user_email: string;
+  user_name: string;
+  user_password_hash: string;
+  user_site_admin: number;
+  user_tenant: string;
+  admin_of: string;
+}
+
+/**
+ * The one read behind Store.getCaller, for both stores: `?` is the session id (`$1` on
+ * PostgreSQL, where `json_group_array` is spelt `json_agg`).
+ */
+export const callerQuery = (param: string, jsonArray: string, emptyArray: string): string => `
+  SELECT s.*, u.email AS user_email, u.name AS user_name, u.password_hash AS user_password_hash,
+    u.site_admin AS user_site_admin, u.tenant AS user_tenant,
+    coalesce((SELECT ${jsonArray} FROM (
+      SELECT resource_id FROM resource_admins WHERE user_id = u.id ORDER BY resource_id) r),
+      ${emptyArray}) AS admin_of
+  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${param}`;
+
+export const toCaller = (row: CallerRow): CallerRecord => ({
+  session: toSession(row),
+  user: toUser({
+    id: row.user_id,
+    tenant: row.user_tenant,
+    email: row.user_email,
+    name: row.user_name,
+    password_hash: row.user_password_hash,
+    site_admin: row.user_site_admin,
+  }),
+  adminOf: JSON.parse(row.admin_of) as string[],
+});
+
+/** The one read behind Store.getTicketWithAuthor (`param`: the placeholder of the id). */
+export const ticketWithAuthorQuery = (param: string): string =>
+  `SELECT t.*, u.name AS author_name FROM tickets t LEFT JOIN users u ON u.id = t.author_id WHERE t.id = ${param}`;
+
+export const toTicketWithAuthor = (
+  row: TicketRow & { author_name: string | null },
+): { ticket: Ticket; authorName: string } => ({
+  ticket: toTicket(row),
+  authorName: row.author_name ?? row.author_id,
+});

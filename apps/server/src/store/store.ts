@@ -34,6 +34,12 @@ export interface Store {
    */
   createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean>;
   getSession(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * What authenticating a request needs, in one read: the session, its user and the resources
+   * the user administers (undefined when either record is gone). Nothing is cached: a logout or
+   * a change of rights, by any process, shows in the next call.
+   */
+  getCaller(sessionId: string): Promise<CallerRecord | undefined>;
   /** Moves the expiry of a live session; false when it is ended or already expired. */
   renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean>;
   endSession(id: string, now: Date): Promise<void>;
@@ -52,6 +58,8 @@ export interface Store {
     idempotency?: IdempotencyRecord,
   ): Promise<'inserted' | 'id-taken' | 'conflict'>;
   getTicket(id: string): Promise<Ticket | undefined>;
+  /** A ticket with its author's name (the id when the author is gone), in one read. */
+  getTicketWithAuthor(id: string): Promise<{ ticket: Ticket; authorName: string } | undefined>;
   listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }>;
   /**
    * Writes a change (transition or comment): the ticket, its history row, any comments, the
@@ -149,6 +157,13 @@ export interface SessionRecord {
   readonly loginAt: Date;
   readonly expiresAt: Date;
   readonly endedAt?: Date | undefined;
+}
+
+export interface CallerRecord {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  /** Ids of the resources the user administers, sorted. */
+  readonly adminOf: readonly string[];
 }
 
 export interface TicketQuery {

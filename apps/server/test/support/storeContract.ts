@@ -464,6 +464,34 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getSession('s2')).toBeUndefined();
       });
 
+      it('getCaller: the session, its user and the resources it administers; undefined when unknown', async () => {
+        const s = session('s1', { userId: 'ada.acme' });
+        await store.createSession(s);
+        expect(await store.getCaller('s1')).toEqual({
+          session: s,
+          user: await store.getUser('ada.acme'),
+          adminOf: ['payments.acme', 'shop.acme'],
+        });
+        await store.createSession(session('s2', { userId: 'root.acme' }));
+        expect((await store.getCaller('s2'))?.adminOf).toEqual([]);
+        expect(await store.getCaller('s3')).toBeUndefined();
+      });
+
+      it('getCaller: a logout and a change of rights made through another connection show at once', async () => {
+        await store.createSession(session('s1', { userId: 'ada.acme' }));
+        expect((await store.getCaller('s1'))?.adminOf).toEqual(['payments.acme', 'shop.acme']);
+        const other = await openAnother();
+        await other.applyProvision({
+          ...SEED,
+          resources: SEED.resources.map((resource) =>
+            resource.id === 'shop.acme' ? { ...resource, admins: ['bob.acme'] } : resource,
+          ),
+        });
+        expect((await store.getCaller('s1'))?.adminOf).toEqual(['payments.acme']);
+        await other.endSession('s1', NOW);
+        expect((await store.getCaller('s1'))?.session.endedAt).toEqual(NOW);
+      });
+
       it('createSession with ifPasswordHash: only while the user still has that password', async () => {
         const s = session('s1');
         const user = (await store.getUser(s.userId))!;
@@ -672,6 +700,16 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(gotApi).toEqual(apiOnly);
         expect(gotApi?.appId).toBeUndefined();
         expect(gotApi?.workflowId).toBeUndefined();
+      });
+
+      it("getTicketWithAuthor: the ticket and its author's name; undefined for an unknown id", async () => {
+        const ticket = newTicket(1, NOW, { authorId: 'bob.acme' });
+        await insert(ticket);
+        expect(await store.getTicketWithAuthor(ticket.id)).toEqual({
+          ticket,
+          authorName: (await store.getUser('bob.acme'))!.name,
+        });
+        expect(await store.getTicketWithAuthor('ticket2.acme')).toBeUndefined();
       });
 
       it('undefined for an unknown id, also one of another tenant', async () => {

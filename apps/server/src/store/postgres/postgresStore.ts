@@ -5,6 +5,7 @@ import {
   CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
+  type CallerRecord,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -22,8 +23,13 @@ import {
 } from '../store.js';
 import { committedChange, createdChange } from '../changeLog.js';
 import {
+  callerQuery,
   TICKET_COLUMNS,
   ticketValues,
+  ticketWithAuthorQuery,
+  toCaller,
+  toTicketWithAuthor,
+  type CallerRow,
   toHistory,
   toIdempotency,
   toSession,
@@ -412,6 +418,13 @@ export class PostgresStore implements Store {
     return row && toSession(row);
   }
 
+  async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+    const row = await this.run((db) =>
+      one<CallerRow>(db, callerQuery('$1', 'json_agg(r.resource_id)::text', "'[]'"), [sessionId]),
+    );
+    return row && toCaller(row);
+  }
+
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
     const changed = await this.run((db) =>
       changes(
@@ -515,6 +528,15 @@ export class PostgresStore implements Store {
       one<TicketRow>(db, 'SELECT * FROM tickets WHERE id = $1', [id]),
     );
     return row && toTicket(row);
+  }
+
+  async getTicketWithAuthor(
+    id: string,
+  ): Promise<{ ticket: Ticket; authorName: string } | undefined> {
+    const row = await this.run((db) =>
+      one<TicketRow & { author_name: string | null }>(db, ticketWithAuthorQuery('$1'), [id]),
+    );
+    return row && toTicketWithAuthor(row);
   }
 
   async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {

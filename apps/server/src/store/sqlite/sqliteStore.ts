@@ -7,6 +7,7 @@ import {
   CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
+  type CallerRecord,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -23,6 +24,11 @@ import {
   type UserRecord,
 } from '../store.js';
 import {
+  callerQuery,
+  toCaller,
+  toTicketWithAuthor,
+  ticketWithAuthorQuery,
+  type CallerRow,
   toHistory,
   toIdempotency,
   toSession,
@@ -247,6 +253,13 @@ export class SqliteStore implements Store {
     return row && toSession(row);
   }
 
+  async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+    const row = this.sql(callerQuery('?', 'json_group_array(r.resource_id)', "'[]'")).get(
+      sessionId,
+    ) as CallerRow | undefined;
+    return row && toCaller(row);
+  }
+
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
     const result = this.sql(
       'UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?',
@@ -299,6 +312,14 @@ export class SqliteStore implements Store {
   async getTicket(id: string): Promise<Ticket | undefined> {
     const row = this.sql('SELECT * FROM tickets WHERE id = ?').get(id) as TicketRow | undefined;
     return row && toTicket(row);
+  }
+
+  async getTicketWithAuthor(
+    id: string,
+  ): Promise<{ ticket: Ticket; authorName: string } | undefined> {
+    const row = this.sql(ticketWithAuthorQuery('?')).get(id) as
+      (TicketRow & { author_name: string | null }) | undefined;
+    return row && toTicketWithAuthor(row);
   }
 
   async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {

@@ -1,4 +1,11 @@
-import { ERROR_TABLE, field, problemType, SessionInput, type AppError } from '@tickets/contract';
+import {
+  ERROR_TABLE,
+  field,
+  fieldPath,
+  problemType,
+  SessionInput,
+  type AppError,
+} from '@tickets/contract';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { INTERNAL_MESSAGE, ProblemError, StoreBusyError } from '../errors/appError.js';
@@ -20,7 +27,7 @@ function problemOf(error: TRPCError): AppError | undefined {
     const issue = issues[0] as { path?: PropertyKey[]; message?: string } | undefined;
     return {
       code: 'INVALID_INPUT',
-      field: issue?.path?.map(String).join('.') || 'input',
+      field: fieldPath(issue?.path ?? []) || 'input',
       message: issue?.message ?? 'invalid input',
     };
   }

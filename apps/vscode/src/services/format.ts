@@ -20,8 +20,16 @@ export const stateLabel = (state: State): string => STATE_LABELS[state];
 export const STATE_ICONS: Record<State, string> = {
   OPEN: 'issues',
   REOPEN: 'issue-reopened',
-  RESOLVED: 'pass',
+  RESOLVED: 'check',
   CLOSED: 'issue-closed',
+};
+
+/** The theme color of a state's icon. */
+export const STATE_COLORS: Record<State, string> = {
+  OPEN: 'charts.green',
+  REOPEN: 'charts.orange',
+  RESOLVED: 'charts.blue',
+  CLOSED: 'charts.purple',
 };
 
 const MINUTE = 60_000;

@@ -32,7 +32,10 @@ export class TicketTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     if (spec.description !== undefined) item.description = spec.description;
     if (spec.tooltip !== undefined) item.tooltip = new vscode.MarkdownString(spec.tooltip);
     if (spec.contextValue !== undefined) item.contextValue = spec.contextValue;
-    item.iconPath = new vscode.ThemeIcon(spec.icon);
+    item.iconPath = new vscode.ThemeIcon(
+      spec.icon,
+      spec.iconColor === undefined ? undefined : new vscode.ThemeColor(spec.iconColor),
+    );
     if (spec.command) item.command = { ...spec.command };
     return item;
   }

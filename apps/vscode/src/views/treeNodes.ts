@@ -1,5 +1,6 @@
 import { COMMANDS } from '../constants.js';
 import {
+  STATE_COLORS,
   STATE_ICONS,
   stateLabel,
   ticketContextValue,
@@ -24,6 +25,8 @@ export interface TreeItemSpec {
   readonly tooltip?: string;
   readonly contextValue?: string;
   readonly icon: string;
+  /** A theme color id for the icon. */
+  readonly iconColor?: string;
   readonly collapsible: 'none' | 'expanded' | 'collapsed';
   readonly command?: {
     readonly command: string;
@@ -52,6 +55,7 @@ export function treeItemSpec(node: TreeNode, now: Date): TreeItemSpec {
         description: total === undefined ? '' : String(total),
         contextValue: 'group',
         icon: STATE_ICONS[state],
+        iconColor: STATE_COLORS[state],
         collapsible: rows.length > 0 ? 'expanded' : 'collapsed',
       };
     }
@@ -64,6 +68,7 @@ export function treeItemSpec(node: TreeNode, now: Date): TreeItemSpec {
         tooltip: ticketTooltip(ticket, now),
         contextValue: ticketContextValue(allowedActionNames(node.row)),
         icon: STATE_ICONS[ticket.state],
+        iconColor: STATE_COLORS[ticket.state],
         collapsible: 'none',
         command: { command: COMMANDS.openTicket, title: 'Open Ticket', arguments: [ticket.id] },
       };

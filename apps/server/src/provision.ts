@@ -16,6 +16,7 @@ import {
   type TicketId,
   type WorkflowDefinition,
 } from '@tickets/domain';
+import { fieldPath } from '@tickets/contract';
 import { z } from 'zod';
 import { hashPassword, verifyPassword } from './service/passwords.js';
 import type { ProvisionPlan, ProvisionSummary, Store } from './store/store.js';
@@ -116,13 +117,6 @@ export class ProvisionError extends Error {
   }
 }
 
-const pathOf = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>(
-    (out, key) =>
-      typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key),
-    '',
-  );
-
 const tenantOfId = (id: string): string =>
   parseId(id).ok ? id.slice(id.lastIndexOf('.') + 1) : '';
 
@@ -140,7 +134,7 @@ export async function provision(
   if (!parsed.success) {
     throw new ProvisionError(
       parsed.error.issues.map((issue) => ({
-        path: pathOf(issue.path) || '(file)',
+        path: fieldPath(issue.path) || '(file)',
         message: issue.message,
       })),
     );

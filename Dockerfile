@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# The tickets server as a container image: the server package packed exactly as
+# `npm pack -w apps/server` packs it, installed with its production dependencies only, run by an
+# unprivileged user, its SQLite file and signing secret in the /data volume.
+#
+#   docker build -t tickets-server .
+#   docker run -p 8080:8080 -v tickets-data:/data tickets-server
+#
+# Configuration is the server's environment (tickets-server --help); secrets may come from files
+# (TICKETS_SECRET_FILE, DATABASE_URL_FILE). The demo tenant is opt-in: -e TICKETS_DEMO=on.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# 1. Build: the workspace from its lockfile, then the server's tarball (prepack bundles it).
+FROM ${NODE_IMAGE} AS build
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json turbo.json tsconfig.base.json LICENSE ./
+COPY packages ./packages
+COPY apps ./apps
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+  && npm rebuild better-sqlite3 \
+  && npm pack -w apps/server --pack-destination /tmp
+
+# 2. Install: the tarball into an empty folder, production dependencies only (better-sqlite3
+#    compiles here when no prebuilt binary can be fetched, hence the toolchain of stage 1).
+FROM build AS install
+WORKDIR /app
+RUN echo '{"name":"tickets-server-image","private":true,"allowScripts":{"better-sqlite3":true}}' > package.json \
+  && npm install --omit=dev --no-audit --no-fund /tmp/tickets-server-*.tgz \
+  && npm cache clean --force
+
+# 3. Run: Node and the installed package, nothing else.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+  HOST=0.0.0.0 \
+  PORT=8080 \
+  TICKETS_DATA_DIR=/data
+WORKDIR /app
+COPY --from=install /app/node_modules ./node_modules
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "/app/node_modules/@tickets/server/bin/tickets-server.js"]
+CMD ["serve"]

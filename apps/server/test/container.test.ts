@@ -1,0 +1,147 @@
+// What can be checked of the container files without a Docker engine: the Dockerfile's last
+// stage (non-root, HOST=0.0.0.0, the data folder a volume, a health check on /healthz, an entry
+// point that exists in the package), what its COPY lines name, .dockerignore, and compose.yaml
+// (it parses; its services, files, variables and ports agree with each other and with the
+// server). packedTarball.test.ts runs the image's command and environment on the packed package.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { OPTIONS } from '../src/config.js';
+import { SERVER_DIR } from './support/childServer.js';
+import { all, envOf, execForm, last, readDockerfile } from './container/dockerfile.js';
+
+const REPOSITORY = resolve(SERVER_DIR, '../..');
+const stages = readDockerfile(join(REPOSITORY, 'Dockerfile'));
+const runtime = stages.at(-1)!;
+
+/** Variables the server reads: every option, and NAME_FILE for its secrets. */
+const KNOWN_VARIABLES = new Set(
+  Object.entries(OPTIONS).flatMap(([name, spec]) =>
+    'secret' in spec ? [name, `${name}_FILE`] : [name],
+  ),
+);
+
+interface ComposeService {
+  image?: string;
+  build?: string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  secrets?: string[];
+  depends_on?: Record<string, unknown> | string[];
+}
+const compose = parse(readFileSync(join(REPOSITORY, 'compose.yaml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, { environment?: string; file?: string }>;
+  volumes: Record<string, unknown>;
+};
+
+describe('Dockerfile', () => {
+  it('builds in stages and runs the last from a slim Node 20 image', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(
+      readFileSync(join(REPOSITORY, 'Dockerfile'), 'utf8'),
+    )?.[1];
+    expect(nodeImage).toMatch(/^node:20[\w.-]*-slim$/);
+    expect(stages.map((stage) => stage.from)).toEqual([
+      '${NODE_IMAGE}',
+      ...stages.slice(1, -1).map((stage) => stage.from),
+      '${NODE_IMAGE}',
+    ]);
+    // Nothing but the installed package comes along from the build stages.
+    for (const copy of all(runtime, 'COPY')) expect(copy).toMatch(/^--from=install /);
+  });
+
+  it('runs as an unprivileged user, listening on every interface, its data in a volume', () => {
+    const user = last(runtime, 'USER');
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    const env = envOf(runtime);
+    expect(env['HOST']).toBe('0.0.0.0');
+    expect(env['NODE_ENV']).toBe('production');
+    expect(execForm(last(runtime, 'VOLUME')!)).toEqual([env['TICKETS_DATA_DIR']]);
+    expect(last(runtime, 'EXPOSE')).toBe(env['PORT']);
+    for (const name of Object.keys(env).filter((n) => n !== 'NODE_ENV')) {
+      expect(KNOWN_VARIABLES, name).toContain(name);
+    }
+    // The demo (known passwords) is never on by default in the image.
+    expect(env['TICKETS_DEMO']).toBeUndefined();
+  });
+
+  it('checks its health on /healthz and starts the bin of the server package', () => {
+    const health = last(runtime, 'HEALTHCHECK')!;
+    expect(health).toMatch(/--interval=\d+s/);
+    const command = execForm(health.slice(health.indexOf('CMD ') + 4));
+    expect(command.join(' ')).toContain('/healthz');
+    const entrypoint = execForm(last(runtime, 'ENTRYPOINT')!);
+    const pkg = JSON.parse(readFileSync(join(SERVER_DIR, 'package.json'), 'utf8')) as {
+      name: string;
+      bin: Record<string, string>;
+    };
+    expect(entrypoint).toEqual([
+      'node',
+      `/app/node_modules/${pkg.name}/${pkg.bin['tickets-server']}`,
+    ]);
+    expect(execForm(last(runtime, 'CMD')!)).toEqual(['serve']);
+  });
+
+  it('copies only paths that exist in the repository', () => {
+    const copies = stages.flatMap((stage) => all(stage, 'COPY')).filter((c) => !c.startsWith('--'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      const sources = copy.split(' ').slice(0, -1);
+      for (const source of sources) expect(existsSync(join(REPOSITORY, source)), source).toBe(true);
+    }
+  });
+
+  it('.dockerignore keeps dependencies, builds, data and secrets out of the context', () => {
+    const ignored = readFileSync(join(REPOSITORY, '.dockerignore'), 'utf8').split('\n');
+    for (const pattern of ['**/node_modules', '**/dist', 'data', '.env', '.git']) {
+      expect(ignored).toContain(pattern);
+    }
+  });
+});
+
+describe('compose.yaml', () => {
+  const servers = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+
+  it('runs two server instances from this Dockerfile, one PostgreSQL and one proxy', () => {
+    expect(servers.map(([name]) => name)).toEqual(['tickets-1', 'tickets-2']);
+    for (const [, service] of servers) {
+      expect(existsSync(join(REPOSITORY, service.build!, 'Dockerfile'))).toBe(true);
+    }
+    expect(compose.services['postgres']?.image).toMatch(/^postgres:\d+/);
+    expect(compose.services['proxy']?.image).toMatch(/^nginx:[\d.]+-alpine$/);
+  });
+
+  it('points both instances at the one database, with one signing secret, demo off by default', () => {
+    for (const [name, service] of servers) {
+      const env = service.environment!;
+      for (const variable of Object.keys(env))
+        expect(KNOWN_VARIABLES, variable).toContain(variable);
+      const url = new URL(env['DATABASE_URL']!.replace(/\$\{[^}]+\}/g, 'x'));
+      expect(url.protocol, name).toBe('postgres:');
+      expect(Object.keys(compose.services), name).toContain(url.hostname);
+      expect(env['TICKETS_SECRET_FILE']).toBe('/run/secrets/tickets_secret');
+      expect(service.secrets).toEqual(['tickets_secret']);
+      expect(env['TICKETS_DEMO']).toBe('${TICKETS_DEMO:-off}');
+    }
+    expect(compose.secrets['tickets_secret']).toEqual({ environment: 'TICKETS_SECRET' });
+  });
+
+  it('mounts files that exist, and the proxy sends to both instances on their port', () => {
+    const proxy = compose.services['proxy']!;
+    const mounts = (proxy.volumes ?? []).map((volume) => volume.split(':')[0]!);
+    const config = mounts.find((source) => source.endsWith('nginx.conf'));
+    expect(config).toBeDefined();
+    const text = readFileSync(join(REPOSITORY, config!), 'utf8');
+    const upstream = [...text.matchAll(/^\s*server ([\w-]+):(\d+)/gm)].map((m) => [m[1], m[2]]);
+    const port = envOf(runtime)['PORT'];
+    expect(upstream).toEqual(servers.map(([name]) => [name, port]));
+    const listen = /^\s*listen (\d+);/m.exec(text)?.[1];
+    expect(proxy.ports).toEqual([`\${TICKETS_PORT:-8080}:${listen}`]);
+    // Server-sent events of the change feed go through unbuffered.
+    expect(text).toMatch(/location \/trpc\/ \{[^}]*proxy_buffering off;/);
+  });
+});

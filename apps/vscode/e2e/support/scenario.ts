@@ -76,7 +76,11 @@ export function useScenario(setup: ScenarioSetup): Scenario {
       },
       logFile: join(screenshotsDir, 'code-server.log'),
     });
-    workbench = await Workbench.open(codeServer.workbenchUrl, screenshotsDir);
+    workbench = await Workbench.open(
+      codeServer.workbenchUrl,
+      screenshotsDir,
+      join(runDir, 'browser'),
+    );
   });
 
   afterEach(async (context) => {

@@ -40,11 +40,20 @@ export class Workbench {
     private readonly screenshotsDir: string,
   ) {}
 
-  /** Opens `url` in a fresh headless Chromium and waits for the workbench to be drawn. */
-  static async open(url: string, screenshotsDir: string): Promise<Workbench> {
+  /**
+   * Opens `url` in a fresh headless Chromium and waits for the workbench to be drawn. Chromium's
+   * own files (crash reports and the like) go below `scratchDir`, not to the home folder.
+   */
+  static async open(url: string, screenshotsDir: string, scratchDir: string): Promise<Workbench> {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: join(scratchDir, 'config'),
+        XDG_CACHE_HOME: join(scratchDir, 'cache'),
+        XDG_DATA_HOME: join(scratchDir, 'data'),
+      },
       args: [
         '--no-sandbox',
         '--disable-gpu',

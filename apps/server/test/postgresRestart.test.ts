@@ -7,9 +7,12 @@
  * serves again by itself once PostgreSQL is back, without a restart.
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, runCli } from './support/childServer.js';
 import { call, login, type Session } from './support/client.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwawayPostgres.js';
@@ -173,4 +176,37 @@ describe('PostgreSQL stopped mid-load and started again', () => {
     },
     300_000,
   );
+
+  it('a URL with no user name connects as psql would: PGUSER, else the OS user name, even with no $USER', async () => {
+    // The OS user needs a role of that name, as it would for psql.
+    const osUser = userInfo().username;
+    const admin = new pg.Client({ connectionString: cluster.tcpUrl });
+    await admin.connect();
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [osUser]);
+      if (exists.rowCount === 0)
+        await admin.query(`CREATE ROLE ${pg.escapeIdentifier(osUser)} LOGIN SUPERUSER`);
+    } finally {
+      await admin.end();
+    }
+    const userless = `postgres://127.0.0.1:${cluster.port}/postgres`;
+    const socketUserless = `postgres:///postgres?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}`;
+    // childEnv passes no USER, LOGNAME or PGUSER on.
+    for (const url of [userless, socketUserless]) {
+      const migrated = await runCli(['migrate'], childEnv({ DATABASE_URL: url }));
+      expect({ url, code: migrated.code, stderr: migrated.stderr }).toEqual({
+        url,
+        code: 0,
+        stderr: '',
+      });
+      expect(migrated.stdout).toMatch(/up to date/);
+    }
+    // PGUSER comes first; a role that does not exist proves it was the one used.
+    const named = await runCli(
+      ['migrate'],
+      childEnv({ DATABASE_URL: userless, PGUSER: 'no_such_role_here' }),
+    );
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain('no_such_role_here');
+  }, 120_000);
 });

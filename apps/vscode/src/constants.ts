@@ -31,6 +31,13 @@ export const DEFAULT_ACTION_COMMANDS = {
   [COMMANDS.reopen]: 'ticket.action.reopen',
 } as const;
 
+/** Their labels when the server lists none (the action is not in the ticket's state). */
+export const DEFAULT_ACTION_LABELS: Record<keyof typeof DEFAULT_ACTION_COMMANDS, string> = {
+  [COMMANDS.resolve]: 'Resolve',
+  [COMMANDS.close]: 'Close',
+  [COMMANDS.reopen]: 'Reopen',
+};
+
 /** workspaceState key of the filters. */
 export const FILTERS_STATE_KEY = 'tickets.filters';
 /** SecretStorage key of the password of one server, tenant and e-mail. */

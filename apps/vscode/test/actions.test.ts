@@ -38,6 +38,7 @@ describe('the action menu', () => {
     ]);
     expect(actionLabel(actions, 'triage.action.escalate')).toBe('Escalate');
     expect(actionLabel(actions, 'ticket.action.resolve')).toBe('ticket.action.resolve');
+    expect(actionLabel(actions, 'ticket.action.resolve', 'Resolve')).toBe('Resolve');
   });
 
   it('says why an action cannot be run', () => {

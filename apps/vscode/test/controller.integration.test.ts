@@ -12,15 +12,7 @@ import { TicketsController } from '../src/services/controller.js';
 import { NO_FILTERS, type TicketFilters } from '../src/services/filters.js';
 import { observingFeed } from '../src/services/liveUpdates.js';
 import { SessionManager } from '../src/services/session.js';
-
-/** Waits for a condition, polling; fails after a generous bound (never asserts timings). */
-async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { eventually } from './fixtures.js';
 
 function extensionFor(url: string) {
   const secrets = new Map<string, string>();

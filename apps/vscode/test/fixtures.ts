@@ -86,3 +86,16 @@ export class FakeServer {
     return this.actionsOf(found);
   };
 }
+
+/** Waits for a condition, polling; fails after a generous bound (never asserts timings). */
+export async function eventually(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { TicketsClientError, type ValidAction } from '@tickets/client';
-import { DEFAULT_ACTION_COMMANDS } from '../constants.js';
+import { DEFAULT_ACTION_COMMANDS, DEFAULT_ACTION_LABELS } from '../constants.js';
 import {
   actionChoices,
   actionDoneMessage,
@@ -115,6 +115,11 @@ export function defaultAction(command: keyof typeof DEFAULT_ACTION_COMMANDS) {
     if (!ticketId) return;
     const row = context.controller.tree.findRow(ticketId);
     const actions = row?.actions ?? (await actionsOf(context, ticketId)) ?? [];
-    await performAction(context, ticketId, action, actionLabel(actions, action));
+    await performAction(
+      context,
+      ticketId,
+      action,
+      actionLabel(actions, action, DEFAULT_ACTION_LABELS[command]),
+    );
   };
 }

@@ -27,9 +27,16 @@ export function actionChoices(actions: readonly ValidAction[]): ActionChoice[] {
   ];
 }
 
-/** The label of an action by its name (the name itself when the ticket's state has no such action). */
-export function actionLabel(actions: readonly ValidAction[], name: string): string {
-  return actions.find((action) => action.value === name)?.label || name;
+/**
+ * The label of an action by its name, as the server lists it; `fallback` (else the name) when
+ * the ticket's state has no such action.
+ */
+export function actionLabel(
+  actions: readonly ValidAction[],
+  name: string,
+  fallback: string = name,
+): string {
+  return actions.find((action) => action.value === name)?.label || fallback;
 }
 
 /** Why an action cannot be run, before asking the server to: not in this state, or blocked. */

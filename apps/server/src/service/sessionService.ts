@@ -130,21 +130,37 @@ export class SessionService {
   }
 
   /**
-   * Logs a user in by e-mail and password. Unknown e-mail and wrong password give the same
-   * answer; repeated failures for one account are slowed down (429 with a wait).
+   * Login attempts for one e-mail run this part one after another in this process, so that the
+   * throttle's check and the count of the attempt cannot interleave: of a burst of concurrent
+   * guesses, exactly as many pass as would one after another.
    */
-  async login(input: {
-    email: string;
-    password: string;
-    tenant?: string | undefined;
-  }): Promise<Outcome<IssuedSession>> {
-    const { store } = this.options;
-    const now = this.options.now();
-    const email = input.email.trim().toLowerCase();
-    // Counted per e-mail, whichever tenant is named: a key that included `?fedmemberid=` would
-    // let each spelling of the request start a fresh count (and, for accounts, tell them apart).
-    const throttleKey = email;
+  private readonly attemptQueues = new Map<string, Promise<unknown>>();
 
+  private oneAtATime<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const previous = this.attemptQueues.get(key) ?? Promise.resolve();
+    const result = previous.then(step, step);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.attemptQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.attemptQueues.get(key) === settled) this.attemptQueues.delete(key);
+    });
+    return result;
+  }
+
+  /**
+   * The throttle, then the accounts with this e-mail (in `tenant`, when named); the attempt
+   * counts as a failure before the slow password check (a success clears the count).
+   */
+  private async admitAttempt(
+    throttleKey: string,
+    email: string,
+    tenant: string | undefined,
+    now: Date,
+  ): Promise<Outcome<UserRecord[]>> {
+    const { store } = this.options;
     const failures = await store.getLoginFailures(throttleKey);
     if (failures && failures.count >= LOGIN_FAILURES_BEFORE_DELAY) {
       const waitS = Math.min(
@@ -165,7 +181,7 @@ export class SessionService {
       }
     }
 
-    if (input.tenant !== undefined && !isTenantId(input.tenant)) {
+    if (tenant !== undefined && !isTenantId(tenant)) {
       return {
         ok: false,
         error: {
@@ -175,10 +191,32 @@ export class SessionService {
         },
       };
     }
-    const candidates = await store.findUsersByEmail(email, input.tenant);
-    // The attempt counts as a failure before the slow password check, so that concurrent
-    // guesses cannot all pass the throttle above; a success clears the count.
+    const candidates = await store.findUsersByEmail(email, tenant);
     await store.recordLoginFailure(throttleKey, now);
+    return { ok: true, value: candidates };
+  }
+
+  /**
+   * Logs a user in by e-mail and password. Unknown e-mail and wrong password give the same
+   * answer; repeated failures for one account are slowed down (429 with a wait).
+   */
+  async login(input: {
+    email: string;
+    password: string;
+    tenant?: string | undefined;
+  }): Promise<Outcome<IssuedSession>> {
+    const { store } = this.options;
+    const now = this.options.now();
+    const email = input.email.trim().toLowerCase();
+    // Counted per e-mail, whichever tenant is named: a key that included `?fedmemberid=` would
+    // let each spelling of the request start a fresh count (and, for accounts, tell them apart).
+    const throttleKey = email;
+
+    const admitted = await this.oneAtATime(throttleKey, () =>
+      this.admitAttempt(throttleKey, email, input.tenant, now),
+    );
+    if (!admitted.ok) return admitted;
+    const candidates = admitted.value;
     // The password is checked before anything is said about the e-mail: an unknown e-mail
     // (checked against a decoy hash, for the same timing) and a wrong password answer alike.
     const verified = await Promise.all(

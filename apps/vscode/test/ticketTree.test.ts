@@ -130,3 +130,26 @@ describe('the tree model', () => {
     expect(model.rows()).toEqual([]);
   });
 });
+
+describe('asking for the actions of many tickets', () => {
+  it('asks a chunk at a time, so one batched request stays small', async () => {
+    const tickets = Array.from({ length: 60 }, () => ticket({ state: 'OPEN' }));
+    const server = new FakeServer(tickets);
+    let inFlight = 0;
+    let most = 0;
+    const api = {
+      list: server.list,
+      validActions: async (id: string) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight -= 1;
+        return server.validActions(id);
+      },
+    };
+    const model = new TicketTreeModel(api, 100, () => undefined);
+    await model.load(new Map([['OPEN', [{ state: 'OPEN' }]]]));
+    expect(model.groups()[0]!.rows).toHaveLength(60);
+    expect(most).toBe(25);
+  });
+});

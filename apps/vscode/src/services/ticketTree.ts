@@ -8,6 +8,9 @@ export interface TreeApi {
   validActions(id: string): Promise<ValidAction[]>;
 }
 
+/** How many tickets' actions are asked for at once. */
+const ACTIONS_CHUNK = 25;
+
 /** A ticket as the tree shows it, with the actions of its state (allowed or not). */
 export interface TicketRow {
   readonly ticket: Ticket;
@@ -83,17 +86,28 @@ export class TicketTreeModel {
       .sort((a, b) => compareTickets(a.ticket, b.ticket));
   }
 
+  /**
+   * The tickets with their actions. Asked a chunk at a time: the client batches concurrent
+   * queries into one GET, whose URL must stay well under the server's limit.
+   */
   private async withActions(tickets: readonly Ticket[]): Promise<TicketRow[]> {
-    return Promise.all(
-      tickets.map(async (ticket) => {
-        try {
-          return { ticket, actions: await this.api.validActions(ticket.id) };
-        } catch (error) {
-          this.onError(error, ticket.id);
-          return { ticket, actions: [] };
-        }
-      }),
-    );
+    const rows: TicketRow[] = [];
+    for (let i = 0; i < tickets.length; i += ACTIONS_CHUNK) {
+      const chunk = tickets.slice(i, i + ACTIONS_CHUNK);
+      rows.push(
+        ...(await Promise.all(
+          chunk.map(async (ticket) => {
+            try {
+              return { ticket, actions: await this.api.validActions(ticket.id) };
+            } catch (error) {
+              this.onError(error, ticket.id);
+              return { ticket, actions: [] };
+            }
+          }),
+        )),
+      );
+    }
+    return rows;
   }
 
   /**

@@ -35,6 +35,7 @@ RUN echo '{"name":"tickets-server-image","private":true,"allowScripts":{"better-
 # 3. Run: Node and the installed package, nothing else.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
+  PATH=/app/node_modules/.bin:$PATH \
   HOST=0.0.0.0 \
   PORT=8080 \
   TICKETS_DATA_DIR=/data

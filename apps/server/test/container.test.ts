@@ -62,7 +62,9 @@ describe('Dockerfile', () => {
     expect(env['NODE_ENV']).toBe('production');
     expect(execForm(last(runtime, 'VOLUME')!)).toEqual([env['TICKETS_DATA_DIR']]);
     expect(last(runtime, 'EXPOSE')).toBe(env['PORT']);
-    for (const name of Object.keys(env).filter((n) => n !== 'NODE_ENV')) {
+    // `tickets-server` is on the PATH, for `docker exec ... tickets-server provision`.
+    expect(env['PATH']).toMatch(/^\/app\/node_modules\/\.bin:/);
+    for (const name of Object.keys(env).filter((n) => n !== 'NODE_ENV' && n !== 'PATH')) {
       expect(KNOWN_VARIABLES, name).toContain(name);
     }
     // The demo (known passwords) is never on by default in the image.

@@ -175,7 +175,15 @@ describe('the packed server package (slow: installs a tarball and compiles bette
     const [node, ...entry] = execForm(last(runtime, 'ENTRYPOINT')!).map(onHost);
     expect(node).toBe('node');
     const port = await freePort();
-    const env = cleanEnv({ ...image, TICKETS_DATA_DIR: volume, PORT: String(port) });
+    const imageEnv = Object.fromEntries(
+      Object.entries(image).map(([name, value]) => [
+        name,
+        value
+          .replace(/(^|:)\/app\//g, `$1${installed.dir}/`)
+          .replace('$PATH', process.env['PATH'] ?? ''),
+      ]),
+    );
+    const env = cleanEnv({ ...imageEnv, TICKETS_DATA_DIR: volume, PORT: String(port) });
     const server = await serve(
       process.execPath,
       [...entry, ...execForm(last(runtime, 'CMD')!)],

@@ -212,7 +212,7 @@ export const toCaller = (row: CallerRow): CallerRecord => ({
 
 /** The one read behind Store.getTicketWithAuthor (`param`: the placeholder of the id). */
 export const ticketWithAuthorQuery = (param: string): string =>
-  `SELECT t.*, u.name AS author_name FROM tickets t LEFT JOIN users u ON u.id = t.author_id WHERE t.id = ${param}`;
+  `SELECT t.*, (SELECT name FROM users WHERE id = t.author_id) AS author_name FROM tickets t WHERE t.id = ${param}`;
 
 export const toTicketWithAuthor = (
   row: TicketRow & { author_name: string | null },

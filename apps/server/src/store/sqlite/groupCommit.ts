@@ -11,10 +11,10 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Group commit for SQLite: the writes that arrive together (in one turn of the event loop) share
- * one write transaction, hence one durable COMMIT (one fsync with `synchronous = FULL`), instead
- * of one each. Each write runs in a SAVEPOINT of its own, so one that throws is rolled back alone
- * and the others still commit. A caller's promise settles only after the COMMIT returned: an
- * answer is never sent for a write that is not yet durable, and a crash before the COMMIT loses
+ * one write transaction, hence one COMMIT and one flush to disk, instead of one each. Each write
+ * runs in a SAVEPOINT of its own, so one that throws is rolled back alone and the others still
+ * commit. A caller's promise settles only after the COMMIT and `durable()` (the flush) are done:
+ * an answer is never sent for a write that is not yet on disk, and a crash before then loses
  * only writes nobody was told about.
  */
 export class GroupCommit {
@@ -25,6 +25,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database.Database,
     private readonly busy: BusyPolicy,
+    /** Resolves once every commit so far is on disk (see WalSync). */
+    private readonly durable: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** How many transactions have committed batches so far. */
@@ -54,17 +56,22 @@ export class GroupCommit {
     this.scheduled = false;
     // Busy (another process holds the write lock): nothing was written; the batch is tried
     // again, asynchronously, as a whole.
-    retryWhileBusy(async () => this.commit(batch), this.busy).then(
-      (settled) => {
-        settled.forEach((outcome, index) => {
-          if (outcome.ok) batch[index]!.resolve(outcome.value);
-          else batch[index]!.reject(outcome.error);
-        });
-      },
-      (error: unknown) => {
-        for (const pending of batch) pending.reject(error);
-      },
-    );
+    retryWhileBusy(async () => this.commit(batch), this.busy)
+      .then(async (settled) => {
+        await this.durable();
+        return settled;
+      })
+      .then(
+        (settled) => {
+          settled.forEach((outcome, index) => {
+            if (outcome.ok) batch[index]!.resolve(outcome.value);
+            else batch[index]!.reject(outcome.error);
+          });
+        },
+        (error: unknown) => {
+          for (const pending of batch) pending.reject(error);
+        },
+      );
   }
 
   private commit(batch: readonly Pending[]): Settled[] {

@@ -43,6 +43,7 @@ import {
 import { retryWhileBusy } from '../retryWhileBusy.js';
 import { SqliteChangeFeed } from './changeFeed.js';
 import { GroupCommit } from './groupCommit.js';
+import { WalSync } from './walSync.js';
 import { IdempotencyRace, SqliteWrites } from './writes.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { createPrivately } from './privateFile.js';
@@ -83,12 +84,19 @@ export class SqliteStore implements Store {
   /** Ticket changes and creations: the ones that arrive together share one durable commit. */
   private readonly group: GroupCommit;
 
-  private constructor(db: Database.Database, logger?: Logger) {
+  private constructor(
+    db: Database.Database,
+    private readonly wal: WalSync,
+    logger?: Logger,
+  ) {
     this.db = db;
     const sql = (text: string) => this.sql(text);
     this.changes = new SqliteChangeFeed(sql, logger);
     this.writes = new SqliteWrites(sql, this.changes);
-    this.group = new GroupCommit(db, { isBusy, patienceMs: BUSY_PATIENCE_MS });
+    this.group = new GroupCommit(db, { isBusy, patienceMs: BUSY_PATIENCE_MS }, () => {
+      wal.committed();
+      return wal.durable();
+    });
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -109,13 +117,24 @@ export class SqliteStore implements Store {
     }
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    // NORMAL inside SQLite either way: with FULL (the default), WalSync flushes the log before
+    // any write is acknowledged, without holding up the event loop.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Wait for another process's lock only briefly inside SQLite (that wait blocks the event
     // loop); longer waits happen between attempts, asynchronously (see retryWhileBusy).
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    const store = new SqliteStore(db, options.logger);
-    if (options.migrate !== false) store.applyMigrations();
+    const inMemory = path === ':memory:' || path === '';
+    const flushed = (options.synchronous ?? 'FULL') === 'FULL' && !inMemory;
+    const store = new SqliteStore(
+      db,
+      new WalSync(flushed ? `${path}-wal` : undefined),
+      options.logger,
+    );
+    if (options.migrate !== false) {
+      store.applyMigrations();
+      store.wal.committed();
+    }
     return store;
   }
 
@@ -425,24 +444,62 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.changes.stopAll();
+    await this.wal.close();
     if (this.db.open) this.db.close();
   }
 }
 
+/** Calls that write nothing: after them, there is nothing new to flush. */
+const READS = new Set([
+  'getTenant',
+  'getWorkflow',
+  'countTenants',
+  'getUser',
+  'getUsers',
+  'findUsersByEmail',
+  'getResource',
+  'adminResourceIds',
+  'getLoginFailures',
+  'getSession',
+  'getCaller',
+  'getTicket',
+  'getTicketWithAuthor',
+  'listTickets',
+  'listHistory',
+  'getIdempotency',
+  'listChanges',
+  'latestEventId',
+  'watchChanges',
+  'ping',
+]);
+/**
+ * Calls answered without waiting for the flush under way. Every other one (reads too) resolves
+ * only once what it wrote, or could have read, is on disk: nothing is acknowledged or shown
+ * that a power cut could still take back. A session's state is the exception: a login is
+ * acknowledged only once flushed, and a logout read early only ends a session sooner.
+ */
+const UNFLUSHED = new Set(['getCaller', 'ping', 'watchChanges']);
+/** The group commit retries its batches and flushes them itself. */
+const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
+
 // Every call of the Store interface (the async methods; `close` aside) is retried while the
-// database is busy. Private helpers are synchronous and run inside those calls. The group
-// commit retries its batches itself.
-const RETRIED_BY_GROUP_COMMIT = new Set(['close', 'insertTicket', 'commitChange']);
+// database is busy, then waits for the flush (see above). Private helpers are synchronous and
+// run inside those calls.
 for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   const method: unknown = Reflect.get(SqliteStore.prototype, name);
-  if (RETRIED_BY_GROUP_COMMIT.has(name) || !(method instanceof AsyncFunction)) continue;
+  if (name === 'close' || !(method instanceof AsyncFunction)) continue;
   const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
   Object.defineProperty(SqliteStore.prototype, name, {
-    value: function retrying(this: SqliteStore, ...args: unknown[]) {
-      return retryWhileBusy(() => call.apply(this, args), {
+    value: async function durably(this: SqliteStore, ...args: unknown[]) {
+      if (GROUP_COMMITTED.has(name)) return call.apply(this, args);
+      const result = await retryWhileBusy(() => call.apply(this, args), {
         isBusy,
         patienceMs: BUSY_PATIENCE_MS,
       });
+      const wal = (this as unknown as { wal: WalSync }).wal;
+      if (!READS.has(name)) wal.committed();
+      if (!UNFLUSHED.has(name)) await wal.durable();
+      return result;
     },
   });
 }

@@ -42,12 +42,13 @@ describe('the tree model', () => {
     expect(
       roots
         .map((node) => treeItemSpec(node, now))
-        .map((s) => [s.label, s.description, s.collapsible]),
+        .map((s) => [s.label, s.description, s.collapsible, s.id]),
     ).toEqual([
-      ['Open', '5', 'expanded'],
-      ['Reopened', '0', 'collapsed'],
-      ['Resolved', '1', 'expanded'],
-      ['Closed', '0', 'collapsed'],
+      ['Open', '5', 'expanded', 'group:OPEN'],
+      // An empty group's id is its own: once tickets arrive it is a new item, shown expanded.
+      ['Reopened', '0', 'collapsed', 'group:REOPEN:empty'],
+      ['Resolved', '1', 'expanded', 'group:RESOLVED'],
+      ['Closed', '0', 'collapsed', 'group:CLOSED:empty'],
     ]);
     const openChildren = childrenOf(roots[0], model.groups()).map((node) =>
       treeItemSpec(node, now),

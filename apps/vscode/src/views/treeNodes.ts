@@ -50,7 +50,9 @@ export function treeItemSpec(node: TreeNode, now: Date): TreeItemSpec {
     case 'group': {
       const { state, total, rows } = node.group;
       return {
-        id: `group:${state}`,
+        // VS Code keeps an item's collapsed state by id: an empty group has an id of its own, so
+        // once tickets arrive it is a new item, shown expanded.
+        id: rows.length > 0 ? `group:${state}` : `group:${state}:empty`,
         label: stateLabel(state),
         description: total === undefined ? '' : String(total),
         contextValue: 'group',

@@ -1,4 +1,4 @@
-// One flat config for the whole repository. The import boundaries of STYLE.md
+// One flat config for the whole repository. The import boundaries of docs/style.md
 // ("what may import what") are enforced here with no-restricted-imports.
 import js from '@eslint/js';
 import globals from 'globals';

@@ -1,7 +1,6 @@
 // The extension's behaviour without VS Code, against the real server (in-process, on port 0,
 // over a temporary SQLite file) through the real @tickets/client: the tree, the open count,
 // actions, live changes made by someone else, refusals, and a session that ends.
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTicketsClient } from '@tickets/client';
 import { act as restAct, login as restLogin } from '../../server/test/support/client.js';
@@ -13,6 +12,7 @@ import { NO_FILTERS, type TicketFilters } from '../src/services/filters.js';
 import { observingFeed } from '../src/services/liveUpdates.js';
 import { SessionManager } from '../src/services/session.js';
 import { eventually } from './fixtures.js';
+import { startLossyProxy, startProxy } from './proxies.js';
 
 function extensionFor(url: string) {
   const secrets = new Map<string, string>();
@@ -248,37 +248,38 @@ describe('the extension against the real server', () => {
       await proxy.close();
     }
   });
-});
 
-/** A TCP proxy to the server that can go down (cutting every connection) and come back. */
-async function startProxy(target: string) {
-  const { hostname, port } = new URL(target);
-  let up = true;
-  const sockets = new Set<Socket>();
-  const proxy = createServer((socket) => {
-    if (!up) return void socket.destroy();
-    const upstream = connect(Number(port), hostname);
-    for (const s of [socket, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
+  it('an action whose answers were lost, run again, applies once', async () => {
+    const proxy = await startLossyProxy(server.url);
+    try {
+      const ext = extensionFor(proxy.url);
+      await ext.session.signIn('ada@acme.test', PASSWORD);
+      await eventually(() => ext.events.openCount !== undefined, 'the first load');
+      const before = (await ext.controller.detail('ticket4.acme')).history.length;
+      proxy.loseActionAnswers(true);
+      // The client sends it four times under one key; the server applies the first, every
+      // answer is lost on the way back.
+      await expect(
+        ext.controller.runAction('ticket4.acme', 'ticket.action.resolve', 'Fixed'),
+      ).rejects.toMatchObject({ kind: 'network' });
+      expect(proxy.actionRequests()).toBe(4);
+      proxy.loseActionAnswers(false);
+      // The user presses Retry: the same key again, answered as a replay.
+      const retried = await ext.controller.runAction(
+        'ticket4.acme',
+        'ticket.action.resolve',
+        'Fixed',
+      );
+      expect(retried).toMatchObject({ state: 'RESOLVED', replayed: true });
+      const history = (await ext.controller.detail('ticket4.acme')).history;
+      expect(history).toHaveLength(before + 1);
+      expect(history.at(-1)).toMatchObject({
+        action: 'ticket.action.resolve',
+        comments: ['Fixed'],
+      });
+      ext.controller.dispose();
+    } finally {
+      await proxy.close();
     }
-    socket.pipe(upstream).pipe(socket);
-    socket.on('close', () => upstream.destroy());
-    upstream.on('close', () => socket.destroy());
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port: proxyPort } = proxy.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${proxyPort}`,
-    setUp(value: boolean) {
-      up = value;
-      if (!value) for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.close(() => resolve());
-      }),
-  };
-}
+});

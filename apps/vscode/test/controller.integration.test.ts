@@ -14,7 +14,8 @@ import { SessionManager } from '../src/services/session.js';
 import { eventually } from './fixtures.js';
 import { startLossyProxy, startProxy } from './proxies.js';
 
-function extensionFor(url: string) {
+/** The extension's services as activate() wires them, with fakes for the editor's parts. */
+function extensionFor(url: string, now?: () => Date) {
   const secrets = new Map<string, string>();
   const settings = { serverUrl: url, tenant: 'acme', email: '' };
   const log: string[] = [];
@@ -31,6 +32,7 @@ function extensionFor(url: string) {
       logins += 1;
       return createTicketsClient({
         ...options,
+        ...(now && { now }),
         fetch: observingFeed(globalThis.fetch, (up) => controller.live.feedStatus(up)),
       });
     },
@@ -280,6 +282,35 @@ describe('the extension against the real server', () => {
       ext.controller.dispose();
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('keeps the session alive by itself past its first expiry (one-minute sessions, a moved clock)', async () => {
+    let clock = Date.parse('2031-05-01T08:00:00.000Z');
+    const now = (): Date => new Date(clock);
+    const short = await startTestServer({ sessionMinutes: 1, now });
+    try {
+      const ext = extensionFor(short.url, now);
+      await ext.session.signIn('ada@acme.test', PASSWORD);
+      await eventually(() => ext.events.openCount !== undefined, 'the first load');
+      const renewals = () =>
+        short.logs.filter(
+          (line) => line['msg'] === 'request' && line['path'] === '/trpc/session.renew',
+        ).length;
+      const logins = ext.logins();
+      for (let minute = 0; minute < 3; minute += 1) {
+        clock += 45_000; // less than a third of the session left: the next call renews first
+        await ext.controller.refresh({ rediscover: false });
+      }
+      expect(renewals()).toBeGreaterThanOrEqual(3);
+      expect(ext.controller.client().session!.validUntil.getTime()).toBeGreaterThan(clock);
+      // No silent sign-in was needed, and nothing was shown.
+      expect(ext.logins()).toBe(logins);
+      expect(ext.events.sessionEnded).toBe(0);
+      expect(ext.events.errors).toEqual([]);
+      ext.controller.dispose();
+    } finally {
+      await short.close();
     }
   });
 });

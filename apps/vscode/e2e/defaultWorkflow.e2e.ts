@@ -7,6 +7,7 @@ import { UI_LIMIT_MS, type Workbench } from './support/workbench.js';
 const REFUNDS = 'Refunds fail with a 500 over 1000';
 const WEBHOOKS = 'Webhook retries never stop';
 const CHECKOUT_BUTTON = 'Checkout button hidden on small screens';
+const RESOLVE_COMMENT = 'Fixed in 2.4.1: amounts are decimals now';
 
 /** Waits until the status bar shows the number of open tickets on the user's resources. */
 async function expectStatusBar(workbench: Workbench, text: string): Promise<void> {
@@ -26,16 +27,22 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
   });
   const view = (): TicketsView => new TicketsView(scenario.workbench);
 
-  it('signs in through the welcome view: e-mail, then a masked password', async () => {
+  it('signs in through the welcome view: e-mail, then a masked password; a refusal asks again', async () => {
     const workbench = scenario.workbench;
     const signIn = await view().welcomeButton('Sign In');
     await signIn.waitFor();
     await workbench.screenshot('signed-out');
 
+    // A wrong password: the server's reason, then the prompts again, the e-mail remembered.
+    const wrong = 'not-her-password';
+    const reason = await scenario.loginRefusal(ACME.ada.email, wrong);
     await signIn.click();
-    const { passwordMasked } = await view().answerSignIn(ACME.ada.email, PASSWORD);
+    await view().answerSignIn(ACME.ada.email, wrong);
+    expect(await workbench.notification(reason)).toBe('error');
+    await workbench.screenshot('sign-in-refused');
 
-    expect(passwordMasked).toBe(true);
+    const again = await view().answerSignIn(ACME.ada.email, PASSWORD);
+    expect(again).toEqual({ emailPrefilled: ACME.ada.email, passwordMasked: true });
     expect(await workbench.notification(`Signed in to acme as ${ACME.ada.email}`)).toBe('info');
     await workbench.screenshot('signed-in');
   });
@@ -69,14 +76,14 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
 
   it('resolves a ticket with a comment from its context menu; the history has the comment', async () => {
     const workbench = scenario.workbench;
+    await workbench.clearNotifications();
     const menu = await workbench.openContextMenu(await view().ticketRow(REFUNDS));
     expect(menu).toEqual(expect.arrayContaining(['Resolve', 'Close', 'Run Action…']));
     expect(menu).not.toContain('Reopen');
     await workbench.screenshot('context-menu');
 
     await workbench.chooseMenuItem('Resolve');
-    const comment = 'Fixed in 2.4.1: amounts are decimals now';
-    await workbench.answerInput(/^Resolve/, comment);
+    await workbench.answerInput(/^Resolve/, RESOLVE_COMMENT);
 
     expect(await workbench.notification('ticket1.acme is now RESOLVED')).toBe('info');
     // The progress notification shown while it ran goes away.
@@ -96,9 +103,22 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
       Action: 'ticket.action.resolve',
       From: 'OPEN',
       To: 'RESOLVED',
-      Comments: [comment],
+      Comments: [RESOLVE_COMMENT],
       UserID: ACME.ada.id,
     });
+  });
+
+  it("opens a ticket's detail: its description and its history with the comment", async () => {
+    const workbench = scenario.workbench;
+    await (await view().ticketRow(REFUNDS)).click();
+    await workbench.page
+      .locator('.tabs-container .tab', { hasText: `ticket1.acme: ${REFUNDS}` })
+      .waitFor();
+    const detail = workbench.webview();
+    await detail.locator('h1', { hasText: REFUNDS }).waitFor();
+    await detail.getByText('POST /refunds answers 500 when the amount is over 1000.00.').waitFor();
+    await detail.getByText(RESOLVE_COMMENT).waitFor();
+    await workbench.screenshot('detail');
   });
 
   it('shows a change someone else made through REST, without a refresh', async () => {

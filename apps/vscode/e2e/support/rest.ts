@@ -40,6 +40,25 @@ async function ok(response: Response, what: string): Promise<Response> {
   return response;
 }
 
+/** Tries `POST /api/login` with credentials that must be refused; answers the problem's detail. */
+export async function restLoginRefusal(
+  baseUrl: string,
+  tenant: string,
+  email: string,
+  password: string,
+): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/login?fedmemberid=${encodeURIComponent(tenant)}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const problem = (await response.json()) as { detail?: unknown };
+  if (response.ok || typeof problem.detail !== 'string') {
+    throw new Error(`the login of ${email} was not refused with a reason: ${response.status}`);
+  }
+  return problem.detail;
+}
+
 /** Logs `email` in to `tenant` through `POST /api/login` and answers their REST session. */
 export async function restLogin(
   baseUrl: string,

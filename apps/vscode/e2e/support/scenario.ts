@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { startCodeServer, type CodeServer } from './codeServer.js';
 import { activationMs, MEASUREMENTS_FILE, type ScenarioMeasurements } from './measurements.js';
 import { SCREENSHOTS_DIR } from './paths.js';
-import { restLogin, type RestUser } from './rest.js';
+import { restLogin, restLoginRefusal, type RestUser } from './rest.js';
 import { startTicketsServer, type TicketsServer } from './ticketsServer.js';
 import { Workbench } from './workbench.js';
 
@@ -31,18 +31,20 @@ export interface ScenarioSetup {
 
 /** What a scenario's tests use, once its `beforeAll` has run. */
 export interface Scenario {
-  readonly serverUrl: string;
   readonly workbench: Workbench;
   /** Logs a user in through the REST API, as someone working beside the editor. */
   rest(email: string, password: string): Promise<RestUser>;
+  /** The server's reason for refusing this login through the REST API. */
+  loginRefusal(email: string, password: string): Promise<string>;
 }
 
 /**
  * Registers the hooks of one end-to-end scenario: a real tickets server over a fresh SQLite
  * database, code-server with the built extension and fresh folders, and Chromium on its
  * workbench. Everything started is stopped, and every temporary folder removed, in `afterAll`,
- * whatever happened. Screenshots go to e2e/screenshots/<name>/, emptied first; when a test
- * failed, the server's, code-server's and the extension host's logs are copied beside them.
+ * whatever happened. Screenshots, and the output of both servers, go to
+ * e2e/screenshots/<name>/, emptied first; when a test failed, a screenshot of that moment and a
+ * copy of code-server's logs (the extension host's among them) are kept there too.
  */
 export function useScenario(setup: ScenarioSetup): Scenario {
   const screenshotsDir = join(SCREENSHOTS_DIR, setup.name);
@@ -86,7 +88,11 @@ export function useScenario(setup: ScenarioSetup): Scenario {
   afterEach(async (context) => {
     if (context.task.result?.state !== 'fail') return;
     failed = true;
-    await workbench?.screenshot(`failed-${context.task.name.replace(/\W+/g, '-').slice(0, 60)}`);
+    const step = `failed-${context.task.name.replace(/\W+/g, '-').slice(0, 60)}`;
+    // The test has failed already; a page too broken for a screenshot should not hide why.
+    await workbench?.screenshot(step).catch((error: unknown) => {
+      process.stderr.write(`e2e ${setup.name}: no screenshot of the failure: ${String(error)}\n`);
+    });
   });
 
   afterAll(async () => {
@@ -122,13 +128,12 @@ export function useScenario(setup: ScenarioSetup): Scenario {
     return value;
   };
   return {
-    get serverUrl() {
-      return need(server, 'server').url;
-    },
     get workbench() {
       return need(workbench, 'workbench');
     },
     rest: (email, password) => restLogin(need(server, 'server').url, setup.tenant, email, password),
+    loginRefusal: (email, password) =>
+      restLoginRefusal(need(server, 'server').url, setup.tenant, email, password),
   };
 }
 

@@ -29,13 +29,16 @@ export class TicketsView {
   }
 
   /**
-   * Answers the sign-in prompts: the e-mail, then the password. Answers whether the password box
-   * hid what was typed.
+   * Answers the sign-in prompts: the e-mail, then the password. Answers what the e-mail box
+   * offered and whether the password box hid what was typed.
    */
-  async answerSignIn(email: string, password: string): Promise<{ passwordMasked: boolean }> {
-    await this.workbench.answerInput(/e-?mail/i, email);
+  async answerSignIn(
+    email: string,
+    password: string,
+  ): Promise<{ emailPrefilled: string; passwordMasked: boolean }> {
+    const { prefilled } = await this.workbench.answerInput(/e-?mail/i, email);
     const { masked } = await this.workbench.answerInput(/password/i, password);
-    return { passwordMasked: masked };
+    return { emailPrefilled: prefilled, passwordMasked: masked };
   }
 
   async rows(): Promise<TreeRow[]> {

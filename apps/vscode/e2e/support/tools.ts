@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EXTENSION_DIR, REPO_DIR, SERVER_DIR, SETUP_SCRIPT } from './paths.js';
 
 /** The set-up script may install Debian packages and code-server: minutes on a fresh machine. */
@@ -38,10 +38,13 @@ function newestUnder(dir: string): number {
   return newest;
 }
 
-/** True when `output` is missing or older than a file it is built from. */
+/**
+ * True when `output` is missing, or when a file it is built from is newer than everything in its
+ * folder (a compiler may leave the outputs of unchanged files as they were).
+ */
 function stale(output: string, sources: readonly string[]): boolean {
   if (!existsSync(output)) return true;
-  const built = statSync(output).mtimeMs;
+  const built = newestUnder(dirname(output));
   return sources.some((source) =>
     statSync(source).isDirectory() ? newestUnder(source) > built : statSync(source).mtimeMs > built,
   );

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type FrameLocator,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { CHROMIUM } from './paths.js';
 
 /**
@@ -81,7 +87,7 @@ export class Workbench {
   }
 
   /** Drags the side bar's edge to `width` pixels, so tree rows show whole in screenshots. */
-  async widenSideBar(width: number): Promise<void> {
+  private async widenSideBar(width: number): Promise<void> {
     const sideBar = this.page.locator('.part.sidebar');
     await sideBar.waitFor();
     const box = await sideBar.boundingBox();
@@ -107,7 +113,7 @@ export class Workbench {
 
   // --- the activity bar and the Tickets view --------------------------------------------------
 
-  /** The Tickets item of the activity bar; it appears once the extension's contributions load. */
+  /** The activity bar's item titled `title` (an extension's appears once its contributions load). */
   activityItem(title: string): Locator {
     return this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first();
   }
@@ -157,6 +163,11 @@ export class Workbench {
     await this.page
       .locator('.monaco-menu .action-item .action-label', { hasText: exactly(label) })
       .click();
+  }
+
+  /** The content of the active webview (VS Code nests it in two frames). */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   }
 
   // --- the command palette, quick picks and input boxes --------------------------------------
@@ -216,16 +227,21 @@ export class Workbench {
 
   /**
    * Waits for an input box whose prompt matches `prompt`, types `value` into it (replacing what
-   * was prefilled) and presses Enter. Answers whether the box hid what was typed (a password).
+   * was prefilled) and presses Enter. Answers what the box held before, and whether it hid what
+   * was typed (a password box).
    */
-  async answerInput(prompt: RegExp, value: string): Promise<{ masked: boolean }> {
+  async answerInput(
+    prompt: RegExp,
+    value: string,
+  ): Promise<{ prefilled: string; masked: boolean }> {
     const widget = this.quickInput();
     await widget.locator('.quick-input-message', { hasText: prompt }).waitFor();
     const input = widget.locator('input.input');
+    const prefilled = await input.inputValue();
     const masked = (await input.getAttribute('type')) === 'password';
     await input.fill(value);
     await input.press('Enter');
-    return { masked };
+    return { prefilled, masked };
   }
 
   // --- notifications ---------------------------------------------------------------------------
@@ -250,6 +266,14 @@ export class Workbench {
       : icon.includes('codicon-warning')
         ? 'warning'
         : 'info';
+  }
+
+  /** Clears every notification, as the bell's Clear All does, and waits until none shows. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notifications-toasts .notification-list-item').first().waitFor({
+      state: 'detached',
+    });
   }
 
   /** The status bar items' texts, left to right. */

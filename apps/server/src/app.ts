@@ -12,6 +12,7 @@ import { loginRoutes } from './rest/loginRoutes.js';
 import { openApiDocument } from './rest/openapi.js';
 import { ticketRoutes } from './rest/ticketRoutes.js';
 import { Authenticator } from './service/authenticator.js';
+import type { PasswordChecks } from './service/passwordChecks.js';
 import { SessionService } from './service/sessionService.js';
 import { LiveChanges } from './service/liveChanges.js';
 import { TicketService, type TicketChangeEvent } from './service/ticketService.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   readonly onTicketChange?: (event: TicketChangeEvent) => void;
   /** How often a live stream checks that its session still holds (15 s by default). */
   readonly sessionRecheckMs?: number;
+  /** The bound on password checks at once (default: the process-wide one). */
+  readonly passwordChecks?: PasswordChecks;
 }
 
 export interface App {
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps): App {
     sessionMinutes: deps.sessionMinutes ?? 30,
     sessionMaxMinutes: deps.sessionMaxMinutes ?? 480,
     csrf,
+    ...(deps.passwordChecks && { passwordChecks: deps.passwordChecks }),
   });
   const tickets = new TicketService({
     store: deps.store,

@@ -3,6 +3,7 @@ import { isTenantId, type Actor } from '@tickets/domain';
 import type { CsrfMode } from '../config.js';
 import type { Outcome } from '../errors/appError.js';
 import type { CallerRecord, SessionRecord, Store, UserRecord } from '../store/store.js';
+import { passwordChecks, type PasswordChecks } from './passwordChecks.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 const unauthenticated = (message = 'login required: no valid session'): Outcome<never> => ({
@@ -36,6 +37,8 @@ export interface IssuedSession {
 
 export interface SessionServiceOptions {
   readonly store: Store;
+  /** The bound on password checks at once (default: the process-wide one). */
+  readonly passwordChecks?: PasswordChecks;
   readonly secret: string;
   readonly now: () => Date;
   readonly sessionMinutes: number;
@@ -44,6 +47,15 @@ export interface SessionServiceOptions {
 }
 
 const MINUTE = 60_000;
+
+const tooManyLogins: Outcome<never> = {
+  ok: false,
+  error: {
+    code: 'UNAVAILABLE',
+    message: 'too many logins are being checked; try again in a second',
+    retryAfterSeconds: 1,
+  },
+};
 
 const toCaller = ({ session, user, adminOf }: CallerRecord): Caller => ({
   session,
@@ -73,7 +85,11 @@ function safeDecode(value: string): string | undefined {
  * session record, so that logout and expiry are real; a CSRF value bound to each session.
  */
 export class SessionService {
-  constructor(private readonly options: SessionServiceOptions) {}
+  private readonly passwordChecks: PasswordChecks;
+
+  constructor(private readonly options: SessionServiceOptions) {
+    this.passwordChecks = options.passwordChecks ?? passwordChecks;
+  }
 
   private sign(payload: string): string {
     return createHmac('sha256', this.options.secret).update(payload).digest('base64url');
@@ -212,6 +228,8 @@ export class SessionService {
     // let each spelling of the request start a fresh count (and, for accounts, tell them apart).
     const throttleKey = email;
 
+    // Refused before anything is counted or read when the password checks are saturated.
+    if (this.passwordChecks.saturated) return tooManyLogins;
     const admitted = await this.oneAtATime(throttleKey, () =>
       this.admitAttempt(throttleKey, email, input.tenant, now),
     );
@@ -219,13 +237,18 @@ export class SessionService {
     const candidates = admitted.value;
     // The password is checked before anything is said about the e-mail: an unknown e-mail
     // (checked against a decoy hash, for the same timing) and a wrong password answer alike.
-    const verified = await Promise.all(
-      (candidates.length > 0 ? candidates : [undefined]).map(async (candidate) =>
-        (await verifyPassword(input.password, candidate?.passwordHash ?? (await decoyHash())))
-          ? candidate
-          : undefined,
+    // The checks wait their turn among every login of the process; when too many wait, 503.
+    const checking = this.passwordChecks.run(() =>
+      Promise.all(
+        (candidates.length > 0 ? candidates : [undefined]).map(async (candidate) =>
+          (await verifyPassword(input.password, candidate?.passwordHash ?? (await decoyHash())))
+            ? candidate
+            : undefined,
+        ),
       ),
     );
+    if (checking === 'busy') return tooManyLogins;
+    const verified = await checking;
     const matching = verified.filter(
       (candidate): candidate is UserRecord => candidate !== undefined,
     );

@@ -1,0 +1,54 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * A process-wide bound on password checks (scrypt, about 32 MiB and tens of milliseconds of CPU
+ * each, on libuv's thread pool, which the SQLite store's flushes to disk also use). At most
+ * `concurrency` run at once, at most `queueLimit` wait; a login beyond that is refused at once
+ * (503 with Retry-After) instead of piling up: a flood of logins cannot starve other requests
+ * of CPU, memory or the thread pool.
+ */
+export class PasswordChecks {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly concurrency: number,
+    readonly queueLimit: number,
+  ) {}
+
+  /** Whether a check asked for now would be refused (every slot taken, the queue full). */
+  get saturated(): boolean {
+    return this.running >= this.concurrency && this.waiting.length >= this.queueLimit;
+  }
+
+  /** Runs `check` once a slot is free; `'busy'` (without running it) when the queue is full. */
+  run<T>(check: () => Promise<T>): Promise<T> | 'busy' {
+    if (this.saturated) return 'busy';
+    return this.inSlot(check);
+  }
+
+  private async inSlot<T>(check: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
+    try {
+      return await check();
+    } finally {
+      // The slot passes to the next in line, if any (it stays counted as running).
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
+/**
+ * The server's bound: half the cores, at least one, at most two (scrypt holds a core each;
+ * two of libuv's four threads stay free for file work); a queue of 32 (about a second's work).
+ */
+export const passwordChecks = new PasswordChecks(
+  Math.max(1, Math.min(2, Math.floor(availableParallelism() / 2))),
+  32,
+);

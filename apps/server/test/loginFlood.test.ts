@@ -1,0 +1,94 @@
+// Login floods cannot starve the server: password checks (scrypt) are bounded process-wide, the
+// surplus is refused at once with 503 and Retry-After, and other requests keep being served.
+import { describe, expect, it } from 'vitest';
+import { PasswordChecks } from '../src/service/passwordChecks.js';
+import { act, login } from './support/client.js';
+import { startTestServer } from './support/testServer.js';
+
+/** A promise with its resolve function, to hold a check open until the test lets it finish. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe('PasswordChecks', () => {
+  it('runs at most `concurrency` checks at once, queues up to `queueLimit`, refuses beyond', async () => {
+    const checks = new PasswordChecks(2, 3);
+    const gates = Array.from({ length: 5 }, gate);
+    const started: number[] = [];
+    const runs = gates.map((g, i) =>
+      checks.run(async () => {
+        started.push(i);
+        await g.promise;
+        return i;
+      }),
+    );
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    expect(checks.saturated).toBe(true);
+    expect(checks.run(async () => 'never')).toBe('busy');
+
+    // A finished check hands its slot to the first in line.
+    gates[0]!.open();
+    await runs[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1, 2]);
+    expect(checks.saturated).toBe(false);
+
+    for (const g of gates) g.open();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('a check that throws frees its slot too', async () => {
+    const checks = new PasswordChecks(1, 0);
+    await expect(
+      checks.run(async () => {
+        throw new Error('scrypt failed');
+      }),
+    ).rejects.toThrow('scrypt failed');
+    expect(await checks.run(async () => 'next')).toBe('next');
+  });
+});
+
+describe('a login flood', () => {
+  it('an action is served while 100 logins are in flight; the surplus gets 503 with Retry-After', async () => {
+    await using server = await startTestServer({
+      passwordChecks: new PasswordChecks(1, 16),
+    });
+    const ada = await login(server.url, 'ada@acme.test');
+    let answered = 0;
+    // Unknown accounts, each its own: every attempt costs a password check, none is throttled.
+    const logins = Array.from({ length: 100 }, (_, i) =>
+      fetch(`${server.url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ email: `flood${i}@nowhere.test`, password: 'not-a-password' }),
+      }).then(async (response) => {
+        answered += 1;
+        return {
+          status: response.status,
+          retryAfter: response.headers.get('retry-after'),
+          type: ((await response.json()) as { type?: string }).type,
+        };
+      }),
+    );
+
+    const action = await act(server.url, ada, 'ticket1.acme', 'ticket.action.resolve');
+    expect(action.status).toBe(200);
+    expect(action.text).toBe('RESOLVED');
+    expect(answered).toBeLessThan(100); // the action did not wait for the flood to pass
+
+    const results = await Promise.all(logins);
+    const refused = results.filter((r) => r.status === 503);
+    const checked = results.filter((r) => r.status === 401);
+    expect(refused.length + checked.length).toBe(100);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const r of refused) {
+      expect(r.retryAfter).toBe('1');
+      expect(r.type).toBe('urn:tickets:problem:unavailable');
+    }
+  });
+});

@@ -110,14 +110,11 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands({ controller, session, log, details, filters }),
     vscode.languages.registerHoverProvider({ scheme: '*' }, new TicketHoverProvider(controller)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (!event.affectsConfiguration(CONFIG_SECTION)) return;
-      const where =
-        event.affectsConfiguration(`${CONFIG_SECTION}.serverUrl`) ||
-        event.affectsConfiguration(`${CONFIG_SECTION}.tenant`);
-      if (where && controller.signedIn) {
+      const changed = (key: string) => event.affectsConfiguration(`${CONFIG_SECTION}.${key}`);
+      if ((changed('serverUrl') || changed('tenant')) && controller.signedIn) {
         log.info('tickets.serverUrl or tickets.tenant changed: signing out of the previous server');
         void session.signOut().catch(() => undefined);
-      } else {
+      } else if (changed('live') || changed('pollIntervalSeconds')) {
         controller.settingsChanged();
       }
     }),

@@ -101,7 +101,10 @@ export class SessionManager {
     const { serverUrl, tenant } = this.deps.settings();
     await this.deps.secrets.store(this.deps.secretKey(serverUrl, tenant, email), password);
     await this.deps.rememberEmail(email);
+    const previous = this.current;
     this.set(state);
+    // Signed in again (as someone else, say): the previous session ends on the server.
+    if (previous.kind === 'signedIn') await previous.client.logout().catch(() => undefined);
     return state;
   }
 

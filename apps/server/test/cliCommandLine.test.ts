@@ -130,6 +130,22 @@ describe('tickets-server: the command line', () => {
     expect(refused.status).toBe(401);
   });
 
+  it('npm start asks for the demo: it serves the demo tenant on an empty database', async () => {
+    const { scripts } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { scripts: Record<string, string> };
+    const [, args] = /bin\/tickets-server\.js serve (.*)$/.exec(scripts['start']!) ?? [];
+    expect(args).toBe('--tickets-demo on');
+    const dir = fresh();
+    const server = await startChildServer(serverEnv(dir.dir, { TICKETS_DEMO: undefined }), [
+      ...args!.split(' '),
+    ]);
+    children.push(server);
+    expect(server.stderr()).toContain('Demo tenant "demo" is ready');
+    const ada = await login(server.url, 'ada@demo.test', 'demo-pass-1');
+    expect(ada.tenant).toBe('demo');
+  });
+
   it('TICKETS_SECRET_FILE signs the cookies with the key in the file', async () => {
     const dir = fresh();
     const keyFile = join(dir.dir, 'key');

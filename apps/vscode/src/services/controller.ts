@@ -65,6 +65,8 @@ export class TicketsController {
   private unreachable = false;
   private resources: KnownResources | undefined;
   private reloadTimer: unknown;
+  /** The last failure shown, so background work does not show it again and again. */
+  private shownError: string | undefined;
   private readonly hovers = new Map<string, { at: number; value: Promise<HoverData> }>();
   private readonly now: () => Date;
 
@@ -83,7 +85,7 @@ export class TicketsController {
     this.live = new LiveUpdates({
       changes: (options) => this.client().changes(options),
       onChange: (change) => this.changed(change),
-      poll: () => this.refresh({ rediscover: false }),
+      poll: () => this.refresh({ rediscover: false, background: true }),
       onFailed: (error) => void this.failed(error),
       log: deps.log,
       timers: deps.timers,
@@ -138,7 +140,7 @@ export class TicketsController {
         `signed in to ${state.session.tenant} as ${state.email} (${state.session.userId})`,
       );
       this.live.start(this.deps.liveSettings());
-      void this.refresh({ rediscover: true });
+      void this.refresh({ rediscover: true, background: true });
     } else {
       this.deps.log.info('signed out');
       this.deps.view.openCountChanged(undefined);
@@ -160,10 +162,12 @@ export class TicketsController {
 
   /**
    * Handles a failed call: a 401 goes to the session (one silent sign-in, else signed out, said
-   * once); no answer marks the server unreachable; anything else is shown. Answers whether the
-   * call is worth repeating now (the session was taken up again).
+   * once); no answer marks the server unreachable; anything else is shown, but a failure of
+   * work in the `background` (polls, live reloads) only when it differs from the last one shown,
+   * so a failing server is not a wall of errors. Answers whether the call is worth repeating now
+   * (the session was taken up again).
    */
-  async failed(error: unknown): Promise<boolean> {
+  async failed(error: unknown, { background = false } = {}): Promise<boolean> {
     const kind = error instanceof TicketsClientError ? error.kind : 'internal';
     if (kind === 'unauthenticated') {
       const state = this.deps.session.state;
@@ -182,8 +186,10 @@ export class TicketsController {
       this.setUnreachable(true);
       return false;
     }
-    this.deps.log.error(errorText(error));
-    this.deps.view.showError(errorText(error));
+    const text = errorText(error);
+    this.deps.log.error(text);
+    if (!background || text !== this.shownError) this.deps.view.showError(text);
+    this.shownError = text;
     return false;
   }
 
@@ -192,7 +198,14 @@ export class TicketsController {
    * user administers). Signed out with a kept password (the server was down at start-up), it
    * signs in first.
    */
-  async refresh({ rediscover }: { readonly rediscover: boolean }): Promise<void> {
+  async refresh({
+    rediscover,
+    background = false,
+  }: {
+    readonly rediscover: boolean;
+    /** Not asked for by the user: a poll, a live change, the reload after an action. */
+    readonly background?: boolean;
+  }): Promise<void> {
     if (!this.signedIn) {
       if (this.unreachable) await this.start();
       return;
@@ -207,10 +220,11 @@ export class TicketsController {
       }
       await this.reloadTree();
       this.setUnreachable(false);
+      this.shownError = undefined;
       this.deps.view.openCountChanged(await countOpen(client.tickets, this.resources.mine));
     } catch (error) {
       // A session taken up again reloads by itself (sessionChanged).
-      await this.failed(error);
+      await this.failed(error, { background });
     } finally {
       this.deps.view.treeChanged();
     }
@@ -248,7 +262,7 @@ export class TicketsController {
     if (this.reloadTimer !== undefined) return;
     this.reloadTimer = this.deps.timers.setTimeout(() => {
       this.reloadTimer = undefined;
-      void this.refresh({ rediscover: false });
+      void this.refresh({ rediscover: false, background: true });
     }, CHANGE_DEBOUNCE_MS);
   }
 
@@ -270,7 +284,7 @@ export class TicketsController {
       this.deps.log.warn(`could not read ${ticketId} after the action: ${errorText(error)}`);
     }
     this.deps.view.ticketChanged(ticketId);
-    void this.refresh({ rediscover: false });
+    void this.refresh({ rediscover: false, background: true });
     return result;
   }
 

@@ -251,7 +251,7 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     );
   });
 
-  it('the schema has the tables and columns of the SQLite schema, no more, no fewer', async () => {
+  it('the schema has the tables and columns of the SQLite schema, no more, no fewer (but its list counts)', async () => {
     await open();
     const postgres = await raw(async (client) => {
       const { rows } = await client.query<{ table_name: string; column_name: string }>(
@@ -263,10 +263,17 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     const sqlite = new Database(':memory:');
     try {
       for (const migration of SQLITE_MIGRATIONS) sqlite.exec(migration.sql);
-      const tables = sqlite
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        .pluck()
-        .all() as string[];
+      // ticket_counts: SQLite keeps the list's totals in a table its triggers maintain (it has
+      // one writer at a time); PostgreSQL counts with index-only scans instead, as counters
+      // would make every concurrent change of a tenant's tickets wait on the same rows.
+      const tables = (
+        sqlite
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+          )
+          .pluck()
+          .all() as string[]
+      ).filter((table) => table !== 'ticket_counts');
       const columns = tables.flatMap((table) =>
         (sqlite.pragma(`table_info(${table})`) as { name: string }[]).map(
           (column) => `${table}.${column.name}`,

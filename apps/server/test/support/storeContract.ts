@@ -796,6 +796,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
 
       it('sees committed changes', async () => {
+        const before = (await list({ state: t1.state })).total;
         const resolved = transition(t1, TICKET_ACTIONS.resolve, ADA, T(10));
         await store.commitChange({
           ticket: resolved.ticket,
@@ -806,6 +807,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           total: 2,
           tickets: [t3, resolved.ticket],
         });
+        // The ticket left its former state: counted there no more.
+        expect((await list({ state: t1.state })).total).toBe(before - 1);
       });
     });
 

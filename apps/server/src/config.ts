@@ -167,7 +167,7 @@ export function optionsHelp(names: readonly OptionName[]): string {
 }
 
 export interface CommandLine {
-  /** The options given as flags, by variable name (`NAME_FILE` ones already read). */
+  /** The options given as flags, by variable name. */
   readonly values: Values;
   /** Flags naming files of secrets, by variable name. */
   readonly files: Partial<Record<OptionName, string>>;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ERROR_TABLE, OPERATIONS } from '@tickets/contract';
+import { ERROR_TABLE, OPERATIONS, type Operation } from '@tickets/contract';
 import { loadWorkflowXml } from '@tickets/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../src/config.js';
@@ -77,13 +77,14 @@ describe('docs/rest-api.md', () => {
   });
 
   it('names every operation of the contract, with its method', () => {
-    for (const [name, op] of Object.entries(OPERATIONS)) {
-      if (!('rest' in op) || op.rest === undefined) continue;
-      for (const path of [op.rest.path, ...(op.rest.aliases ?? [])]) {
+    for (const [name, op] of Object.entries(OPERATIONS) as [string, Operation][]) {
+      const rest = op.rest;
+      if (rest === undefined) continue;
+      for (const path of [rest.path, ...(rest.aliases ?? [])]) {
         const shown = path.replace(':id', '{TicketID}');
         expect(page, `${name}: ${shown}`).toContain(`\`${shown}\``);
-        expect(page, `${name}: ${op.rest.method} ${shown}`).toMatch(
-          new RegExp(`(${op.rest.method} +\\| \`|\`${op.rest.method} )[^\\n]*${escape(shown)}`),
+        expect(page, `${name}: ${rest.method} ${shown}`).toMatch(
+          new RegExp(`(${rest.method} +\\| \`|\`${rest.method} )[^\\n]*${escape(shown)}`),
         );
       }
     }

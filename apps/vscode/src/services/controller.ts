@@ -10,7 +10,13 @@ import {
 import { ActionRunner } from './actionRunner.js';
 import { queriesFor, visibleStates, type TicketFilters } from './filters.js';
 import type { State } from './format.js';
-import { LiveUpdates, type LiveSettings, type Logger, type Timers } from './liveUpdates.js';
+import {
+  LiveUpdates,
+  pollIntervalMs,
+  type LiveSettings,
+  type Logger,
+  type Timers,
+} from './liveUpdates.js';
 import { countOpen, discoverResources, type KnownResources } from './resources.js';
 import type { SessionManager, SessionState } from './session.js';
 import { TicketTreeModel } from './ticketTree.js';
@@ -65,6 +71,8 @@ export class TicketsController {
   private unreachable = false;
   private resources: KnownResources | undefined;
   private reloadTimer: unknown;
+  /** The next start-up sign-in attempt while the server cannot be reached. */
+  private startRetry: unknown;
   /** The last failure shown, so background work does not show it again and again. */
   private shownError: string | undefined;
   private readonly hovers = new Map<string, { at: number; value: Promise<HoverData> }>();
@@ -130,6 +138,7 @@ export class TicketsController {
   }
 
   private sessionChanged(state: SessionState): void {
+    this.cancelStartRetry();
     this.runner.clear();
     this.resources = undefined;
     this.hovers.clear();
@@ -151,13 +160,29 @@ export class TicketsController {
 
   /** At start-up: signs in with the kept password, if any. */
   async start(): Promise<void> {
+    this.cancelStartRetry();
     try {
       await this.deps.session.restore();
       this.setUnreachable(false);
     } catch (error) {
       await this.failed(error);
+      // The server is not up yet (VS Code started first): try again now and then, by itself.
+      if (this.unreachable && !this.signedIn) {
+        const ms = pollIntervalMs(this.deps.liveSettings().pollIntervalSeconds);
+        this.deps.log.info(`signing in again in ${ms / 1000} s (or on Retry)`);
+        this.startRetry = this.deps.timers.setTimeout(() => {
+          this.startRetry = undefined;
+          void this.start();
+        }, ms);
+      }
     }
     this.publishContext();
+  }
+
+  private cancelStartRetry(): void {
+    if (this.startRetry === undefined) return;
+    this.deps.timers.clearTimeout(this.startRetry);
+    this.startRetry = undefined;
   }
 
   /**
@@ -324,6 +349,7 @@ export class TicketsController {
   }
 
   dispose(): void {
+    this.cancelStartRetry();
     this.live.stop();
     if (this.reloadTimer !== undefined) this.deps.timers.clearTimeout(this.reloadTimer);
   }

@@ -63,8 +63,15 @@ export class TicketsView {
     return byGroup;
   }
 
-  /** Waits until the groups are `expected` (the tree refreshes by itself; nobody clicks Refresh). */
-  async expectGroups(expected: readonly Group[]): Promise<void> {
+  /**
+   * Waits until the state groups, top to bottom, are `counts` (`{ Open: 2, Closed: 1 }`): the
+   * tree refreshes by itself; nobody clicks Refresh.
+   */
+  async expectCounts(counts: Readonly<Record<string, number>>): Promise<void> {
+    const expected: Group[] = Object.entries(counts).map(([label, count]) => ({
+      label,
+      count: String(count),
+    }));
     await expect
       .poll(() => this.groups(), { timeout: UI_LIMIT_MS, interval: 250 })
       .toEqual(expected);

@@ -2,9 +2,13 @@ import * as vscode from 'vscode';
 import { COMMANDS } from '../constants.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { filter } from './filter.js';
-import { loadMore, openTicket, refresh, showLog } from './openTicket.js';
+import { loadMore } from './loadMore.js';
+import { openTicket } from './openTicket.js';
+import { refresh } from './refresh.js';
+import { showLog } from './showLog.js';
 import { defaultAction, runAction } from './runAction.js';
-import { signIn, signOut } from './signIn.js';
+import { signIn } from './signIn.js';
+import { signOut } from './signOut.js';
 
 const HANDLERS: Record<(typeof COMMANDS)[keyof typeof COMMANDS], CommandHandler> = {
   [COMMANDS.signIn]: signIn,

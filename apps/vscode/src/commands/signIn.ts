@@ -49,8 +49,3 @@ export async function signIn({ session, log }: CommandContext): Promise<void> {
     }
   }
 }
-
-export async function signOut({ session }: CommandContext): Promise<void> {
-  await session.signOut().catch(() => undefined);
-  void vscode.window.showInformationMessage('Signed out of the tickets server');
-}

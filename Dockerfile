@@ -13,6 +13,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 # 1. Build: the workspace from its lockfile, then the server's tarball (prepack bundles it).
 FROM ${NODE_IMAGE} AS build
+# swagger-ui-dist depends on @scarf/scarf, whose install script reports downloads: not from here.
+ENV SCARF_ANALYTICS=false
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*

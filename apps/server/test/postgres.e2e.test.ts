@@ -75,7 +75,7 @@ describe('two server processes over one PostgreSQL schema', () => {
 
     const migrated = await runCli(['migrate'], env);
     expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
-    expect(migrated.stdout).toBe('applied migration(s) 1, 2, 3; the database is up to date\n');
+    expect(migrated.stdout).toBe('applied migration(s) 1, 2, 3, 4; the database is up to date\n');
     const again = await runCli(['migrate'], env);
     expect(again.stdout).toBe('the database is up to date (nothing to apply)\n');
 

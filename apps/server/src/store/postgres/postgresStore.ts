@@ -50,6 +50,7 @@ import {
   listChanges,
 } from './changeFeed.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { commitChangeInOneStatement } from './oneStatementChange.js';
 import { isConnectionLost, withDefaultUser } from './unreachable.js';
 
 /**
@@ -577,6 +578,8 @@ export class PostgresStore implements Store {
   async commitChange(
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
+    // Without an idempotency record (built from the history id), one round trip does it all.
+    if (!change.idempotency) return this.run((db) => commitChangeInOneStatement(db, change));
     const { ticket } = change;
     try {
       return await this.inTransaction(async (db) => {

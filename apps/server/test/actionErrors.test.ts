@@ -3,10 +3,11 @@
  * endpoint", §7 "Order of checks"), through real HTTP. Every refused request is followed by a
  * re-read of the ticket and its history: a refusal changes nothing.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { call, login, type Session } from './support/client.js';
+import { raw } from './support/rawHttp.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const INTERNAL_MESSAGE = 'An error occurred processing the call.';
@@ -17,48 +18,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const actionsPath = (ticketId: string, query = ''): string =>
   `/api/tickets/${ticketId}/actions${query}`;
 const resolveJson = JSON.stringify({ ActionName: RESOLVE, Comments: 'fixed' });
-
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
-
-/**
- * One request with node:http, which sends header names exactly as written and adds no
- * Content-Type of its own (fetch would add `text/plain` to a string body).
- */
-function raw(
-  url: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method: options.method ?? 'POST',
-        path: options.path,
-        headers: options.headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 /** The media type of a Content-Type header, without parameters. */
 const mediaTypeOf = (header: string | null | undefined): string =>

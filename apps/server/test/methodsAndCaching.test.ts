@@ -4,44 +4,20 @@
  * elsewhere), never with a 5xx; and no answer of the API may be cached, whatever the case of its
  * path (the router ignores case, so `/API/LOGIN` logs in and sets cookies like `/api/login`).
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, type Session } from './support/client.js';
 import { PASSWORD } from './support/fixtures.js';
+import { raw, type RawResponse } from './support/rawHttp.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
-
-/** One request with node:http: fetch() refuses to send TRACE at all. */
-function send(
+/** One request with any method (fetch() refuses to send TRACE at all). */
+const send = (
   url: string,
   method: string,
   path: string,
   headers: Record<string, string> = {},
   body?: string,
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode!,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+): Promise<RawResponse> => raw(url, { method, path, headers, ...(body !== undefined && { body }) });
 
 const UNKNOWN_METHODS = ['TRACE', 'PROPFIND', 'MKCOL', 'SEARCH', 'LOCK', 'COPY', 'PURGE'];
 

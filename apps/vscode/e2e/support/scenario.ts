@@ -32,6 +32,8 @@ export interface ScenarioSetup {
 /** What a scenario's tests use, once its `beforeAll` has run. */
 export interface Scenario {
   readonly workbench: Workbench;
+  /** The tickets server, to stop and start again. */
+  readonly server: Pick<TicketsServer, 'stop' | 'restart'>;
   /** Logs a user in through the REST API, as someone working beside the editor. */
   rest(email: string, password: string): Promise<RestUser>;
   /** The server's reason for refusing this login through the REST API. */
@@ -130,6 +132,9 @@ export function useScenario(setup: ScenarioSetup): Scenario {
   return {
     get workbench() {
       return need(workbench, 'workbench');
+    },
+    get server() {
+      return need(server, 'server');
     },
     rest: (email, password) => restLogin(need(server, 'server').url, setup.tenant, email, password),
     loginRefusal: (email, password) =>

@@ -11,6 +11,8 @@ const START_LIMIT_MS = 90_000;
 export interface TicketsServer {
   readonly url: string;
   stop(): Promise<void>;
+  /** Starts it again (after `stop`) on the same port, over the same database. */
+  restart(): Promise<void>;
 }
 
 /** The server's environment: a SQLite file in `dataDir`, loopback, no demo tenant. */
@@ -57,16 +59,34 @@ export async function startTicketsServer(options: {
     throw new Error(`provisioning failed (exit ${provisioned.status}):\n${provisioned.stderr}`);
   }
 
-  const group: ProcessGroup = startGroup(process.execPath, [SERVER_BIN, 'serve'], {
+  let group = await serve(env, options.logFile);
+  const url = group.url;
+  const port = new URL(url).port;
+  return {
+    url,
+    stop: () => group.stop(),
+    restart: async () => {
+      await group.stop();
+      group = await serve({ ...env, PORT: port }, options.logFile);
+    },
+  };
+}
+
+/** Starts `tickets-server serve` and waits for its `listening` log line. */
+async function serve(
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Promise<ProcessGroup & { readonly url: string }> {
+  const group = startGroup(process.execPath, [SERVER_BIN, 'serve'], {
     cwd: REPO_DIR,
     env,
-    logFile: options.logFile,
+    logFile,
   });
   try {
     const [line] = await group.waitForOutput(/^\{.*"msg":"listening".*\}$/m, START_LIMIT_MS);
     const url = (JSON.parse(line) as { url?: unknown }).url;
     if (typeof url !== 'string') throw new Error(`the server logged no URL: ${line}`);
-    return { url, stop: () => group.stop() };
+    return { ...group, url };
   } catch (error) {
     await group.stop();
     throw error;

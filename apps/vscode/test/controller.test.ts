@@ -1,7 +1,7 @@
 // The controller with a server that keeps failing: what the user is shown, and how often.
 import { describe, expect, it } from 'vitest';
-import { TicketsClientError, type TicketsClient } from '@tickets/client';
-import { TicketsController } from '../src/services/controller.js';
+import { TicketsClientError, type TicketChange, type TicketsClient } from '@tickets/client';
+import { TicketsController, type ControllerDeps } from '../src/services/controller.js';
 import { NO_FILTERS } from '../src/services/filters.js';
 import { SessionManager } from '../src/services/session.js';
 
@@ -31,6 +31,10 @@ function failingServer() {
       // A feed with nothing to say.
     },
   } as unknown as TicketsClient;
+  return controllerWith(client);
+}
+
+function controllerWith(client: TicketsClient, timers: ControllerDeps['timers'] = noTimers) {
   const session = new SessionManager({
     createClient: () => client,
     secrets: {
@@ -52,13 +56,8 @@ function failingServer() {
       error: () => undefined,
     },
     filters: () => NO_FILTERS,
-    liveSettings: () => ({ live: false, pollIntervalSeconds: 3600 }),
-    timers: {
-      setInterval: () => 0,
-      clearInterval: () => undefined,
-      setTimeout: () => 0,
-      clearTimeout: () => undefined,
-    },
+    liveSettings: () => ({ live: true, pollIntervalSeconds: 3600 }),
+    timers,
     view: {
       treeChanged: () => undefined,
       contextChanged: () => undefined,
@@ -71,6 +70,13 @@ function failingServer() {
   return { controller, session, shown };
 }
 
+const noTimers: ControllerDeps['timers'] = {
+  setInterval: () => 0,
+  clearInterval: () => undefined,
+  setTimeout: () => 0,
+  clearTimeout: () => undefined,
+};
+
 describe('a server that keeps failing', () => {
   it('is shown once for background reloads, and again whenever the user asks', async () => {
     const { controller, session, shown } = failingServer();
@@ -81,6 +87,89 @@ describe('a server that keeps failing', () => {
     expect(shown).toEqual(['An error occurred processing the call.']);
     await controller.refresh({ rediscover: true });
     expect(shown).toHaveLength(2);
+    controller.dispose();
+  });
+});
+
+describe('a burst of live changes', () => {
+  it('makes one reload, and one more for changes that came during it', async () => {
+    const feed: ((change: TicketChange) => void)[] = [];
+    let lists = 0;
+    const pendingLists: (() => void)[] = [];
+    const client = {
+      session: {
+        userId: 'ada.acme',
+        userName: 'Ada',
+        tenant: 'acme',
+        validUntil: new Date(Date.now() + 60_000),
+      },
+      login: async () => ({}),
+      logout: async () => undefined,
+      tickets: {
+        list: async () => {
+          lists += 1;
+          await new Promise<void>((resolve) => pendingLists.push(resolve));
+          return { totalResults: 0, startIndex: 0, tickets: [] };
+        },
+        validActions: async () => [],
+      },
+      changes: async function* (options: { signal?: AbortSignal }) {
+        const queue: TicketChange[] = [];
+        let wake: (() => void) | undefined;
+        feed.push((change) => {
+          queue.push(change);
+          wake?.();
+        });
+        while (!options.signal?.aborted) {
+          const next = queue.shift();
+          if (next) yield next;
+          else await new Promise<void>((resolve) => (wake = resolve));
+        }
+      },
+    } as unknown as TicketsClient;
+    const timers: (() => void)[] = [];
+    const { controller, session } = controllerWith(client, {
+      setInterval: () => 0,
+      clearInterval: () => undefined,
+      setTimeout: (run) => timers.push(run),
+      clearTimeout: () => undefined,
+    });
+    await session.signIn('ada@acme.test', 'pw');
+    // The sign-in's own load: its list calls wait until released.
+    const settle = async () => {
+      for (let i = 0; i < 20; i += 1) {
+        for (const release of pendingLists.splice(0)) release();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    };
+    await settle();
+    const change = (eventId: number): TicketChange => ({
+      eventId,
+      ticketId: 'ticket1.acme',
+      kind: 'comment',
+      to: 'OPEN',
+      version: eventId,
+      userId: 'bob.acme',
+      at: '2026-01-01T00:00:00.000Z',
+    });
+    const afterSignIn = lists;
+    for (let id = 1; id <= 10; id += 1) feed[0]!(change(id));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(timers).toHaveLength(1);
+    timers.shift()!();
+    // While that reload waits on the server, more changes come.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    feed[0]!(change(11));
+    feed[0]!(change(12));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(timers).toHaveLength(0);
+    await settle();
+    expect(timers).toHaveLength(1);
+    timers.shift()!();
+    await settle();
+    expect(timers).toHaveLength(0);
+    // Two reloads of the four state groups, however many changes.
+    expect(lists - afterSignIn).toBe(8);
     controller.dispose();
   });
 });

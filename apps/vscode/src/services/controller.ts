@@ -52,7 +52,7 @@ export interface ControllerDeps {
 }
 
 /** How long a burst of live changes is gathered into one reload. */
-const CHANGE_DEBOUNCE_MS = 250;
+const CHANGE_DEBOUNCE_MS = 300;
 /** How long a hover's answer is reused. */
 const HOVER_TTL_MS = 30_000;
 
@@ -71,6 +71,8 @@ export class TicketsController {
   private unreachable = false;
   private resources: KnownResources | undefined;
   private reloadTimer: unknown;
+  private reloading = false;
+  private reloadAgain = false;
   /** The next start-up sign-in attempt while the server cannot be reached. */
   private startRetry: unknown;
   /** The last failure shown, so background work does not show it again and again. */
@@ -284,11 +286,36 @@ export class TicketsController {
     );
     this.hovers.delete(change.ticketId);
     this.deps.view.ticketChanged(change.ticketId);
+    this.scheduleReload();
+  }
+
+  /**
+   * One reload for a burst of changes: after a short wait, and never two at once; a change that
+   * comes during a reload gets one more after it (the running one may have read too early).
+   */
+  private scheduleReload(): void {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
     if (this.reloadTimer !== undefined) return;
     this.reloadTimer = this.deps.timers.setTimeout(() => {
       this.reloadTimer = undefined;
-      void this.refresh({ rediscover: false, background: true });
+      void this.reloadForChanges();
     }, CHANGE_DEBOUNCE_MS);
+  }
+
+  private async reloadForChanges(): Promise<void> {
+    this.reloading = true;
+    try {
+      await this.refresh({ rediscover: false, background: true });
+    } finally {
+      this.reloading = false;
+    }
+    if (this.reloadAgain) {
+      this.reloadAgain = false;
+      this.scheduleReload();
+    }
   }
 
   /**

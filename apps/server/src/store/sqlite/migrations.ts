@@ -168,7 +168,7 @@ export const SQLITE_MIGRATIONS: readonly {
         state TEXT NOT NULL,
         n INTEGER NOT NULL,
         PRIMARY KEY (tenant, api_id, app_id, author_id, state)
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT;
       INSERT INTO ticket_counts
         SELECT tenant, coalesce(api_id, ''), coalesce(app_id, ''), author_id, state, count(*)
         FROM tickets GROUP BY 1, 2, 3, 4, 5;

@@ -34,7 +34,11 @@ function failingServer() {
   return controllerWith(client);
 }
 
-function controllerWith(client: TicketsClient, timers: ControllerDeps['timers'] = noTimers) {
+function controllerWith(
+  client: TicketsClient,
+  timers: ControllerDeps['timers'] = noTimers,
+  now: () => Date = () => new Date(),
+) {
   const session = new SessionManager({
     createClient: () => client,
     secrets: {
@@ -58,6 +62,7 @@ function controllerWith(client: TicketsClient, timers: ControllerDeps['timers'] 
     filters: () => NO_FILTERS,
     liveSettings: () => ({ live: true, pollIntervalSeconds: 3600 }),
     timers,
+    now,
     view: {
       treeChanged: () => undefined,
       contextChanged: () => undefined,
@@ -170,6 +175,43 @@ describe('a burst of live changes', () => {
     expect(timers).toHaveLength(0);
     // Two reloads of the four state groups, however many changes.
     expect(lists - afterSignIn).toBe(8);
+    controller.dispose();
+  });
+});
+
+describe('hovers', () => {
+  it('reuse an answer for a while, and ask again once it ran out or the ticket changed', async () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const gets: string[] = [];
+    const client = {
+      session: {
+        userId: 'ada.acme',
+        userName: 'Ada',
+        tenant: 'acme',
+        validUntil: new Date(clock + 3_600_000),
+      },
+      login: async () => ({}),
+      logout: async () => undefined,
+      tickets: {
+        list: async () => ({ totalResults: 0, startIndex: 0, tickets: [] }),
+        get: async (id: string) => {
+          gets.push(id);
+          return { id, title: `Title of ${id}`, state: 'OPEN' };
+        },
+        validActions: async () => [],
+      },
+      changes: async function* () {
+        // Nothing changes.
+      },
+    } as unknown as TicketsClient;
+    const { controller, session } = controllerWith(client, noTimers, () => new Date(clock));
+    await session.signIn('ada@acme.test', 'pw');
+    expect((await controller.hover('ticket1.acme')).ticket.title).toBe('Title of ticket1.acme');
+    await controller.hover('ticket1.acme');
+    expect(gets).toEqual(['ticket1.acme']);
+    clock += 31_000;
+    await controller.hover('ticket1.acme');
+    expect(gets).toEqual(['ticket1.acme', 'ticket1.acme']);
     controller.dispose();
   });
 });

@@ -365,6 +365,9 @@ export class TicketsController {
     const value = Promise.all([tickets.get(ticketId), tickets.validActions(ticketId)]).then(
       ([ticket, actions]) => ({ ticket, actions }),
     );
+    // Answers that have run out go, so a long session does not keep every id ever hovered.
+    for (const [id, entry] of this.hovers)
+      if (at - entry.at >= HOVER_TTL_MS) this.hovers.delete(id);
     this.hovers.set(ticketId, { at, value });
     value.catch(() => this.hovers.delete(ticketId));
     return value;

@@ -107,4 +107,9 @@ fi
 say "code-server $cs_version"
 say "$(chromium --version 2>/dev/null | head -n 1)"
 say "$(rg --version | head -n 1)"
+# playwright-core is an npm devDependency of apps/vscode (no browser download: it drives the
+# chromium above), installed by `npm install` at the root.
+pw_version="$(cd "$(dirname "$0")/.." && node -p 'require("playwright-core/package.json").version' 2>/dev/null)" ||
+  pw_version="not installed yet (run npm install at the repository's root)"
+say "playwright-core $pw_version"
 echo "code-server-dir=$code_server_dir"

@@ -5,6 +5,7 @@ import type { CsrfMode } from './config.js';
 import type { AppState } from './http/context.js';
 import type { Logger } from './logger.js';
 import { errorHandler } from './middleware/errorHandler.js';
+import { methodsOnly } from './middleware/methodsOnly.js';
 import { requestId } from './middleware/requestId.js';
 import { sessionGuard } from './middleware/session.js';
 import { docsRoutes } from './rest/docsRoutes.js';
@@ -58,8 +59,8 @@ export interface App {
 
 /**
  * Builds the application: the services over the store, and the Koa app with its middleware in
- * this order, here and nowhere else: request id and logging, error handler, headers, the tRPC
- * router at `/trpc` (which answers its requests itself), the REST routes.
+ * this order, here and nowhere else: request id and logging, error handler, headers, the methods
+ * `/trpc` takes, the tRPC router there (which answers its requests itself), the REST routes.
  * The request id comes first so that its log line records the status the error handler set.
  * It does not listen; `main.ts` does.
  */
@@ -127,6 +128,8 @@ export function createApp(deps: AppDeps): App {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
+  // tRPC's HTTP protocol: queries and subscriptions are GETs, mutations POSTs.
+  koa.use(methodsOnly({ prefix: '/trpc', methods: ['GET', 'POST'] }));
   koa.use(trpcMount({ router: trpcRouter, authenticator, prefix: '/trpc' }));
   for (const router of routers) {
     koa.use(router.routes());

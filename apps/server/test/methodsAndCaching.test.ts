@@ -70,6 +70,20 @@ describe('methods the router does not know', () => {
     },
   );
 
+  it.each([...UNKNOWN_METHODS, 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'])(
+    '%s on a tRPC procedure is the 405 problem, with Allow: GET, POST',
+    async (method) => {
+      for (const path of ['/trpc/tickets.list', '/trpc/tickets.create', '/trpc']) {
+        const response = await send(server.url, method, path, cookies);
+        expect({ method, path, status: response.status }).toEqual({ method, path, status: 405 });
+        expect(response.headers['allow']).toBe('GET, POST');
+        if (method !== 'HEAD') {
+          expect(JSON.parse(response.text)).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+        }
+      }
+    },
+  );
+
   it.each(UNKNOWN_METHODS)('%s on a path that is no route is the 404 problem', async (method) => {
     const response = await send(server.url, method, '/api/no-such-thing', cookies);
     expect(response.status).toBe(404);

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, runCli } from './support/childServer.js';
+import { readSse } from './support/trpc.js';
 import { call, login, type Session } from './support/client.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './support/throwawayPostgres.js';
@@ -25,6 +26,15 @@ interface Answer {
   readonly status: number;
   readonly retryAfter: string | null;
   readonly body: string;
+}
+
+/** Waits until `condition` holds, within the phase limit (a hang guard). */
+async function waitFor(what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + PHASE_LIMIT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(25);
+  }
 }
 
 /** Clients creating tickets in a loop until told to stop; every answer is kept. */
@@ -84,12 +94,10 @@ class Load {
    * once on an answer that is neither a success nor a 503.
    */
   async until(what: string, condition: () => boolean): Promise<void> {
-    const deadline = Date.now() + PHASE_LIMIT_MS;
-    while (!condition()) {
+    await waitFor(what, () => {
       expect(this.unexpected(), `while waiting for ${what}`).toEqual([]);
-      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-      await sleep(25);
-    }
+      return condition();
+    });
   }
 
   async stop(): Promise<void> {
@@ -173,6 +181,38 @@ describe('PostgreSQL stopped mid-load and started again', () => {
         headers: { Accept: 'application/json' },
       });
       expect(read.status).toBe(200);
+
+      // The live feed recovered too: from the start of the log it has every acknowledged
+      // creation, and a change made now arrives on the same stream.
+      const seen = new Set<string>();
+      const stop = new AbortController();
+      const stream = readSse(
+        server.url,
+        ada,
+        'tickets.changes',
+        { lastEventId: 0 },
+        stop.signal,
+        (event) => {
+          const change = JSON.parse(event.data) as { ticketId?: string; kind?: string };
+          if (change.kind === 'created' && change.ticketId) seen.add(change.ticketId);
+        },
+      );
+      try {
+        await waitFor('every acknowledged creation in the feed', () =>
+          ids.every((id) => seen.has(id)),
+        );
+        const after = await call(server.url, ada, '/api/tickets', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ Title: 'After', Environment: 'Sandbox', APIID: 'payments.acme' }),
+        });
+        expect(after.status).toBe(201);
+        const { TicketID } = (await after.json()) as { TicketID: string };
+        await waitFor('the new ticket on the live stream', () => seen.has(TicketID));
+      } finally {
+        stop.abort();
+        await stream;
+      }
     },
     300_000,
   );

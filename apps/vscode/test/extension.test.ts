@@ -178,6 +178,8 @@ describe('the extension in a (double of the) editor', () => {
     const document = { lineAt: () => ({ text: '// see ticket3.acme and ticket3.globex' }) };
     const hover = await ui.hoverProviders[0]!.provideHover(document, { line: 0, character: 10 });
     expect(hover?.contents.value).toContain('**Closed one**');
+    // Only the hover's own link may run, and only that command.
+    expect(hover?.contents.isTrusted).toEqual({ enabledCommands: ['tickets.openTicket'] });
     expect(
       await ui.hoverProviders[0]!.provideHover(document, { line: 0, character: 30 }),
     ).toBeUndefined();

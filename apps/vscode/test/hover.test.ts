@@ -56,6 +56,7 @@ describe('the hover', () => {
     expect(text).toContain('payments\\.acme');
     expect(text).toContain('You may: Close');
     expect(text).not.toContain('Resolve');
+    expect(text).toContain('[Open ticket](command:tickets.openTicket?%5B%22ticket5.acme%22%5D)');
   });
 
   it('says so when no action is open to the user', () => {

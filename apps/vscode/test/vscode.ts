@@ -61,6 +61,7 @@ export class ThemeColor {
   constructor(readonly id: string) {}
 }
 export class MarkdownString {
+  isTrusted?: boolean | { enabledCommands: string[] };
   constructor(readonly value = '') {}
 }
 export class TreeItem {

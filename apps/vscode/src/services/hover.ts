@@ -1,5 +1,6 @@
 import type { Ticket, ValidAction } from '@tickets/client';
 import { parseTicketId } from '@tickets/domain';
+import { COMMANDS } from '../constants.js';
 import { escapeMarkdown, formatAgo, resourceOf, stateLabel } from './format.js';
 
 /** Characters a TicketID is made of (local part and tenant). */
@@ -34,6 +35,10 @@ export function ticketIdAt(line: string, character: number, tenant: string): Fou
   return { id: word, start, end };
 }
 
+/** A Markdown link that runs `tickets.openTicket` on the ticket (the hover trusts that command only). */
+export const openTicketLink = (id: string): string =>
+  `command:${COMMANDS.openTicket}?${encodeURIComponent(JSON.stringify([id]))}`;
+
 /** The hover of a ticket: title, state, resource, and the actions the user may take. */
 export function ticketHoverMarkdown(
   ticket: Ticket,
@@ -49,6 +54,8 @@ export function ticketHoverMarkdown(
     allowed.length > 0
       ? `You may: ${allowed.map((action) => escapeMarkdown(action.label || action.value)).join(', ')}`
       : 'No action is open to you in this state.',
+    '',
+    `[Open ticket](${openTicketLink(ticket.id)})`,
   ];
   return lines.join('\n');
 }

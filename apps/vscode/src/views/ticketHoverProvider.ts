@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { TicketsClientError } from '@tickets/client';
+import { COMMANDS } from '../constants.js';
 import type { TicketsController } from '../services/controller.js';
 import { ticketHoverMarkdown, ticketIdAt, unknownTicketMarkdown } from '../services/hover.js';
 
@@ -19,10 +20,10 @@ export class TicketHoverProvider implements vscode.HoverProvider {
     const range = new vscode.Range(position.line, found.start, position.line, found.end);
     try {
       const { ticket, actions } = await this.controller.hover(found.id);
-      return new vscode.Hover(
-        new vscode.MarkdownString(ticketHoverMarkdown(ticket, actions, new Date())),
-        range,
-      );
+      const markdown = new vscode.MarkdownString(ticketHoverMarkdown(ticket, actions, new Date()));
+      // Its one link opens the ticket; no other command can run from it (all text is escaped).
+      markdown.isTrusted = { enabledCommands: [COMMANDS.openTicket] };
+      return new vscode.Hover(markdown, range);
     } catch (error) {
       if (error instanceof TicketsClientError && error.kind === 'not-found') {
         return new vscode.Hover(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ACME, PASSWORD } from './fixtures/tenants.js';
 import { useScenario } from './support/scenario.js';
 import { TicketsView } from './support/ticketsView.js';
-import { UI_LIMIT_MS, type Workbench } from './support/workbench.js';
+import { exactly, UI_LIMIT_MS, type Workbench } from './support/workbench.js';
 
 const REFUNDS = 'Refunds fail with a 500 over 1000';
 const WEBHOOKS = 'Webhook retries never stop';
@@ -24,6 +24,7 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
     tenant: ACME.tenant,
     // Polling an hour apart: a change made by someone else can only show through the live feed.
     settings: { 'tickets.pollIntervalSeconds': 3600 },
+    workspaceFiles: { 'follow-ups.md': '# Follow-ups\n\nticket4.acme\n' },
   });
   const view = (): TicketsView => new TicketsView(scenario.workbench);
 
@@ -155,5 +156,23 @@ describe('the Tickets view on the default workflow, signed in as Ada (admin of t
     await workbench.screenshot('refused');
     expect((await ada.ticket('ticket3.acme')).State).toBe('OPEN');
     expect((await view().ticketsByGroup())['Open']).toContain(CHECKOUT_BUTTON);
+  });
+
+  it('hovers a ticket ID written in a file: title, state and the actions open to the user', async () => {
+    const workbench = scenario.workbench;
+    const editor = await workbench.openFile('follow-ups.md');
+    // The innermost span: the line's token that holds the ID.
+    await editor
+      .locator('.view-line span', { hasText: exactly('ticket4.acme') })
+      .last()
+      .hover();
+    const hover = workbench.page.locator('.monaco-hover', {
+      hasText: 'Sandbox keys expire after an hour',
+    });
+    await hover.waitFor();
+    expect(await hover.textContent()).toMatch(
+      /ticket4\.acme · Resolved · .*You may: Close, Reopen/s,
+    );
+    await workbench.screenshot('hover');
   });
 });

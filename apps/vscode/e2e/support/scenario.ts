@@ -27,6 +27,8 @@ export interface ScenarioSetup {
   readonly tenant: string;
   /** VS Code user settings besides `tickets.serverUrl` and `tickets.tenant`. */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /** Files of the workspace folder that is opened, by name. */
+  readonly workspaceFiles?: Readonly<Record<string, string>>;
 }
 
 /** What a scenario's tests use, once its `beforeAll` has run. */
@@ -78,6 +80,7 @@ export function useScenario(setup: ScenarioSetup): Scenario {
         'tickets.tenant': setup.tenant,
         ...setup.settings,
       },
+      workspaceFiles: setup.workspaceFiles ?? {},
       logFile: join(screenshotsDir, 'code-server.log'),
     });
     workbench = await Workbench.open(

@@ -170,6 +170,22 @@ export class Workbench {
     return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   }
 
+  /** Opens the workspace file `name` with Quick Open (Ctrl+P) and answers its editor. */
+  async openFile(name: string): Promise<Locator> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput().locator('input.input');
+    await input.waitFor();
+    await input.fill(name);
+    await this.quickInput()
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(name) }) })
+      .first()
+      .click();
+    const editor = this.page.locator('.editor-instance .monaco-editor').first();
+    await editor.waitFor();
+    return editor;
+  }
+
   // --- the command palette, quick picks and input boxes --------------------------------------
 
   private readonly quickInput = (): Locator => this.page.locator('.quick-input-widget');

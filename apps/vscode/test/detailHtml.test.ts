@@ -70,6 +70,8 @@ describe('the ticket detail page', () => {
   it('shows the description, the actions and the full history, oldest first', () => {
     const html = renderTicketDetail({
       ticket: ticket({
+        labels: ['com.soa.ticket.label.priority.high'],
+        tags: ['refunds'],
         id: 'ticket1.acme',
         title: 'Refunds fail',
         description: 'Line one\nLine two',
@@ -99,6 +101,7 @@ describe('the ticket detail page', () => {
       nonce: 'n',
     });
     expect(html).toContain('<h1>Refunds fail</h1>');
+    expect(html).toContain('<p class="facts">high priority, refunds</p>');
     expect(html).toContain('Line one\nLine two');
     expect(html).toContain('<h2>History (2)</h2>');
     expect(html.indexOf('Fixed in 2.4.1')).toBeLessThan(html.indexOf('Confirmed'));

@@ -18,6 +18,12 @@ export interface DetailInput {
 export const detailCsp = (nonce: string): string =>
   `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'none'; script-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`;
 
+/** `com.soa.ticket.label.priority.high` as `high priority`; other labels as they are. */
+const labelText = (label: string): string => {
+  const priority = /^com\.soa\.ticket\.label\.priority\.(\w+)$/.exec(label)?.[1];
+  return priority ? `${priority} priority` : label;
+};
+
 const time = (iso: string): string => {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
@@ -61,7 +67,7 @@ export function renderTicketDetail({ ticket, history, actions, nonce }: DetailIn
     escapeHtml(ticket.environment),
     `opened by ${escapeHtml(ticket.userName)} on ${escapeHtml(time(ticket.created))}`,
   ].join(' · ');
-  const labels = [...ticket.labels, ...ticket.tags].map(escapeHtml).join(', ');
+  const labels = [...ticket.labels.map(labelText), ...ticket.tags].map(escapeHtml).join(', ');
   const actionList = actions
     .map((action) =>
       action.allowed

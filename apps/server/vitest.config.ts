@@ -15,6 +15,8 @@ const HTTP_SUITES = [
   'test/operations.test.ts',
   'test/controlCharacters.test.ts',
   'test/methodsAndCaching.test.ts',
+  'test/idempotencyRaces.test.ts',
+  'test/concurrency.test.ts',
 ];
 
 export default defineConfig({

@@ -63,10 +63,15 @@ describe('methods the router does not know', () => {
   it.each(UNKNOWN_METHODS)(
     '%s on the action endpoint is a 405 in text, as its errors are',
     async (method) => {
-      const response = await send(server.url, method, '/api/tickets/ticket1.acme/actions', cookies);
-      expect(response.status).toBe(405);
-      expect(response.headers['content-type']).toMatch(/^text\/plain/);
-      expect(response.text).toContain(method);
+      for (const path of [
+        '/api/tickets/ticket1.acme/actions',
+        '/API/TICKETS/ticket1.acme/ACTIONS',
+      ]) {
+        const response = await send(server.url, method, path, cookies);
+        expect({ path, status: response.status }).toEqual({ path, status: 405 });
+        expect(response.headers['content-type']).toMatch(/^text\/plain/);
+        expect(response.text).toContain(method);
+      }
     },
   );
 

@@ -114,6 +114,14 @@ describe('signing in', () => {
     expect(secrets.size).toBe(1);
   });
 
+  it('signing out forgets the password it signed in with, even after the server setting changed', async () => {
+    const { manager, secrets, settings } = setUp();
+    await manager.signIn('ada@acme.test', 'right');
+    settings.serverUrl = 'http://127.0.0.1:2';
+    await manager.signOut();
+    expect(secrets.size).toBe(0);
+  });
+
   it('signing out forgets the password', async () => {
     const { manager, secrets, states } = setUp();
     await manager.signIn('ada@acme.test', 'right');

@@ -13,6 +13,8 @@ export type SessionState =
       readonly client: TicketsClient;
       readonly session: SessionInfo;
       readonly email: string;
+      /** Where its password is kept (server, tenant and e-mail as they were at sign-in). */
+      readonly secretKey: string;
     };
 
 /** The password's keeper: VS Code's SecretStorage in the extension, a map in tests. */
@@ -89,7 +91,8 @@ export class SessionManager {
     if (!session) {
       throw new TicketsClientError({ kind: 'internal', message: 'the server granted no session' });
     }
-    return { kind: 'signedIn', client, session, email };
+    const secretKey = this.deps.secretKey(serverUrl, tenant, email);
+    return { kind: 'signedIn', client, session, email, secretKey };
   }
 
   /**
@@ -98,8 +101,7 @@ export class SessionManager {
    */
   async signIn(email: string, password: string): Promise<SessionState & { kind: 'signedIn' }> {
     const state = await this.login(email, password);
-    const { serverUrl, tenant } = this.deps.settings();
-    await this.deps.secrets.store(this.deps.secretKey(serverUrl, tenant, email), password);
+    await this.deps.secrets.store(state.secretKey, password);
     await this.deps.rememberEmail(email);
     const previous = this.current;
     this.set(state);
@@ -158,13 +160,16 @@ export class SessionManager {
     return this.recovering;
   }
 
-  /** Ends the session on the server (if it can be reached) and forgets the password. */
+  /**
+   * Ends the session on the server (if it can be reached) and forgets its password: the one it
+   * signed in with, even when the server or tenant settings have changed since.
+   */
   async signOut(): Promise<void> {
     const state = this.current;
     const { serverUrl, tenant, email } = this.deps.settings();
     this.set({ kind: 'signedOut' });
     await this.deps.secrets.delete(
-      this.deps.secretKey(serverUrl, tenant, state.kind === 'signedIn' ? state.email : email),
+      state.kind === 'signedIn' ? state.secretKey : this.deps.secretKey(serverUrl, tenant, email),
     );
     if (state.kind === 'signedIn') await state.client.logout();
   }

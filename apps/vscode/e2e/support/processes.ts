@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 
 /** How long a group gets to exit after SIGTERM before it is SIGKILLed. */
 const TERM_GRACE_MS = 5_000;
@@ -26,10 +26,28 @@ export interface ProcessGroup {
 
 const running = new Set<number>();
 
-// A test worker that ends (even abnormally) takes its groups with it.
-process.on('exit', () => {
+const temporaryDirs = new Set<string>();
+
+/** Removes `dir` when the test worker ends without its clean-up (interrupted, crashed). */
+export function removeAtExit(dir: string): void {
+  temporaryDirs.add(dir);
+}
+
+/**
+ * A test worker that ends however it ends (Ctrl+C included) takes its process groups and
+ * temporary folders with it; a normal run has stopped and removed them already.
+ */
+const cleanUpNow = (): void => {
   for (const pid of running) signalGroup(pid, 'SIGKILL');
-});
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanUpNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUpNow();
+    process.kill(process.pid, signal); // then end as the signal would have
+  });
+}
 
 function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {

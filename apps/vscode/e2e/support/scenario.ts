@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { startCodeServer, type CodeServer } from './codeServer.js';
 import { activationMs, MEASUREMENTS_FILE, type ScenarioMeasurements } from './measurements.js';
 import { SCREENSHOTS_DIR } from './paths.js';
+import { removeAtExit } from './processes.js';
 import { restLogin, restLoginRefusal, type RestUser } from './rest.js';
 import { startTicketsServer, type TicketsServer } from './ticketsServer.js';
 import { Workbench } from './workbench.js';
@@ -64,6 +65,7 @@ export function useScenario(setup: ScenarioSetup): Scenario {
     rmSync(screenshotsDir, { recursive: true, force: true });
     mkdirSync(screenshotsDir, { recursive: true });
     runDir = mkdtempSync(join(tmpdir(), `tickets-e2e-${setup.name}-`));
+    removeAtExit(runDir);
     const serverDir = join(runDir, 'server');
     mkdirSync(serverDir);
     server = await startTicketsServer({

@@ -1,5 +1,5 @@
 /** The benchmark's scenarios, and one run of one of them against one server, checked. */
-import type { BenchDatabase } from './checks.js';
+import type { BenchDatabase, Counts } from './checks.js';
 import { runLoad, type LoadResult } from './load.js';
 import { cpuMicros, peakRssMiB, resetPeakRss } from './processStats.js';
 import { ACTION_TICKETS, BENCH_PASSWORD, LIST_PATH } from './seed.js';
@@ -105,7 +105,7 @@ export async function runScenario(
       break;
   }
   const cpu = cpuMicros(server.pid) - cpuBefore;
-  const after = await db.counts();
+  const after = await settledCounts(db);
   const served = result.requests + (logins?.requests ?? 0);
   check(scenario, target, result, before, after);
   return {
@@ -129,13 +129,28 @@ export async function runScenario(
   };
 }
 
+/**
+ * The counts once the server is done with the requests wrk abandoned when it stopped (they may
+ * still commit): the same twice in a row, 100 ms apart (at most 5 s).
+ */
+async function settledCounts(db: BenchDatabase): Promise<Counts> {
+  let last = await db.counts();
+  for (let waited = 0; waited < 5_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await db.counts();
+    if (now.history === last.history && now.changes === last.changes) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Every 200 left exactly one history row; nothing else wrote one. Throws when not. */
 function check(
   scenario: Scenario,
   target: Target,
   result: LoadResult,
-  before: { history: number; versions: number; changes: number },
-  after: { history: number; versions: number; changes: number },
+  before: Counts,
+  after: Counts,
 ): void {
   const history = after.history - before.history;
   const versions = after.versions - before.versions;

@@ -129,6 +129,17 @@ export class TicketService {
     return found ? { ok: true, value: found } : notFound(id);
   }
 
+  /**
+   * An answer that shows what was read rather than a change it made (a refusal, a replay, a dry
+   * run) waits until what it read is on disk: no answer shows what a crash could take back.
+   * A change made is on disk already when the store acknowledges it.
+   */
+  private async shown<T>(answer: Promise<Replayable<T>>, dryRun = false): Promise<Replayable<T>> {
+    const result = await answer;
+    if (!result.ok || result.replayed || dryRun) await this.options.store.flushed();
+    return result;
+  }
+
   /** What every idempotent call of a caller shares. */
   private callContext(caller: Caller, key: string | undefined) {
     return { store: this.options.store, now: this.options.now, userId: caller.user.id, key };
@@ -164,74 +175,79 @@ export class TicketService {
     draft: TicketDraft,
     options: WriteOptions = {},
   ): Promise<Replayable<TicketView>> {
-    return runIdempotent<TicketView>({
-      ...this.callContext(caller, options.idempotencyKey),
-      request: ['createTicket', caller.actor.tenant, draft],
-      run: async (record) => {
-        const { store, now } = this.options;
-        const tenant = await store.getTenant(caller.actor.tenant);
-        const workflowId = tenant?.workflowId;
-        const workflow = await this.definitionFor(workflowId);
-        for (const [field, id, type] of [
-          ['APIID', draft.apiId, 'api'],
-          ['AppID', draft.appId, 'app'],
-        ] as const) {
-          if (id === undefined) continue;
-          if (tenantOf(id) !== caller.actor.tenant) {
-            return fail({
-              code: 'NOT_ALLOWED',
-              action: 'createTicket',
-              message: `${field} ${id} is not a resource of your tenant`,
-            });
+    return this.shown(
+      runIdempotent<TicketView>({
+        ...this.callContext(caller, options.idempotencyKey),
+        request: ['createTicket', caller.actor.tenant, draft],
+        run: async (record) => {
+          const { store, now } = this.options;
+          const tenant = await store.getTenant(caller.actor.tenant);
+          const workflowId = tenant?.workflowId;
+          const workflow = await this.definitionFor(workflowId);
+          for (const [field, id, type] of [
+            ['APIID', draft.apiId, 'api'],
+            ['AppID', draft.appId, 'app'],
+          ] as const) {
+            if (id === undefined) continue;
+            if (tenantOf(id) !== caller.actor.tenant) {
+              return fail({
+                code: 'NOT_ALLOWED',
+                action: 'createTicket',
+                message: `${field} ${id} is not a resource of your tenant`,
+              });
+            }
+            const resource = await store.getResource(id);
+            if (!resource || resource.type !== type) {
+              return fail({
+                code: 'NOT_FOUND',
+                message: `no ${type === 'api' ? 'API' : 'app'} ${id}`,
+              });
+            }
           }
-          const resource = await store.getResource(id);
-          if (!resource || resource.type !== type) {
-            return fail({
-              code: 'NOT_FOUND',
-              message: `no ${type === 'api' ? 'API' : 'app'} ${id}`,
-            });
+          for (;;) {
+            const number = await store.allocateTicketNumber(caller.actor.tenant);
+            const ticket = startTicket(
+              workflow,
+              {
+                id: formatTicketId(`ticket${number}`, caller.actor.tenant),
+                tenant: caller.actor.tenant,
+                title: draft.title,
+                description: draft.description,
+                environment: draft.environment,
+                apiId: draft.apiId,
+                appId: draft.appId,
+                labels: draft.labels.length > 0 ? draft.labels : [DEFAULT_LABEL],
+                tags: draft.tags,
+                authorId: caller.user.id,
+                workflowId,
+              },
+              now(),
+            );
+            const view: TicketView = { ...ticket, authorName: caller.user.name };
+            const outcome: Outcome<TicketView> = { ok: true, value: view };
+            const inserted = await store.insertTicket(ticket, [], record?.(outcome));
+            if (inserted === 'conflict') return 'raced';
+            if (inserted === 'inserted') {
+              this.options.onChange?.({ kind: 'created', ticket: view, userId: caller.user.id });
+              return outcome;
+            }
           }
-        }
-        for (;;) {
-          const number = await store.allocateTicketNumber(caller.actor.tenant);
-          const ticket = startTicket(
-            workflow,
-            {
-              id: formatTicketId(`ticket${number}`, caller.actor.tenant),
-              tenant: caller.actor.tenant,
-              title: draft.title,
-              description: draft.description,
-              environment: draft.environment,
-              apiId: draft.apiId,
-              appId: draft.appId,
-              labels: draft.labels.length > 0 ? draft.labels : [DEFAULT_LABEL],
-              tags: draft.tags,
-              authorId: caller.user.id,
-              workflowId,
-            },
-            now(),
-          );
-          const view: TicketView = { ...ticket, authorName: caller.user.name };
-          const outcome: Outcome<TicketView> = { ok: true, value: view };
-          const inserted = await store.insertTicket(ticket, [], record?.(outcome));
-          if (inserted === 'conflict') return 'raced';
-          if (inserted === 'inserted') {
-            this.options.onChange?.({ kind: 'created', ticket: view, userId: caller.user.id });
-            return outcome;
-          }
-        }
-      },
-    });
+        },
+      }),
+    );
   }
 
   /** The caller's tenant's tickets, newest first, ties by TicketID. */
   async listTickets(caller: Caller, query: ListTickets): Promise<TicketPage> {
     const page = await this.options.store.listTickets({ tenant: caller.actor.tenant, ...query });
-    return { total: page.total, start: query.start, tickets: await this.view(page.tickets) };
+    const tickets = await this.view(page.tickets);
+    await this.options.store.flushed();
+    return { total: page.total, start: query.start, tickets };
   }
 
   async getTicket(caller: Caller, id: TicketId): Promise<Outcome<TicketView>> {
     const found = await this.visibleTicket(caller, id);
+    await this.options.store.flushed();
     if (!found.ok) return found;
     return { ok: true, value: { ...found.value.ticket, authorName: found.value.authorName } };
   }
@@ -239,6 +255,7 @@ export class TicketService {
   /** The actions of the ticket's current state, each allowed or not for this caller, and why. */
   async validActions(caller: Caller, id: TicketId): Promise<Outcome<AvailableAction[]>> {
     const found = await this.visibleTicket(caller, id);
+    await this.options.store.flushed();
     if (!found.ok) return found;
     const { ticket } = found.value;
     const workflow = await this.definitionFor(ticket.workflowId);
@@ -248,7 +265,9 @@ export class TicketService {
   async history(caller: Caller, id: TicketId): Promise<Outcome<StoredHistoryEntry[]>> {
     const found = await this.visibleTicket(caller, id);
     if (!found.ok) return found;
-    return { ok: true, value: await this.options.store.listHistory(id) };
+    const history = await this.options.store.listHistory(id);
+    await this.options.store.flushed();
+    return { ok: true, value: history };
   }
 
   /**
@@ -262,43 +281,46 @@ export class TicketService {
     options: WriteOptions = {},
   ): Promise<Replayable<ActionOutcome>> {
     const { id, action, comments, ifMatch, dryRun } = command;
-    return runIdempotent<ActionOutcome>({
-      ...this.callContext(caller, dryRun ? undefined : options.idempotencyKey),
-      request: ['runAction', id, action, comments, ifMatch ?? null],
-      run: async (record) => {
-        const { store, now } = this.options;
-        // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
-        // a ticket's own workflow decides; for a ticket that does not exist, the tenant's.
-        const found = await this.visibleTicket(caller, id);
-        if (!found.ok) {
-          const tenant = await store.getTenant(caller.actor.tenant);
-          const workflow = await this.definitionFor(tenant?.workflowId);
-          return fail(checkActionKnown(workflow, action) ?? found.error);
-        }
-        const { ticket: read, authorName } = found.value;
-        const workflow = await this.definitionFor(read.workflowId);
-        const transition = applyAction(
-          workflow,
-          read,
-          { actionName: action, comments },
-          caller.actor,
-          now(),
-          { expectedVersion: ifMatch },
-        );
-        if (!transition.ok) return fail(transition.error);
-        const { ticket } = transition.value;
-        const outcome: Outcome<ActionOutcome> = {
-          ok: true,
-          value: {
-            state: ticket.state,
-            ticket: { ...(dryRun ? read : ticket), authorName },
-            dryRun,
-          },
-        };
-        if (dryRun) return outcome;
-        return this.commit(caller, 'action', read, transition.value, outcome, record);
-      },
-    });
+    return this.shown(
+      runIdempotent<ActionOutcome>({
+        ...this.callContext(caller, dryRun ? undefined : options.idempotencyKey),
+        request: ['runAction', id, action, comments, ifMatch ?? null],
+        run: async (record) => {
+          const { store, now } = this.options;
+          // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
+          // a ticket's own workflow decides; for a ticket that does not exist, the tenant's.
+          const found = await this.visibleTicket(caller, id);
+          if (!found.ok) {
+            const tenant = await store.getTenant(caller.actor.tenant);
+            const workflow = await this.definitionFor(tenant?.workflowId);
+            return fail(checkActionKnown(workflow, action) ?? found.error);
+          }
+          const { ticket: read, authorName } = found.value;
+          const workflow = await this.definitionFor(read.workflowId);
+          const transition = applyAction(
+            workflow,
+            read,
+            { actionName: action, comments },
+            caller.actor,
+            now(),
+            { expectedVersion: ifMatch },
+          );
+          if (!transition.ok) return fail(transition.error);
+          const { ticket } = transition.value;
+          const outcome: Outcome<ActionOutcome> = {
+            ok: true,
+            value: {
+              state: ticket.state,
+              ticket: { ...(dryRun ? read : ticket), authorName },
+              dryRun,
+            },
+          };
+          if (dryRun) return outcome;
+          return this.commit(caller, 'action', read, transition.value, outcome, record);
+        },
+      }),
+      dryRun,
+    );
   }
 
   /** A comment without a transition; it changes the ticket's version and comment count. */
@@ -308,33 +330,35 @@ export class TicketService {
     options: WriteOptions = {},
   ): Promise<Replayable<CommentOutcome>> {
     const { id, content, ifMatch } = command;
-    return runIdempotent<CommentOutcome>({
-      ...this.callContext(caller, options.idempotencyKey),
-      request: ['addComment', id, content, ifMatch ?? null],
-      run: async (record) => {
-        const found = await this.visibleTicket(caller, id);
-        if (!found.ok) return found;
-        const { ticket: read, authorName } = found.value;
-        const added = addComment(read, content, caller.actor, this.options.now(), {
-          expectedVersion: ifMatch,
-        });
-        if (!added.ok) return fail(added.error);
-        const { ticket, history } = added.value;
-        // Named after the ticket and the version the comment made: unique, and it tells
-        // nothing about other tickets or tenants.
-        const local = ticket.id.slice(0, ticket.id.lastIndexOf('.'));
-        const outcome: Outcome<CommentOutcome> = {
-          ok: true,
-          value: {
-            commentId: `${local}-comment${ticket.version}.${ticket.tenant}`,
-            content: added.value.content,
-            userId: caller.user.id,
-            created: history.created,
-            ticket: { ...ticket, authorName },
-          },
-        };
-        return this.commit(caller, 'comment', read, added.value, outcome, record);
-      },
-    });
+    return this.shown(
+      runIdempotent<CommentOutcome>({
+        ...this.callContext(caller, options.idempotencyKey),
+        request: ['addComment', id, content, ifMatch ?? null],
+        run: async (record) => {
+          const found = await this.visibleTicket(caller, id);
+          if (!found.ok) return found;
+          const { ticket: read, authorName } = found.value;
+          const added = addComment(read, content, caller.actor, this.options.now(), {
+            expectedVersion: ifMatch,
+          });
+          if (!added.ok) return fail(added.error);
+          const { ticket, history } = added.value;
+          // Named after the ticket and the version the comment made: unique, and it tells
+          // nothing about other tickets or tenants.
+          const local = ticket.id.slice(0, ticket.id.lastIndexOf('.'));
+          const outcome: Outcome<CommentOutcome> = {
+            ok: true,
+            value: {
+              commentId: `${local}-comment${ticket.version}.${ticket.tenant}`,
+              content: added.value.content,
+              userId: caller.user.id,
+              created: history.created,
+              ticket: { ...ticket, authorName },
+            },
+          };
+          return this.commit(caller, 'comment', read, added.value, outcome, record);
+        },
+      }),
+    );
   }
 }

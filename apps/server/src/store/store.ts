@@ -108,6 +108,12 @@ export interface Store {
    * CHANGE_RETENTION_MS.
    */
   purgeExpired(now: Date): Promise<void>;
+  /**
+   * Resolves once every write committed so far survives a power cut. Writes are acknowledged
+   * only then anyway; reads answer at once, so an answer that shows what was read (rather than
+   * a change it made) waits for this first, and never shows what a crash could take back.
+   */
+  flushed(): Promise<void>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

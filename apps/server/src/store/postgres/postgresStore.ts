@@ -775,6 +775,9 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** A COMMIT that returned is durable (synchronous_commit), and only then are rows visible. */
+  async flushed(): Promise<void> {}
+
   async ping(): Promise<void> {
     await this.run((db) => db.query('SELECT 1'));
   }

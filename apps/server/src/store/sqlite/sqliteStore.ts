@@ -441,6 +441,10 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  async flushed(): Promise<void> {
+    await this.wal.durable();
+  }
+
   async ping(): Promise<void> {
     this.sql('SELECT 1').get();
   }
@@ -473,15 +477,13 @@ const READS = new Set([
   'listChanges',
   'latestEventId',
   'watchChanges',
+  'flushed',
   'ping',
 ]);
 /**
- * Calls answered without waiting for the flush under way. Every other one (reads too) resolves
- * only once what it wrote, or could have read, is on disk: nothing is acknowledged or shown
- * that a power cut could still take back. A session's state is the exception: a login is
- * acknowledged only once flushed, and a logout read early only ends a session sooner.
+ * Every call that writes resolves only once what it wrote is on disk (see WalSync); reads answer
+ * at once (Store.flushed is for answers that show what was read).
  */
-const UNFLUSHED = new Set(['getCaller', 'ping', 'watchChanges']);
 /** The group commit retries its batches and flushes them itself. */
 const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
 
@@ -500,8 +502,10 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
         patienceMs: BUSY_PATIENCE_MS,
       });
       const wal = (this as unknown as { wal: WalSync }).wal;
-      if (!READS.has(name)) wal.committed();
-      if (!UNFLUSHED.has(name)) await wal.durable();
+      if (!READS.has(name)) {
+        wal.committed();
+        await wal.durable();
+      }
       return result;
     },
   });

@@ -90,6 +90,8 @@ export function activate(context: vscode.ExtensionContext): void {
       },
       showError: (message) => void vscode.window.showErrorMessage(`Tickets: ${message}`),
       ticketChanged: (ticketId) => void details.changed(ticketId),
+      busy: (work) =>
+        void vscode.window.withProgress({ location: { viewId: TREE_VIEW_ID } }, () => work),
     },
   });
   const tree = new TicketTreeProvider(controller);

@@ -112,6 +112,8 @@ describe('the extension in a (double of the) editor', () => {
       text: '$(issues) 3 open',
       command: 'workbench.view.extension.tickets',
     });
+    // The view showed its progress bar while it loaded.
+    expect(ui.viewProgress).toContain('tickets.tickets');
   });
 
   it('runs an action from the palette: ticket, action, comment, progress, the new state', async () => {

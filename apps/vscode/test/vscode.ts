@@ -110,7 +110,10 @@ export const ui = {
   inputBoxes: [] as { prompt?: string; value?: string; password?: boolean; title?: string }[],
   quickPicks: [] as ShownQuickPick[],
   messages: [] as ShownMessage[],
+  /** Titles of progress notifications. */
   progress: [] as string[],
+  /** Views that showed a progress bar. */
+  viewProgress: [] as string[],
   context: new Map<string, unknown>(),
   commands: new Map<string, (...args: unknown[]) => unknown>(),
   config: new Map<string, unknown>(),
@@ -130,6 +133,7 @@ export const ui = {
     this.quickPicks = [];
     this.messages = [];
     this.progress = [];
+    this.viewProgress = [];
     this.context.clear();
     this.commands.clear();
     this.config.clear();
@@ -195,10 +199,11 @@ export const window = {
   showWarningMessage: message('warning'),
   showErrorMessage: message('error'),
   withProgress: async <T>(
-    options: { title?: string },
+    options: { location: ProgressLocation | { viewId: string }; title?: string },
     task: (progress: { report(): void }) => Promise<T>,
   ) => {
-    ui.progress.push(options.title ?? '');
+    if (typeof options.location === 'object') ui.viewProgress.push(options.location.viewId);
+    else ui.progress.push(options.title ?? '');
     return task({ report: () => undefined });
   },
   createOutputChannel: () => logChannel(),

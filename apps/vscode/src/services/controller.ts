@@ -35,6 +35,8 @@ export interface ControllerView {
   showError(message: string): void;
   /** A ticket changed (the detail view refreshes). */
   ticketChanged(ticketId: string): void;
+  /** The view is loading until `work` settles (a progress bar on the view). */
+  busy?(work: Promise<void>): void;
 }
 
 export interface ControllerDeps {
@@ -238,23 +240,27 @@ export class TicketsController {
       return;
     }
     const client = this.client();
-    try {
-      if (rediscover || !this.resources) {
-        this.resources = await discoverResources(client.tickets, client.session?.userId ?? '');
-        this.deps.log.trace(
-          `resources: ${this.resources.all.length} seen, administered: ${this.resources.mine.map((ref) => ref.id).join(', ') || 'none'}`,
-        );
+    const work = (async () => {
+      try {
+        if (rediscover || !this.resources) {
+          this.resources = await discoverResources(client.tickets, client.session?.userId ?? '');
+          this.deps.log.trace(
+            `resources: ${this.resources.all.length} seen, administered: ${this.resources.mine.map((ref) => ref.id).join(', ') || 'none'}`,
+          );
+        }
+        await this.reloadTree();
+        this.setUnreachable(false);
+        this.shownError = undefined;
+        this.deps.view.treeChanged();
+        this.deps.view.openCountChanged(await countOpen(client.tickets, this.resources.mine));
+      } catch (error) {
+        // A session taken up again reloads by itself (sessionChanged).
+        await this.failed(error, { background });
+        this.deps.view.treeChanged();
       }
-      await this.reloadTree();
-      this.setUnreachable(false);
-      this.shownError = undefined;
-      this.deps.view.openCountChanged(await countOpen(client.tickets, this.resources.mine));
-    } catch (error) {
-      // A session taken up again reloads by itself (sessionChanged).
-      await this.failed(error, { background });
-    } finally {
-      this.deps.view.treeChanged();
-    }
+    })();
+    this.deps.view.busy?.(work);
+    await work;
   }
 
   private async reloadTree(): Promise<void> {

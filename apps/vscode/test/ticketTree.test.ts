@@ -83,6 +83,20 @@ describe('the tree model', () => {
     expect(await model.loadMore('OPEN')).toBe(false);
   });
 
+  it('loads one page for two quick clicks on "Load more"', async () => {
+    const { model, server, open } = setUp();
+    await model.load(allStates());
+    const before = server.calls.list.length;
+    await Promise.all([model.loadMore('OPEN'), model.loadMore('OPEN')]);
+    expect(server.calls.list.length - before).toBe(1);
+    expect(model.groups()[0]!.rows.map((r) => r.ticket.id)).toEqual(
+      [...open]
+        .reverse()
+        .slice(0, 4)
+        .map((t) => t.id),
+    );
+  });
+
   it('keeps what was loaded on a reload (a live update does not fold the list back)', async () => {
     const { model, server } = setUp();
     await model.load(allStates());

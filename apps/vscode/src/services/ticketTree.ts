@@ -32,6 +32,8 @@ interface GroupState {
   rows: TicketRow[];
   /** Tickets moved in or out here since the last load, so the count stays right meanwhile. */
   adjust: number;
+  /** The page being loaded, if any: a second `Load more` meanwhile waits for it. */
+  loading?: Promise<boolean> | undefined;
 }
 
 /** The names of the actions a row's user may take. */
@@ -130,16 +132,26 @@ export class TicketTreeModel {
     if (generation === this.generation) this.groupStates = next;
   }
 
-  /** The next page of one group; false when it had no more (or the model was reloaded meanwhile). */
+  /**
+   * The next page of one group; false when it had no more (or the model was reloaded meanwhile).
+   * A click while a page loads waits for that page rather than asking for the same one again.
+   */
   async loadMore(state: State): Promise<boolean> {
     const group = this.groupStates.find((candidate) => candidate.state === state);
-    if (!group || !group.pager.hasMore) return false;
+    if (!group) return false;
+    if (group.loading) return group.loading;
+    if (!group.pager.hasMore) return false;
     const generation = this.generation;
-    const rows = await this.withActions(await group.pager.nextPage());
-    if (generation !== this.generation) return false;
-    const known = new Set(group.rows.map((row) => row.ticket.id));
-    group.rows.push(...rows.filter((row) => !known.has(row.ticket.id)));
-    return true;
+    group.loading = (async () => {
+      const rows = await this.withActions(await group.pager.nextPage());
+      if (generation !== this.generation) return false;
+      const known = new Set(group.rows.map((row) => row.ticket.id));
+      group.rows.push(...rows.filter((row) => !known.has(row.ticket.id)));
+      return true;
+    })().finally(() => {
+      group.loading = undefined;
+    });
+    return group.loading;
   }
 
   /**

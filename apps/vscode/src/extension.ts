@@ -78,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): void {
       contextChanged: ({ signedIn, unreachable }) => {
         setContext(CONTEXT_KEYS.signedIn, signedIn);
         setContext(CONTEXT_KEYS.unreachable, unreachable);
+        statusBar.setStale(unreachable);
         if (signedIn) sessionEndedShown = false;
       },
       openCountChanged: (count) => statusBar.update(count),

@@ -3,7 +3,7 @@ import {
   administers,
   countOpen,
   discoverResources,
-  statusText,
+  openCountStatus,
 } from '../src/services/resources.js';
 import { defaultActions, FakeServer, ticket } from './fixtures.js';
 
@@ -77,6 +77,13 @@ describe('the open count', () => {
       ]),
     ).toBe(3);
     expect(await countOpen(server, [])).toBe(0);
-    expect(statusText(3)).toBe('$(issues) 3 open');
+    expect(openCountStatus(3, false).text).toBe('$(issues) 3 open');
+    // While the server cannot be reached: the last count, marked as such.
+    expect(openCountStatus(3, true)).toEqual({
+      text: '$(warning) 3 open',
+      tooltip: expect.stringContaining(
+        'The server cannot be reached: this is the last count it gave.',
+      ),
+    });
   });
 });

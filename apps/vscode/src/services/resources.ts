@@ -94,5 +94,13 @@ export async function countOpen(
   return counts.reduce((sum, n) => sum + n, 0);
 }
 
-/** The status bar's text. */
-export const statusText = (open: number): string => `$(issues) ${open} open`;
+/** The status bar's text and tooltip; `stale` while the server cannot be reached. */
+export function openCountStatus(open: number, stale: boolean): { text: string; tooltip: string } {
+  const what = 'Open tickets (OPEN or REOPEN) on the APIs and apps you administer.';
+  return stale
+    ? {
+        text: `$(warning) ${open} open`,
+        tooltip: `${what} The server cannot be reached: this is the last count it gave. Click to show the view.`,
+      }
+    : { text: `$(issues) ${open} open`, tooltip: `${what} Click to show them.` };
+}

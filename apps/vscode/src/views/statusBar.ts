@@ -1,8 +1,12 @@
 import * as vscode from 'vscode';
 import { VIEW_CONTAINER_ID } from '../constants.js';
-import { statusText } from '../services/resources.js';
+import { openCountStatus } from '../services/resources.js';
 
-/** `$(issues) <n> open`: open tickets on the resources the user administers; opens the view. */
+/**
+ * `$(issues) <n> open`: open tickets on the resources the user administers; opens the view. While
+ * the server cannot be reached it keeps the last count, marked: `$(warning) <n> open`, on the
+ * warning background.
+ */
 export class OpenCountStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(
     'tickets.openCount',
@@ -10,19 +14,36 @@ export class OpenCountStatusBar implements vscode.Disposable {
     50,
   );
 
+  private count: number | undefined;
+  private stale = false;
+
   constructor() {
     this.item.name = 'Tickets: open on my resources';
     this.item.command = `workbench.view.extension.${VIEW_CONTAINER_ID}`;
-    this.item.tooltip =
-      'Open tickets (OPEN or REOPEN) on the APIs and apps you administer. Click to show them.';
   }
 
   update(count: number | undefined): void {
-    if (count === undefined) {
+    this.count = count;
+    this.render();
+  }
+
+  /** Whether the server cannot be reached (the count is the last one it gave). */
+  setStale(stale: boolean): void {
+    this.stale = stale;
+    this.render();
+  }
+
+  private render(): void {
+    if (this.count === undefined) {
       this.item.hide();
       return;
     }
-    this.item.text = statusText(count);
+    const { text, tooltip } = openCountStatus(this.count, this.stale);
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = this.stale
+      ? new vscode.ThemeColor('statusBarItem.warningBackground')
+      : undefined;
     this.item.show();
   }
 

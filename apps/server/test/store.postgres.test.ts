@@ -569,7 +569,7 @@ describe('PostgresStore: the change log on PostgreSQL', () => {
   it('an open transaction holds back every change with a larger eventId until it ends', async () => {
     const store = await seeded();
     const before = await store.latestEventId();
-    // The store's own path for a change (its row and its announcement), left uncommitted.
+    // The store's own path for a change (its row), left uncommitted.
     const open = await transaction();
     const held = await appendChange(open, committedChange(commentOn(await read(store, 1), 'a')));
     const later = await store.commitChange(commentOn(await read(store, 2), 'b'));

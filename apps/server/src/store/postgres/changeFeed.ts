@@ -41,20 +41,16 @@ import type { TicketChangeRecord } from '../store.js';
  */
 
 /**
- * The channel a committed change is announced on. NOTIFY is delivered at commit (and not at all
- * on rollback); its payload is the schema, so that stores in other schemas of the same database
- * can tell the announcement is not theirs. (PostgreSQL queues notifications in commit order by
- * taking a database-wide lock for a moment at the commit of a transaction that notified.)
+ * The channel committed changes are announced on (by ChangeAnnouncer, after their commit); the
+ * payload is the schema, so that stores in other schemas of the same database can tell the
+ * announcement is not theirs.
  */
 export const CHANGES_CHANNEL = 'tickets_changes';
 
-/** Appends a change, in the caller's transaction, and announces it; answers its id. */
-export const INSERT_CHANGE = `WITH change AS (
-    INSERT INTO ticket_changes (${TICKET_CHANGE_COLUMNS.join(', ')})
-    VALUES (${TICKET_CHANGE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-    RETURNING id
-  )
-  SELECT id, pg_notify('${CHANGES_CHANNEL}', current_schema()) AS announced FROM change`;
+/** Appends a change, in the caller's transaction; answers its id (ChangeAnnouncer tells). */
+export const INSERT_CHANGE = `INSERT INTO ticket_changes (${TICKET_CHANGE_COLUMNS.join(', ')})
+  VALUES (${TICKET_CHANGE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  RETURNING id`;
 
 /** Every id below this one belongs to a transaction that has ended (committed or not). */
 const ENDED_BELOW = '(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)';

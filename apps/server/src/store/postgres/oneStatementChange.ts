@@ -1,12 +1,11 @@
 import type pg from 'pg';
 import { committedChange, TICKET_CHANGE_COLUMNS, ticketChangeValues } from '../changeLog.js';
 import type { TicketChange } from '../store.js';
-import { CHANGES_CHANNEL } from './changeFeed.js';
 
 /**
  * A change of a ticket without an idempotency record, in one statement, hence one round trip
- * and its own transaction: the conditional update, the history row and the change-log row (with
- * its announcement) all happen, or, when the version is no longer the expected one, none does.
+ * and its own transaction: the conditional update, the history row and the change-log row all
+ * happen, or, when the version is no longer the expected one, none does.
  * Under READ COMMITTED the update waits for a concurrent change of the row and then checks the
  * version that one committed, as the multi-statement transaction does.
  */
@@ -24,9 +23,7 @@ const CHANGE_IN_ONE_STATEMENT = `
     SELECT ${TICKET_CHANGE_COLUMNS.map((_, i) => `$${i + 14}`).join(', ')} FROM changed
     RETURNING id
   )
-  SELECT logged.id AS history_id, change.id AS event_id,
-    pg_notify('${CHANGES_CHANNEL}', current_schema()) AS announced
-  FROM logged, change`;
+  SELECT logged.id AS history_id, change.id AS event_id FROM logged, change`;
 
 /** Runs the change on `db` (a pool: autocommit); `conflict` when another change won. */
 export async function commitChangeInOneStatement(

@@ -50,6 +50,7 @@ import {
   listChanges,
 } from './changeFeed.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { ChangeAnnouncer } from './announcer.js';
 import { commitChangeInOneStatement } from './oneStatementChange.js';
 import { isConnectionLost, withDefaultUser } from './unreachable.js';
 
@@ -157,12 +158,19 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly busyPolicy: BusyPolicy;
   private readonly changeWatch: PostgresChangeWatch;
+  private readonly announcer: ChangeAnnouncer;
   private closing: Promise<void> | undefined;
 
-  private constructor(pool: pg.Pool, patienceMs: number, changeWatch: PostgresChangeWatch) {
+  private constructor(
+    pool: pg.Pool,
+    patienceMs: number,
+    changeWatch: PostgresChangeWatch,
+    logger?: Logger,
+  ) {
     this.pool = pool;
     this.busyPolicy = { isBusy, isUnreachable: isConnectionLost, patienceMs };
     this.changeWatch = changeWatch;
+    this.announcer = new ChangeAnnouncer(pool, logger);
   }
 
   /** Opens a pool on `url` and (unless told otherwise) applies pending migrations. */
@@ -196,7 +204,7 @@ export class PostgresStore implements Store {
       schema,
       logger: options.logger,
     });
-    const store = new PostgresStore(pool, lockTimeoutMs, changeWatch);
+    const store = new PostgresStore(pool, lockTimeoutMs, changeWatch, options.logger);
     try {
       if (options.migrate !== false) await store.applyMigrations();
     } catch (error) {
@@ -510,7 +518,7 @@ export class PostgresStore implements Store {
     idempotency?: IdempotencyRecord,
   ): Promise<'inserted' | 'id-taken' | 'conflict'> {
     try {
-      return await this.inTransaction(async (db) => {
+      const inserted = await this.inTransaction(async (db) => {
         if (!(await PostgresStore.insertTicketRow(db, ticket))) return 'id-taken' as const;
         for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
         if (idempotency && !(await PostgresStore.insertIdempotency(db, idempotency)))
@@ -518,6 +526,8 @@ export class PostgresStore implements Store {
         await appendChange(db, createdChange(ticket));
         return 'inserted' as const;
       });
+      if (inserted === 'inserted') this.announcer.announce();
+      return inserted;
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
       throw error;
@@ -579,6 +589,14 @@ export class PostgresStore implements Store {
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
     // Without an idempotency record (built from the history id), one round trip does it all.
+    const committed = await this.commitChangeNow(change);
+    if (committed !== 'conflict') this.announcer.announce();
+    return committed;
+  }
+
+  private async commitChangeNow(
+    change: TicketChange,
+  ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
     if (!change.idempotency) return this.run((db) => commitChangeInOneStatement(db, change));
     const { ticket } = change;
     try {
@@ -787,7 +805,10 @@ export class PostgresStore implements Store {
    * back); a second call is a no-op.
    */
   async close(): Promise<void> {
-    this.closing ??= this.changeWatch.close().then(() => this.pool.end());
+    this.closing ??= this.changeWatch
+      .close()
+      .then(() => this.announcer.idle())
+      .then(() => this.pool.end());
     await this.closing;
   }
 }

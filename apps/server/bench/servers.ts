@@ -1,6 +1,6 @@
 /** The servers the benchmark measures, each a process of its own pinned to the first core. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './load.js';
@@ -38,15 +38,22 @@ function command(spec: ServerSpec, port: number): string[] {
   }
 }
 
+/** The end of a server's log, for a message. */
+const logTail = (logPath: string): string => readFileSync(logPath, 'utf8').slice(-2000);
+
 async function waitUntilServing(url: string, child: ChildProcess, logPath: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server ended at start (see ${logPath})`);
+    if (child.exitCode !== null) {
+      throw new Error(`the server ended at start; its log ends:\n${logTail(logPath)}`);
+    }
     try {
       await fetch(`${url}/api/login/status`);
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`the server did not start (see ${logPath})`);
+      if (Date.now() > deadline) {
+        throw new Error(`the server did not start; its log ends:\n${logTail(logPath)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -21,13 +21,27 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private batches = 0;
+  /** Transaction control, prepared once (exec would parse it again for every write). */
+  private readonly control: Record<
+    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
+    Database.Statement
+  >;
 
   constructor(
     private readonly db: Database.Database,
     private readonly busy: BusyPolicy,
     /** Resolves once every commit so far is on disk (see WalSync). */
     private readonly durable: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+  ) {
+    this.control = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      savepoint: db.prepare('SAVEPOINT write'),
+      release: db.prepare('RELEASE write'),
+      rollbackTo: db.prepare('ROLLBACK TO write'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+    };
+  }
 
   /** How many transactions have committed batches so far. */
   get committedBatches(): number {
@@ -75,25 +89,26 @@ export class GroupCommit {
   }
 
   private commit(batch: readonly Pending[]): Settled[] {
-    this.db.exec('BEGIN IMMEDIATE');
+    const { begin, savepoint, release, rollbackTo, commit, rollback } = this.control;
+    begin.run();
     try {
       const settled = batch.map((pending): Settled => {
-        this.db.exec('SAVEPOINT write');
+        savepoint.run();
         try {
           const value = pending.work();
-          this.db.exec('RELEASE write');
+          release.run();
           return { ok: true, value };
         } catch (error) {
-          this.db.exec('ROLLBACK TO write');
-          this.db.exec('RELEASE write');
+          rollbackTo.run();
+          release.run();
           return { ok: false, error };
         }
       });
-      this.db.exec('COMMIT');
+      commit.run();
       this.batches += 1;
       return settled;
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) rollback.run();
       throw error;
     }
   }

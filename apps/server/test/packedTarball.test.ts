@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -130,6 +131,9 @@ describe('the packed server package (slow: installs a tarball and compiles bette
       expect(files).toContain(file);
     }
     expect(files.filter((file) => /^package\/(src|test|bench|scripts)\//.test(file))).toEqual([]);
+    // postpack put the workspace's own build back: dist/cli.js imports its neighbours again.
+    expect(readFileSync(join(SERVER_DIR, 'dist/cli.js'), 'utf8')).toContain("from './config.js'");
+    expect(existsSync(join(SERVER_DIR, 'dist/chunks'))).toBe(false);
     const pkg = JSON.parse(
       readFileSync(join(installed.dir, 'node_modules/@tickets/server/package.json'), 'utf8'),
     ) as { engines?: { node?: string }; dependencies: Record<string, string> };

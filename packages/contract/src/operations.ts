@@ -34,6 +34,7 @@ export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   readonly summary: string;
   /** The typed input: the tRPC procedure's, and the service command it decodes to. */
   readonly input: I;
+  /** The typed answer (tRPC); REST answers `rest.answer`, which may be narrower. */
   readonly output: O;
   /** The expected failures, besides the 401/503/500 any authed call may meet. */
   readonly errors: readonly AppErrorCode[];
@@ -60,7 +61,7 @@ export const OPERATIONS = {
     auth: 'public',
     summary: 'Log in with e-mail and password',
     input: s.LoginInput,
-    output: s.LoginResponse,
+    output: s.SessionStatus,
     errors: [
       'INVALID_INPUT',
       'MALFORMED_BODY',
@@ -85,7 +86,7 @@ export const OPERATIONS = {
     auth: 'session',
     summary: 'The session of the caller',
     input: s.SessionInput,
-    output: s.LoginResponse,
+    output: s.SessionStatus,
     errors: ['INVALID_INPUT'],
     rest: {
       method: 'GET',
@@ -102,7 +103,7 @@ export const OPERATIONS = {
     auth: 'session+csrf',
     summary: 'Renew the session',
     input: s.SessionInput,
-    output: s.LoginResponse,
+    output: s.SessionStatus,
     errors: ['INVALID_INPUT'],
     rest: {
       method: 'POST',

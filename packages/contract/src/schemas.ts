@@ -182,6 +182,23 @@ export const LoginResponse = z.object({
 });
 export type LoginResponse = z.output<typeof LoginResponse>;
 
+export const RESOURCE_TYPES = ['api', 'app'] as const;
+
+/** A resource (an API or an app) of the caller's tenant that the caller administers. */
+export const AdministeredResource = z.object({ id: z.string(), type: z.enum(RESOURCE_TYPES) });
+export type AdministeredResource = z.output<typeof AdministeredResource>;
+
+/**
+ * The typed surface's session answer (`session.login`, `session.status`, `session.renew`): the
+ * REST login response plus who the caller is. A site admin administers every resource of the
+ * tenant, whatever `adminOf` lists. REST keeps answering `LoginResponse` alone.
+ */
+export const SessionStatus = LoginResponse.extend({
+  siteAdmin: z.boolean(),
+  adminOf: z.array(AdministeredResource),
+});
+export type SessionStatus = z.output<typeof SessionStatus>;
+
 export const StatusResponse = z.object({ Status: z.literal('Success') });
 
 export const CHANGE_KINDS = ['created', 'action', 'comment'] as const;

@@ -81,6 +81,50 @@ describe('tRPC at /trpc: every procedure', () => {
     });
   });
 
+  it('session.status, session.login and session.renew say which resources the caller administers', async () => {
+    await using w = await world();
+    const [shay, root] = await Promise.all([
+      login(w.url, 'shay@acme.test'),
+      login(w.url, 'root@acme.test'),
+    ]);
+    const statusOf = async (session: typeof w.ada) =>
+      dataOf<Record<string, unknown>>(await trpcQuery(w.url, session, 'session.status', {}));
+    // An admin of one API, an admin of one app, a developer, a site admin.
+    expect(await statusOf(w.ada)).toMatchObject({
+      userFDN: 'ada.acme',
+      siteAdmin: false,
+      adminOf: [{ id: 'payments.acme', type: 'api' }],
+    });
+    expect(await statusOf(shay)).toMatchObject({
+      siteAdmin: false,
+      adminOf: [{ id: 'shop.acme', type: 'app' }],
+    });
+    expect(await statusOf(w.bob)).toMatchObject({ siteAdmin: false, adminOf: [] });
+    expect(await statusOf(root)).toMatchObject({ userFDN: 'root.acme', siteAdmin: true });
+
+    const loggedIn = await trpcMutation(w.url, undefined, 'session.login', {
+      email: 'shay@acme.test',
+      password: PASSWORD,
+    });
+    expect(dataOf(loggedIn)).toMatchObject({ adminOf: [{ id: 'shop.acme', type: 'app' }] });
+    const renewed = await trpcMutation(w.url, w.ada, 'session.renew', {});
+    expect(dataOf(renewed)).toMatchObject({
+      siteAdmin: false,
+      adminOf: [{ id: 'payments.acme', type: 'api' }],
+    });
+
+    // REST answers the Akana login response alone, as before.
+    const rest = (await (await call(w.url, w.ada, '/api/login/status')).json()) as object;
+    expect(Object.keys(rest).sort()).toEqual([
+      'Status',
+      'authTokenValidUntil',
+      'fedmemberid',
+      'loginDomainID',
+      'userFDN',
+      'userName',
+    ]);
+  });
+
   it('tickets.list with filters and paging, only the caller’s tenant', async () => {
     await using w = await world();
     const all = dataOf<{ totalResults: number; startIndex: number; tickets: Ticket[] }>(

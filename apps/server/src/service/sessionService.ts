@@ -2,7 +2,13 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { isTenantId, type Actor } from '@tickets/domain';
 import type { CsrfMode } from '../config.js';
 import type { Outcome } from '../errors/appError.js';
-import type { CallerRecord, SessionRecord, Store, UserRecord } from '../store/store.js';
+import type {
+  CallerRecord,
+  ResourceRecord,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from '../store/store.js';
 import { passwordChecks, type PasswordChecks } from './passwordChecks.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
@@ -344,6 +350,11 @@ export class SessionService {
       ok: true,
       value: this.issue({ ...caller, session: { ...caller.session, expiresAt } }, now),
     };
+  }
+
+  /** The resources of the caller's tenant that the caller administers, with their types, in one read. */
+  administered(caller: Caller): Promise<ResourceRecord[]> {
+    return this.options.store.adminResources(caller.user.id);
   }
 
   /** Ends the session on the server; its cookies no longer work. */

@@ -21,6 +21,8 @@ export interface Store {
   getResource(id: string): Promise<ResourceRecord | undefined>;
   /** Ids of the resources the user administers. */
   adminResourceIds(userId: string): Promise<string[]>;
+  /** The resources of the user's tenant that the user administers, in one read, by id. */
+  adminResources(userId: string): Promise<ResourceRecord[]>;
 
   // Failed logins, keyed by tenant and e-mail so that unknown accounts are slowed down alike
   getLoginFailures(key: string): Promise<LoginFailures | undefined>;

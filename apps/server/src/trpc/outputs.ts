@@ -1,9 +1,28 @@
-import type { Comment, HistoryEntry, Ticket, TicketChange, ValidAction } from '@tickets/contract';
+import type {
+  Comment,
+  HistoryEntry,
+  SessionStatus,
+  Ticket,
+  TicketChange,
+  ValidAction,
+} from '@tickets/contract';
 import type { AvailableAction } from '@tickets/domain';
-import type { StoredHistoryEntry, TicketChangeRecord } from '../store/store.js';
+import { loginResponseJson } from '../rest/representations.js';
+import type { ResourceRecord, StoredHistoryEntry, TicketChangeRecord } from '../store/store.js';
+import type { IssuedSession } from '../service/sessionService.js';
 import type { CommentOutcome, TicketView } from '../service/ticketService.js';
 
 /** The typed surface's shapes (`@tickets/contract` outputs) of the service's results. */
+
+/** The REST login response plus who the caller is: site admin or not, the resources administered. */
+export const sessionOutput = (
+  issued: Pick<IssuedSession, 'caller'>,
+  administered: readonly ResourceRecord[],
+): SessionStatus => ({
+  ...loginResponseJson(issued),
+  siteAdmin: issued.caller.actor.siteAdmin,
+  adminOf: administered.map(({ id, type }) => ({ id, type })),
+});
 
 export function ticketOutput(ticket: TicketView): Ticket {
   return {

@@ -2,9 +2,8 @@ import { OPERATIONS, type AppError } from '@tickets/contract';
 import { tracked } from '@trpc/server';
 import type { Logger } from '../logger.js';
 import { clearSessionCookies, setSessionCookies } from '../rest/sessionCookies.js';
-import { loginResponseJson } from '../rest/representations.js';
 import type { LiveChanges } from '../service/liveChanges.js';
-import type { Caller, SessionService } from '../service/sessionService.js';
+import type { Caller, IssuedSession, SessionService } from '../service/sessionService.js';
 import type { TicketService } from '../service/ticketService.js';
 import {
   authedProcedure,
@@ -19,6 +18,7 @@ import {
   changeOutput,
   commentOutput,
   historyOutput,
+  sessionOutput,
   ticketOutput,
   validActionsOutput,
 } from './outputs.js';
@@ -77,6 +77,9 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
   const { sessions, tickets, changes } = options;
   const recheckMs = options.sessionRecheckMs ?? SESSION_RECHECK_MS;
   const op = OPERATIONS;
+  /** The session answer: one more read, for the types of the resources the caller administers. */
+  const sessionAnswer = async (issued: Pick<IssuedSession, 'caller'>) =>
+    sessionOutput(issued, await sessions.administered(issued.caller));
 
   return t.router({
     session: t.router({
@@ -84,13 +87,13 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         const issued = valueOf(await sessions.login(input));
         setSessionCookies(ctx.koa, issued);
         ctx.koa.state.log.info({ userId: issued.caller.user.id }, 'login');
-        return loginResponseJson(issued);
+        return sessionAnswer(issued);
       }),
-      status: sessionProcedure.query(({ ctx }) => loginResponseJson({ caller: ctx.caller })),
+      status: sessionProcedure.query(({ ctx }) => sessionAnswer({ caller: ctx.caller })),
       renew: sessionProcedure.mutation(async ({ ctx }) => {
         const renewed = valueOf(await sessions.renew(ctx.caller));
         setSessionCookies(ctx.koa, renewed);
-        return loginResponseJson(renewed);
+        return sessionAnswer(renewed);
       }),
       logout: sessionProcedure.mutation(async ({ ctx }) => {
         await sessions.logout(ctx.caller);

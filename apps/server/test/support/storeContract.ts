@@ -389,6 +389,18 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.adminResourceIds('root.acme')).toEqual([]);
         expect(await store.adminResourceIds('nobody.acme')).toEqual([]);
       });
+
+      it('adminResources: the records of those resources, in one read, by id', async () => {
+        expect(await store.adminResources('ada.acme')).toEqual([
+          { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments API' },
+          { id: 'shop.acme', tenant: 'acme', type: 'app', name: 'Shop App' },
+        ]);
+        expect(await store.adminResources('gina.globex')).toEqual([
+          { id: 'ledger.globex', tenant: 'globex', type: 'api', name: 'Ledger API' },
+        ]);
+        expect(await store.adminResources('root.acme')).toEqual([]);
+        expect(await store.adminResources('nobody.acme')).toEqual([]);
+      });
     });
 
     describe('getWorkflow', () => {

@@ -366,6 +366,19 @@ export class PostgresStore implements Store {
     return rows.map((row) => row.resource_id);
   }
 
+  async adminResources(userId: string): Promise<ResourceRecord[]> {
+    return this.run((db) =>
+      all<ResourceRecord>(
+        db,
+        `SELECT r.id, r.tenant, r.type, r.name FROM resource_admins a
+         JOIN resources r ON r.id = a.resource_id
+         JOIN users u ON u.id = a.user_id AND u.tenant = r.tenant
+         WHERE a.user_id = $1 ORDER BY r.id`,
+        [userId],
+      ),
+    );
+  }
+
   async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
     const row = await this.run((db) =>
       one<{ count: number; last_failure_at: number }>(

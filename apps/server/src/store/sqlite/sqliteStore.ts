@@ -229,6 +229,15 @@ export class SqliteStore implements Store {
     ).map((row) => row.resource_id);
   }
 
+  async adminResources(userId: string): Promise<ResourceRecord[]> {
+    return this.sql(
+      `SELECT r.id, r.tenant, r.type, r.name FROM resource_admins a
+       JOIN resources r ON r.id = a.resource_id
+       JOIN users u ON u.id = a.user_id AND u.tenant = r.tenant
+       WHERE a.user_id = ? ORDER BY r.id`,
+    ).all(userId) as ResourceRecord[];
+  }
+
   async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
     const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
       key,
@@ -466,6 +475,7 @@ const READS = new Set([
   'findUsersByEmail',
   'getResource',
   'adminResourceIds',
+  'adminResources',
   'getLoginFailures',
   'getSession',
   'getCaller',

@@ -26,6 +26,7 @@ type Procedures = Trpc['tickets'];
 /** What a procedure of the router answers, inferred from the server's `AppRouter`. */
 type OutputOf<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<F>>;
 
+/** The REST login response plus who the caller is (`siteAdmin`, `adminOf`). */
 export type LoginResponse = OutputOf<Trpc['session']['login']['mutate']>;
 export type Ticket = OutputOf<Procedures['get']['query']>;
 export type TicketPage = OutputOf<Procedures['list']['query']>;
@@ -65,7 +66,7 @@ export interface TicketsClient {
   /** The session held, or undefined before login, after logout or once the server ended it. */
   readonly session: SessionInfo | undefined;
   login(credentials: { readonly email: string; readonly password: string }): Promise<LoginResponse>;
-  /** The session as the server sees it (also refreshes `session`). */
+  /** The session as the server sees it, with the rights it reads now (also refreshes `session`). */
   status(): Promise<LoginResponse>;
   /** Extends the session now (the client also does so by itself, before it would end). */
   renew(): Promise<LoginResponse>;

@@ -17,4 +17,4 @@ export type { ActOptions, ActResult, TicketState } from './act.js';
 export type { ChangesOptions } from './changes.js';
 export { TicketsClientError, type ErrorKind } from './errors.js';
 export type { TicketsClientLogger } from './logger.js';
-export type { SessionInfo } from './session.js';
+export type { AdministeredResource, SessionInfo } from './session.js';

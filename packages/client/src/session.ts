@@ -7,14 +7,26 @@ export interface SessionInfo {
   readonly tenant: string;
   /** When the session ends unless it is renewed (the server's `authTokenValidUntil`). */
   readonly validUntil: Date;
+  /** A site admin administers every resource of the tenant. */
+  readonly siteAdmin: boolean;
+  /** The resources of the tenant the user administers, as of the last login, renewal or status. */
+  readonly adminOf: readonly AdministeredResource[];
 }
 
-/** What login, renewal and status answer (the server's LoginResponse). */
+/** A resource (an API or an app) the user administers. */
+export interface AdministeredResource {
+  readonly id: string;
+  readonly type: 'api' | 'app';
+}
+
+/** What login, renewal and status answer (the server's session answer). */
 export interface LoginAnswer {
   readonly userName: string;
   readonly userFDN: string;
   readonly fedmemberid: string;
   readonly authTokenValidUntil: string;
+  readonly siteAdmin: boolean;
+  readonly adminOf: readonly AdministeredResource[];
 }
 
 /** Without a measured session length, renew when less than this remains. */
@@ -60,6 +72,8 @@ export class SessionKeeper {
       userName: answer.userName,
       tenant: answer.fedmemberid,
       validUntil,
+      siteAdmin: answer.siteAdmin,
+      adminOf: answer.adminOf.map(({ id, type }) => ({ id, type })),
     };
     this.schedule();
   }

@@ -2,7 +2,7 @@
 import type {
   Comment as ContractComment,
   HistoryEntry as ContractHistoryEntry,
-  LoginResponse as ContractLoginResponse,
+  SessionStatus as ContractSessionStatus,
   Ticket as ContractTicket,
   TicketChange as ContractTicketChange,
   TicketPage as ContractTicketPage,
@@ -39,10 +39,7 @@ describe('the client, method by method', () => {
     expectTypeOf<ValidAction>().toEqualTypeOf<Json<ContractValidAction>>();
     expectTypeOf<HistoryEntry>().toEqualTypeOf<ContractHistoryEntry>();
     expectTypeOf<Comment>().toEqualTypeOf<ContractComment>();
-    // The server's loginResponseJson widens `Status: 'Success'` to string; the rest is the contract's.
-    expectTypeOf<Omit<LoginResponse, 'Status'>>().toEqualTypeOf<
-      Omit<ContractLoginResponse, 'Status'>
-    >();
+    expectTypeOf<LoginResponse>().toEqualTypeOf<ContractSessionStatus>();
     expectTypeOf<TicketChange>().toEqualTypeOf<Json<ContractTicketChange>>();
   });
 
@@ -56,11 +53,15 @@ describe('the client, method by method', () => {
       userName: 'Ada',
       tenant: 'acme',
       validUntil: new Date(answer.authTokenValidUntil),
+      siteAdmin: false,
+      adminOf: [{ id: 'payments.acme', type: 'api' }],
     });
     const status = await client.status();
     expect(status).toMatchObject({
       userFDN: 'ada.acme',
       authTokenValidUntil: answer.authTokenValidUntil,
+      siteAdmin: false,
+      adminOf: [{ id: 'payments.acme', type: 'api' }],
     });
     const renewed = await client.renew();
     expect(Date.parse(renewed.authTokenValidUntil)).toBeGreaterThanOrEqual(
@@ -70,6 +71,15 @@ describe('the client, method by method', () => {
     // The renewed cookies work, for reads and (with the CSRF header) for writes.
     expect((await client.tickets.get('ticket1.acme')).id).toBe('ticket1.acme');
     await client.tickets.comment('ticket6.acme', { content: 'after renewal' });
+  });
+
+  it('says which resources the user administers: none for a developer, all for a site admin', async () => {
+    const developer = await loggedIn(server.url, 'bob@acme.test');
+    expect(developer.client.session).toMatchObject({ siteAdmin: false, adminOf: [] });
+    expect(await developer.client.status()).toMatchObject({ siteAdmin: false, adminOf: [] });
+    const { client } = await loggedIn(server.url, 'root@acme.test');
+    expect(client.session).toMatchObject({ userId: 'root.acme', siteAdmin: true });
+    expect((await client.renew()).siteAdmin).toBe(true);
   });
 
   it('lists with filters and paging', async () => {

@@ -490,16 +490,13 @@ const READS = new Set([
   'flushed',
   'ping',
 ]);
-/**
- * Every call that writes resolves only once what it wrote is on disk (see WalSync); reads answer
- * at once (Store.flushed is for answers that show what was read).
- */
 /** The group commit retries its batches and flushes them itself. */
 const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
 
 // Every call of the Store interface (the async methods; `close` aside) is retried while the
-// database is busy, then waits for the flush (see above). Private helpers are synchronous and
-// run inside those calls.
+// database is busy; one that writes then resolves only once what it wrote is on disk (WalSync),
+// while reads answer at once (Store.flushed is for answers that show what was read). Private
+// helpers are synchronous and run inside those calls.
 for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   const method: unknown = Reflect.get(SqliteStore.prototype, name);
   if (name === 'close' || !(method instanceof AsyncFunction)) continue;

@@ -24,8 +24,6 @@ import {
 import { committedChange, createdChange } from '../changeLog.js';
 import {
   callerQuery,
-  TICKET_COLUMNS,
-  ticketValues,
   ticketWithAuthorQuery,
   toCaller,
   toTicketWithAuthor,
@@ -52,6 +50,15 @@ import {
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
 import { commitChangeInOneStatement } from './oneStatementChange.js';
+import {
+  all,
+  applyProvisionIn,
+  changes,
+  insertHistory,
+  insertIdempotency,
+  insertTicketRow,
+  one,
+} from './writes.js';
 import { isConnectionLost, withDefaultUser } from './unreachable.js';
 
 /**
@@ -95,42 +102,6 @@ const TYPES: pg.CustomTypesConfig = {
       ? parseBigint
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
-
-/** A pooled connection or the pool itself: what a statement runs on. */
-type Db = pg.Pool | pg.PoolClient;
-
-/** `$1, $2, …, $n` */
-const placeholders = (n: number): string =>
-  Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
-
-const all = async <R extends pg.QueryResultRow>(
-  db: Db,
-  text: string,
-  params: readonly unknown[] = [],
-): Promise<R[]> => (await db.query<R>(text, params as unknown[])).rows;
-
-const one = async <R extends pg.QueryResultRow>(
-  db: Db,
-  text: string,
-  params: readonly unknown[] = [],
-): Promise<R | undefined> => (await all<R>(db, text, params))[0];
-
-/** Runs a write; answers how many rows it inserted, changed or removed. */
-const changes = async (db: Db, text: string, params: readonly unknown[] = []): Promise<number> =>
-  (await db.query(text, params as unknown[])).rowCount ?? 0;
-
-const INSERT_TICKET = `INSERT INTO tickets (${TICKET_COLUMNS.join(', ')})
-  VALUES (${placeholders(TICKET_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`;
-
-/**
- * Inserts an idempotency record unless its key is taken by one that has not expired (an expired
- * one is replaced); one row changed when stored.
- */
-const SAVE_IDEMPOTENCY = `INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at)
-  VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
-    outcome = excluded.outcome, created_at = excluded.created_at
-  WHERE idempotency.created_at < excluded.created_at - $6::bigint`;
 
 export interface PostgresStoreOptions {
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
@@ -484,47 +455,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Inserts a ticket row; false when the id is taken. */
-  private static async insertTicketRow(db: Db, ticket: Ticket): Promise<boolean> {
-    return (await changes(db, INSERT_TICKET, ticketValues(ticket))) === 1;
-  }
-
-  /** Appends a history row; answers its id. */
-  private static async insertHistory(
-    db: Db,
-    ticketId: string,
-    entry: HistoryEntry,
-  ): Promise<number> {
-    const row = await one<{ id: number }>(
-      db,
-      `INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [
-        ticketId,
-        entry.action,
-        entry.from,
-        entry.to,
-        JSON.stringify(entry.comments),
-        entry.userId,
-        entry.created,
-      ],
-    );
-    return row!.id;
-  }
-
-  /** Stores an idempotency record; false when its key is taken by one that has not expired. */
-  private static async insertIdempotency(db: Db, record: IdempotencyRecord): Promise<boolean> {
-    const stored = await changes(db, SAVE_IDEMPOTENCY, [
-      record.userId,
-      record.key,
-      record.requestHash,
-      record.outcome,
-      record.createdAt.getTime(),
-      IDEMPOTENCY_TTL_MS,
-    ]);
-    return stored === 1;
-  }
-
   async insertTicket(
     ticket: Ticket,
     history: readonly HistoryEntry[],
@@ -532,10 +462,9 @@ export class PostgresStore implements Store {
   ): Promise<'inserted' | 'id-taken' | 'conflict'> {
     try {
       const inserted = await this.inTransaction(async (db) => {
-        if (!(await PostgresStore.insertTicketRow(db, ticket))) return 'id-taken' as const;
-        for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
-        if (idempotency && !(await PostgresStore.insertIdempotency(db, idempotency)))
-          throw new IdempotencyRace();
+        if (!(await insertTicketRow(db, ticket))) return 'id-taken' as const;
+        for (const entry of history) await insertHistory(db, ticket.id, entry);
+        if (idempotency && !(await insertIdempotency(db, idempotency))) throw new IdempotencyRace();
         await appendChange(db, createdChange(ticket));
         return 'inserted' as const;
       });
@@ -630,11 +559,8 @@ export class PostgresStore implements Store {
           ],
         );
         if (updated !== 1) return 'conflict' as const;
-        const historyId = await PostgresStore.insertHistory(db, ticket.id, change.history);
-        if (
-          change.idempotency &&
-          !(await PostgresStore.insertIdempotency(db, change.idempotency(historyId)))
-        )
+        const historyId = await insertHistory(db, ticket.id, change.history);
+        if (change.idempotency && !(await insertIdempotency(db, change.idempotency(historyId))))
           throw new IdempotencyRace();
         return { historyId, eventId: await appendChange(db, committedChange(change)) };
       });
@@ -679,7 +605,7 @@ export class PostgresStore implements Store {
 
   async saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord> {
     const row = await this.inTransaction(async (db) => {
-      await PostgresStore.insertIdempotency(db, record);
+      await insertIdempotency(db, record);
       return one<IdempotencyRow>(db, 'SELECT * FROM idempotency WHERE user_id = $1 AND key = $2', [
         record.userId,
         record.key,
@@ -689,106 +615,7 @@ export class PostgresStore implements Store {
   }
 
   async applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary> {
-    return this.inTransaction(async (db) => {
-      let tenants = 0;
-      let workflows = 0;
-      let users = 0;
-      let resources = 0;
-      let tickets = 0;
-      for (const tenant of plan.tenants) {
-        tenants += await changes(
-          db,
-          `INSERT INTO tenants (id, name) VALUES ($1, $2)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name
-           WHERE tenants.name IS DISTINCT FROM excluded.name`,
-          [tenant.id, tenant.name],
-        );
-        if (tenant.workflow) {
-          const current = await one<{ xml: string }>(
-            db,
-            'SELECT w.xml FROM tenants t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = $1',
-            [tenant.id],
-          );
-          if (current?.xml !== tenant.workflow.xml) {
-            const { id } = (await one<{ id: number }>(
-              db,
-              'INSERT INTO workflows (tenant, name, xml, created) VALUES ($1, $2, $3, $4) RETURNING id',
-              [tenant.id, tenant.workflow.name, tenant.workflow.xml, new Date().toISOString()],
-            ))!;
-            await db.query('UPDATE tenants SET workflow_id = $1 WHERE id = $2', [id, tenant.id]);
-            workflows += 1;
-          }
-        }
-      }
-      for (const user of plan.users) {
-        const before = await one<{ password_hash: string }>(
-          db,
-          'SELECT password_hash FROM users WHERE id = $1',
-          [user.id],
-        );
-        // A new password ends the user's sessions: whoever held the old one is logged out.
-        if (before && before.password_hash !== user.passwordHash) {
-          await db.query(
-            'UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL',
-            [Date.now(), user.id],
-          );
-        }
-        users += await changes(
-          db,
-          `INSERT INTO users (id, tenant, email, name, password_hash, site_admin)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name,
-             password_hash = excluded.password_hash, site_admin = excluded.site_admin
-           WHERE (users.email, users.name, users.password_hash, users.site_admin) IS DISTINCT FROM
-                 (excluded.email, excluded.name, excluded.password_hash, excluded.site_admin)`,
-          [
-            user.id,
-            user.tenant,
-            user.email.toLowerCase(),
-            user.name,
-            user.passwordHash,
-            user.siteAdmin ? 1 : 0,
-          ],
-        );
-      }
-      for (const resource of plan.resources) {
-        let changed = await changes(
-          db,
-          `INSERT INTO resources (id, tenant, type, name) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name
-           WHERE (resources.type, resources.name) IS DISTINCT FROM (excluded.type, excluded.name)`,
-          [resource.id, resource.tenant, resource.type, resource.name],
-        );
-        const wanted = [...new Set(resource.admins)];
-        changed += await changes(
-          db,
-          'DELETE FROM resource_admins WHERE resource_id = $1 AND NOT (user_id = ANY($2::text[]))',
-          [resource.id, wanted],
-        );
-        for (const userId of wanted) {
-          changed += await changes(
-            db,
-            'INSERT INTO resource_admins (resource_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-            [resource.id, userId],
-          );
-        }
-        resources += changed > 0 ? 1 : 0;
-      }
-      for (const { ticket, history } of plan.tickets) {
-        // A provisioned ticket follows its tenant's workflow as it is after this plan.
-        const tenant = await one<{ workflow_id: number | null }>(
-          db,
-          'SELECT workflow_id FROM tenants WHERE id = $1',
-          [ticket.tenant],
-        );
-        const workflowId = tenant?.workflow_id ?? undefined;
-        if (await PostgresStore.insertTicketRow(db, { ...ticket, workflowId })) {
-          for (const entry of history) await PostgresStore.insertHistory(db, ticket.id, entry);
-          tickets += 1;
-        }
-      }
-      return { tenants, workflows, users, resources, tickets };
-    });
+    return this.inTransaction((db) => applyProvisionIn(db, plan));
   }
 
   async purgeExpired(now: Date): Promise<void> {

@@ -150,14 +150,15 @@ export async function* followChanges<C extends Change>(
             break;
           }
           const error = fromTrpcError(report.error, connection.requestId);
-          // A stream opened before a renewal carries the old cookie, which expires as it did.
+          // The client holds another cookie than the stream opened with (a new login ended the
+          // old session, or a server that checks the cookie itself saw it expire): go on with it.
           if (
             error.kind === 'unauthenticated' &&
             connection.cookie !== undefined &&
             connection.cookie !== deps.currentCookie() &&
             deps.currentCookie() !== undefined
           ) {
-            log.info('live changes: the session was renewed; reconnecting with it', {
+            log.info('live changes: the session changed; reconnecting with it', {
               lastEventId: last,
             });
             restartAtOnce = true;

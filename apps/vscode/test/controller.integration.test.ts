@@ -124,6 +124,45 @@ describe('the extension against the real server', () => {
     ext.controller.dispose();
   });
 
+  it('takes the user’s resources from the server: an app admin’s, and every one for a site admin', async () => {
+    const openOf = (ext: ReturnType<typeof extensionFor>): number =>
+      ext.controller.tree
+        .groups()
+        .filter((g) => g.state === 'OPEN' || g.state === 'REOPEN')
+        .reduce((sum, g) => sum + (g.total ?? 0), 0);
+    const shay = extensionFor(server.url);
+    await shay.session.signIn('shay@acme.test', PASSWORD);
+    await eventually(() => shay.events.openCount !== undefined, 'the open count');
+    expect(shay.controller.knownResources()).toMatchObject({
+      mine: [{ type: 'app', id: 'shop.acme' }],
+      siteAdmin: false,
+    });
+    expect(shay.controller.knownResources().all).toEqual(
+      expect.arrayContaining([
+        { type: 'api', id: 'payments.acme' },
+        { type: 'app', id: 'shop.acme' },
+      ]),
+    );
+    shay.setFilters({ ...NO_FILTERS, scope: 'mine' });
+    await shay.controller.refresh({ rediscover: true });
+    expect(shay.events.openCount).toBe(openOf(shay));
+    shay.controller.dispose();
+
+    const root = extensionFor(server.url);
+    await root.session.signIn('root@acme.test', PASSWORD);
+    await eventually(() => root.events.openCount !== undefined, 'the open count');
+    expect(root.controller.knownResources().siteAdmin).toBe(true);
+    // Every open ticket of the tenant, whatever it names; "my resources" filters nothing.
+    const everyOpen = openOf(root);
+    expect(everyOpen).toBeGreaterThan(0);
+    expect(root.events.openCount).toBe(everyOpen);
+    const unfiltered = root.summary();
+    root.setFilters({ ...NO_FILTERS, scope: 'mine' });
+    await root.controller.refresh({ rediscover: false });
+    expect(root.summary()).toEqual(unfiltered);
+    root.controller.dispose();
+  });
+
   it('resolves a ticket with a comment, shows it at once, and a refusal carries the server’s reason', async () => {
     const ext = extensionFor(server.url);
     await ext.session.signIn('ada@acme.test', PASSWORD);

@@ -15,6 +15,7 @@ const who = {
     { type: 'api' as const, id: 'payments.acme' },
     { type: 'app' as const, id: 'shop.acme' },
   ],
+  siteAdmin: false,
 };
 
 describe('filters as saved per workspace', () => {
@@ -92,5 +93,14 @@ describe('the queries behind a state group', () => {
     expect(
       queriesFor({ ...one, resource: { type: 'api', id: 'other.acme' } }, 'OPEN', who),
     ).toEqual([]);
+  });
+
+  it('filters nothing for a site admin: they administer every API and app', () => {
+    const root = { userId: 'root.acme', myResources: [], siteAdmin: true };
+    expect(queriesFor({ ...NO_FILTERS, scope: 'mine' }, 'OPEN', root)).toEqual([{ state: 'OPEN' }]);
+    const other = { type: 'api' as const, id: 'other.acme' };
+    expect(queriesFor({ ...NO_FILTERS, scope: 'mine', resource: other }, 'REOPEN', root)).toEqual([
+      { state: 'REOPEN', apiId: 'other.acme' },
+    ]);
   });
 });

@@ -1,63 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import {
-  administers,
-  countOpen,
-  discoverResources,
-  openCountStatus,
-} from '../src/services/resources.js';
-import { defaultActions, FakeServer, ticket } from './fixtures.js';
+import { countOpen, knownResources, openCountStatus } from '../src/services/resources.js';
+import { FakeServer, ticket } from './fixtures.js';
+
+const PAYMENTS = { type: 'api' as const, id: 'payments.acme' };
+const SHOP = { type: 'app' as const, id: 'shop.acme' };
 
 describe('the resources the user administers', () => {
-  it('are judged by the actions the server allows', () => {
-    const bobs = ticket({ userId: 'bob.acme', state: 'OPEN' });
-    expect(administers(bobs, defaultActions('OPEN'), 'ada.acme')).toBe(true);
-    expect(
-      administers(
-        bobs,
-        defaultActions('OPEN', {
-          'ticket.action.resolve': 'admins',
-          'ticket.action.close': 'admins',
-        }),
-        'ada.acme',
-      ),
-    ).toBe(false);
-    // Closing one's own ticket says nothing: authors may.
-    const own = ticket({ userId: 'ada.acme', state: 'OPEN' });
-    expect(
-      administers(own, defaultActions('OPEN', { 'ticket.action.resolve': 'admins' }), 'ada.acme'),
-    ).toBe(false);
-    // Reopening someone else's closed ticket does.
-    expect(administers(ticket({ state: 'CLOSED' }), defaultActions('CLOSED'), 'ada.acme')).toBe(
-      true,
-    );
-  });
-
-  it('are found from the tickets, one probe per resource, preferring someone else’s ticket', async () => {
-    const adaOwn = ticket({ apiId: 'payments.acme', userId: 'ada.acme' });
-    const bobs = ticket({ apiId: 'payments.acme', userId: 'bob.acme' });
-    const shop = ticket({ apiId: undefined, appId: 'shop.acme', userId: 'bob.acme' });
-    const server = new FakeServer([adaOwn, bobs, shop]);
-    server.actionsOf = (t) =>
-      t.apiId === 'payments.acme'
-        ? defaultActions(t.state)
-        : defaultActions(t.state, { 'ticket.action.resolve': 'no', 'ticket.action.close': 'no' });
-    const found = await discoverResources(server, 'ada.acme');
-    expect(found.all).toEqual([
-      { type: 'api', id: 'payments.acme' },
-      { type: 'app', id: 'shop.acme' },
+  it('are the server’s answer; the filter also offers those the newest tickets name, in one query', async () => {
+    const server = new FakeServer([
+      ticket({ apiId: 'payments.acme' }),
+      ticket({ apiId: 'ledger.acme', appId: 'shop.acme' }),
     ]);
-    expect(found.mine).toEqual([{ type: 'api', id: 'payments.acme' }]);
-    expect(server.calls.validActions.sort()).toEqual([bobs.id, shop.id].sort());
+    // A workflow that gives resolve to everyone says nothing any more: the server says whose.
+    server.actionsOf = () => {
+      throw new Error('no action is asked');
+    };
+    const found = await knownResources(server, { siteAdmin: false, adminOf: [SHOP, PAYMENTS] });
+    expect(found).toEqual({
+      all: [{ type: 'api', id: 'ledger.acme' }, PAYMENTS, SHOP],
+      mine: [PAYMENTS, SHOP],
+      siteAdmin: false,
+    });
+    expect(server.calls.list).toEqual([{ start: 0, count: 100 }]);
+    expect(server.calls.validActions).toEqual([]);
   });
 
-  it('pages through the tickets to find them', async () => {
-    const many = Array.from({ length: 150 }, (_, i) =>
-      ticket({ apiId: i === 0 ? 'old.acme' : 'payments.acme' }),
-    );
-    const server = new FakeServer(many);
-    const found = await discoverResources(server, 'ada.acme');
-    expect(found.all.map((r) => r.id)).toEqual(['old.acme', 'payments.acme']);
-    expect(server.calls.list.map((f) => f!.start)).toEqual([0, 100]);
+  it('offer the user’s own even when no recent ticket names them; none for a developer', async () => {
+    const quiet = { type: 'app' as const, id: 'quiet.acme' };
+    const server = new FakeServer([ticket({ apiId: 'payments.acme' })]);
+    expect(await knownResources(server, { siteAdmin: false, adminOf: [quiet] })).toEqual({
+      all: [PAYMENTS, quiet],
+      mine: [quiet],
+      siteAdmin: false,
+    });
+    expect((await knownResources(server, { siteAdmin: false, adminOf: [] })).mine).toEqual([]);
+    expect((await knownResources(server, { siteAdmin: true, adminOf: [] })).siteAdmin).toBe(true);
   });
 });
 
@@ -70,13 +47,8 @@ describe('the open count', () => {
       ticket({ state: 'OPEN', apiId: 'other.acme' }),
       ticket({ state: 'OPEN', apiId: undefined, appId: 'shop.acme' }),
     ]);
-    expect(
-      await countOpen(server, [
-        { type: 'api', id: 'payments.acme' },
-        { type: 'app', id: 'shop.acme' },
-      ]),
-    ).toBe(3);
-    expect(await countOpen(server, [])).toBe(0);
+    expect(await countOpen(server, { mine: [PAYMENTS, SHOP], siteAdmin: false })).toBe(3);
+    expect(await countOpen(server, { mine: [], siteAdmin: false })).toBe(0);
     expect(openCountStatus(3, false).text).toBe('$(issues) 3 open');
     // While the server cannot be reached: the last count, marked as such.
     expect(openCountStatus(3, true)).toEqual({
@@ -85,5 +57,45 @@ describe('the open count', () => {
         'The server cannot be reached: this is the last count it gave.',
       ),
     });
+  });
+
+  it('counts a ticket that names two of the user’s resources once', async () => {
+    const server = new FakeServer([
+      ticket({ state: 'OPEN', apiId: 'payments.acme', appId: 'shop.acme' }),
+      ticket({ state: 'REOPEN', apiId: 'payments.acme', appId: 'shop.acme' }),
+      ticket({ state: 'OPEN', apiId: 'payments.acme', appId: 'elsewhere.acme' }),
+      ticket({ state: 'OPEN', apiId: 'ledger.acme', appId: 'shop.acme' }),
+      ticket({ state: 'OPEN', apiId: 'ledger.acme', appId: 'other.acme' }),
+    ]);
+    expect(await countOpen(server, { mine: [PAYMENTS, SHOP], siteAdmin: false })).toBe(4);
+    // One pair per state (the user's API and app), asked only where both sides have some.
+    const pairs = server.calls.list.filter((f) => f.apiId && f.appId);
+    expect(pairs).toHaveLength(2);
+    expect(pairs).toEqual(
+      expect.arrayContaining([
+        { state: 'OPEN', apiId: 'payments.acme', appId: 'shop.acme', count: 1 },
+        { state: 'REOPEN', apiId: 'payments.acme', appId: 'shop.acme', count: 1 },
+      ]),
+    );
+    const none = new FakeServer([ticket({ state: 'OPEN', apiId: 'payments.acme' })]);
+    expect(await countOpen(none, { mine: [PAYMENTS, SHOP], siteAdmin: false })).toBe(1);
+    expect(none.calls.list.filter((f) => f.apiId && f.appId)).toEqual([]);
+  });
+
+  it('counts every open ticket of the tenant for a site admin, without a resource filter', async () => {
+    const server = new FakeServer([
+      ticket({ state: 'OPEN', apiId: 'payments.acme', appId: 'shop.acme' }),
+      ticket({ state: 'REOPEN', apiId: 'ledger.acme' }),
+      ticket({ state: 'OPEN', apiId: undefined, appId: 'shop.acme' }),
+      ticket({ state: 'CLOSED', apiId: 'ledger.acme' }),
+    ]);
+    expect(await countOpen(server, { mine: [], siteAdmin: true })).toBe(3);
+    expect(server.calls.list).toEqual(
+      expect.arrayContaining([
+        { state: 'OPEN', count: 1 },
+        { state: 'REOPEN', count: 1 },
+      ]),
+    );
+    expect(server.calls.list).toHaveLength(2);
   });
 });

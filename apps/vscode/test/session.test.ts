@@ -31,6 +31,8 @@ function setUp(accounts: Record<string, string> = { 'ada@acme.test': 'right' }) 
           userName: 'Ada',
           tenant: 'acme',
           validUntil: new Date(Date.now() + 60_000),
+          siteAdmin: false,
+          adminOf: [{ id: 'payments.acme', type: 'api' }],
         };
         return {} as never;
       },

@@ -8,7 +8,7 @@ type Mutable = { -readonly [K in keyof TicketFilters]: TicketFilters[K] };
 
 const ANY_RESOURCE = 'Any API or app';
 
-/** Picks one API or app from those seen, or none. */
+/** Picks one API or app from those offered (the user's and those of recent tickets), or none. */
 async function pickResource(known: readonly ResourceRef[], current: ResourceRef | undefined) {
   const items = [
     { label: ANY_RESOURCE, ref: undefined as ResourceRef | undefined },
@@ -38,7 +38,9 @@ export async function filter({ controller, filters }: CommandContext): Promise<v
     { label: 'Whose', kind: vscode.QuickPickItemKind.Separator },
     {
       label: '$(shield) On my resources',
-      detail: 'Tickets of the APIs and apps you administer',
+      detail: controller.knownResources().siteAdmin
+        ? 'Every ticket: as a site admin, you administer every API and app'
+        : 'Tickets of the APIs and apps you administer',
       picked: current.scope === 'mine',
       apply: (f) => (f.scope = 'mine'),
     } satisfies Choice,

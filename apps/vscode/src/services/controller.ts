@@ -17,7 +17,7 @@ import {
   type Logger,
   type Timers,
 } from './liveUpdates.js';
-import { countOpen, discoverResources, type KnownResources } from './resources.js';
+import { countOpen, knownResources, type KnownResources } from './resources.js';
 import type { SessionManager, SessionState } from './session.js';
 import { TicketTreeModel } from './ticketTree.js';
 
@@ -118,9 +118,9 @@ export class TicketsController {
     return state.client;
   }
 
-  /** The APIs and apps seen, and the user's (for the filters). */
+  /** The APIs and apps the filter offers, and the user's (for the filters). */
   knownResources(): KnownResources {
-    return this.resources ?? { all: [], mine: [] };
+    return this.resources ?? { all: [], mine: [], siteAdmin: false };
   }
 
   private publishContext(): void {
@@ -153,7 +153,8 @@ export class TicketsController {
         `signed in to ${state.session.tenant} as ${state.email} (${state.session.userId})`,
       );
       this.live.start(this.deps.liveSettings());
-      void this.refresh({ rediscover: true, background: true });
+      // The resources were forgotten above: the new session's answer says which are the user's.
+      void this.refresh({ rediscover: false, background: true });
     } else {
       this.deps.log.info('signed out');
       this.deps.view.openCountChanged(undefined);
@@ -223,9 +224,9 @@ export class TicketsController {
   }
 
   /**
-   * Reloads the tree and the open count (`rediscover` also looks again at which resources the
-   * user administers). Signed out with a kept password (the server was down at start-up), it
-   * signs in first.
+   * Reloads the tree and the open count (`rediscover` also asks the server again which resources
+   * the user administers; otherwise the session's answer at sign-in holds). Signed out with a
+   * kept password (the server was down at start-up), it signs in first.
    */
   async refresh({
     rediscover,
@@ -242,17 +243,26 @@ export class TicketsController {
     const client = this.client();
     const work = (async () => {
       try {
-        if (rediscover || !this.resources) {
-          this.resources = await discoverResources(client.tickets, client.session?.userId ?? '');
+        let resources = this.resources;
+        if (rediscover || !resources) {
+          // The session says which resources the user administers; a refresh asks again.
+          const session = rediscover ? await client.status() : client.session;
+          resources = await knownResources(client.tickets, {
+            siteAdmin: session?.siteAdmin ?? false,
+            adminOf: session?.adminOf ?? [],
+          });
+          this.resources = resources;
+          const { all, mine, siteAdmin } = resources;
           this.deps.log.trace(
-            `resources: ${this.resources.all.length} seen, administered: ${this.resources.mine.map((ref) => ref.id).join(', ') || 'none'}`,
+            `resources: ${all.length} offered, administered: ${siteAdmin ? 'all (site admin)' : mine.map((ref) => ref.id).join(', ') || 'none'}`,
           );
         }
         await this.reloadTree();
         this.setUnreachable(false);
         this.shownError = undefined;
         this.deps.view.treeChanged();
-        this.deps.view.openCountChanged(await countOpen(client.tickets, this.resources.mine));
+        // `resources`, not `this.resources`: a sign-out meanwhile forgets those.
+        this.deps.view.openCountChanged(await countOpen(client.tickets, resources));
       } catch (error) {
         // A session taken up again reloads by itself (sessionChanged).
         await this.failed(error, { background });
@@ -268,6 +278,7 @@ export class TicketsController {
     const who = {
       userId: this.client().session?.userId ?? '',
       myResources: this.knownResources().mine,
+      siteAdmin: this.knownResources().siteAdmin,
     };
     const queries = new Map(
       visibleStates(filters).map((state) => [state, queriesFor(filters, state, who)] as const),

@@ -82,19 +82,24 @@ const sameResource = (a: ResourceRef, b: ResourceRef): boolean =>
 /**
  * The `tickets.list` queries whose results together are one state's tickets under the filters:
  * one query, or one per administered resource for `mine` (the server filters by one API or app
- * at a time). No query at all when nothing can match (`mine` and no resource administered).
+ * at a time; a site admin administers them all, so `mine` filters nothing for them). No query at
+ * all when nothing can match (`mine` and no resource administered).
  */
 export function queriesFor(
   filters: TicketFilters,
   state: State,
-  who: { readonly userId: string; readonly myResources: readonly ResourceRef[] },
+  who: {
+    readonly userId: string;
+    readonly myResources: readonly ResourceRef[];
+    readonly siteAdmin: boolean;
+  },
 ): ListFilters[] {
   const base: NonNullable<ListFilters> = {
     state,
     ...(filters.authoredByMe && { authorId: who.userId }),
   };
   let resources: readonly (ResourceRef | undefined)[] = [filters.resource];
-  if (filters.scope === 'mine') {
+  if (filters.scope === 'mine' && !who.siteAdmin) {
     resources = filters.resource
       ? who.myResources.filter((mine) => sameResource(mine, filters.resource!))
       : who.myResources;

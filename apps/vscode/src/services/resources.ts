@@ -1,21 +1,27 @@
-import type { ListFilters, Ticket, TicketPage, ValidAction } from '@tickets/client';
+import type { ListFilters, Ticket, TicketPage } from '@tickets/client';
 import type { ResourceRef } from './filters.js';
 import { OPEN_STATES } from './format.js';
 
 export interface ResourceApi {
   list(filters: ListFilters): Promise<TicketPage>;
-  validActions(id: string): Promise<ValidAction[]>;
 }
 
-/** How far the scan for resources reads: pages of 100 tickets, newest first. */
-const SCAN_PAGE = 100;
-const SCAN_PAGES = 10;
+/** How many of the newest tickets name the resources the filter offers besides the user's. */
+const RECENT_TICKETS = 100;
+
+/** Who the user is, as the server says (the session's `siteAdmin` and `adminOf`). */
+export interface Rights {
+  readonly siteAdmin: boolean;
+  readonly adminOf: readonly ResourceRef[];
+}
 
 export interface KnownResources {
-  /** Every API and app the scanned tickets name. */
+  /** The APIs and apps the filter offers: the user's and those the newest tickets name. */
   readonly all: readonly ResourceRef[];
-  /** Those the user administers. */
+  /** Those the user administers, as the server says. */
   readonly mine: readonly ResourceRef[];
+  /** A site admin administers every resource of the tenant: "mine" is then every ticket. */
+  readonly siteAdmin: boolean;
 }
 
 const refKey = (ref: ResourceRef): string => `${ref.type}:${ref.id}`;
@@ -27,71 +33,65 @@ function refsOf(ticket: Ticket): ResourceRef[] {
   return refs;
 }
 
-/**
- * Whether the user administers a ticket's resource, judged from the actions the server allows
- * them on it: resolving (the default workflow gives it to admins only), or any action on a
- * ticket someone else wrote (authors may close and reopen their own).
- */
-export function administers(
-  ticket: Ticket,
-  actions: readonly ValidAction[],
-  userId: string,
-): boolean {
-  const allowed = actions.filter((action) => action.allowed);
-  if (allowed.some((action) => action.value === 'ticket.action.resolve')) return true;
-  return ticket.userId !== userId && allowed.length > 0;
+/** Each resource once, by type then id. */
+function distinct(refs: readonly ResourceRef[]): ResourceRef[] {
+  const byKey = new Map(refs.map(({ type, id }) => [refKey({ type, id }), { type, id }] as const));
+  return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, ref]) => ref);
 }
 
 /**
- * The APIs and apps of the tenant's recent tickets (up to a thousand, newest first), and which
- * of them the user administers: one ticket of each is asked for its valid actions, one the user
- * did not write when there is one.
+ * The resources the user administers, as the server says, and those the filter offers: these
+ * and the ones the newest hundred tickets name (one query; the server lists no resources).
  */
-export async function discoverResources(api: ResourceApi, userId: string): Promise<KnownResources> {
-  const samples = new Map<string, { ref: ResourceRef; ticket: Ticket }>();
-  for (let page = 0; page < SCAN_PAGES; page += 1) {
-    const { tickets, totalResults } = await api.list({ start: page * SCAN_PAGE, count: SCAN_PAGE });
-    for (const ticket of tickets) {
-      for (const ref of refsOf(ticket)) {
-        const known = samples.get(refKey(ref));
-        // Prefer a ticket of someone else, then one not closed: more to judge by.
-        const score = (t: Ticket): number =>
-          (t.userId !== userId ? 2 : 0) + (t.state !== 'CLOSED' ? 1 : 0);
-        const better = !known || score(ticket) > score(known.ticket);
-        if (better) samples.set(refKey(ref), { ref, ticket });
-      }
-    }
-    if (tickets.length === 0 || (page + 1) * SCAN_PAGE >= totalResults) break;
-  }
-  const all = [...samples.values()]
-    .map((sample) => sample.ref)
-    .sort((a, b) => refKey(a).localeCompare(refKey(b)));
-  const verdicts = await Promise.all(
-    [...samples.values()].map(async ({ ref, ticket }) => {
-      const actions = await api.validActions(ticket.id).catch(() => []);
-      return administers(ticket, actions, userId) ? ref : undefined;
-    }),
-  );
-  return { all, mine: verdicts.filter((ref): ref is ResourceRef => ref !== undefined) };
+export async function knownResources(api: ResourceApi, rights: Rights): Promise<KnownResources> {
+  const { tickets } = await api.list({ start: 0, count: RECENT_TICKETS });
+  return {
+    all: distinct([...rights.adminOf, ...tickets.flatMap(refsOf)]),
+    mine: distinct(rights.adminOf),
+    siteAdmin: rights.siteAdmin,
+  };
 }
 
+const filterOf = (ref: ResourceRef): NonNullable<ListFilters> =>
+  ref.type === 'api' ? { apiId: ref.id } : { appId: ref.id };
+
 /**
- * The open tickets (OPEN or REOPEN) on these resources, as the server counts them. A ticket
- * naming two of them (an API and an app) counts once per resource.
+ * The open tickets (OPEN or REOPEN) on the user's resources, as the server counts them (the
+ * lists' `totalResults`); for a site admin, every open ticket of the tenant. A ticket names at
+ * most one API and one app, so one naming two of the user's resources is counted once: the
+ * tickets of each API and of each app, less those of each pair (one of the user's APIs and one
+ * of their apps) that both name. Only the pairs whose API and app both have some are asked
+ * (the calls of one step go in one batched request).
  */
 export async function countOpen(
   api: Pick<ResourceApi, 'list'>,
-  resources: readonly ResourceRef[],
+  known: Pick<KnownResources, 'mine' | 'siteAdmin'>,
 ): Promise<number> {
-  const counts = await Promise.all(
-    resources.flatMap((ref) =>
-      OPEN_STATES.map(async (state) => {
-        const filters = ref.type === 'api' ? { state, apiId: ref.id } : { state, appId: ref.id };
-        return (await api.list({ ...filters, count: 1 })).totalResults;
-      }),
-    ),
+  const total = async (filters: NonNullable<ListFilters>): Promise<number> =>
+    (await api.list({ ...filters, count: 1 })).totalResults;
+  if (known.siteAdmin) {
+    const counts = await Promise.all(OPEN_STATES.map((state) => total({ state })));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+  const perState = await Promise.all(
+    OPEN_STATES.map(async (state) => {
+      const counted = await Promise.all(
+        known.mine.map(async (ref) => ({ ref, n: await total({ state, ...filterOf(ref) }) })),
+      );
+      const some = counted.filter(({ n }) => n > 0).map(({ ref }) => ref);
+      const pairs = some
+        .filter((ref) => ref.type === 'api')
+        .flatMap((apiRef) =>
+          some.filter((ref) => ref.type === 'app').map((appRef) => [apiRef, appRef] as const),
+        );
+      const both = await Promise.all(
+        pairs.map(([apiRef, appRef]) => total({ state, apiId: apiRef.id, appId: appRef.id })),
+      );
+      const sum = (ns: readonly number[]): number => ns.reduce((a, b) => a + b, 0);
+      return sum(counted.map(({ n }) => n)) - sum(both);
+    }),
   );
-  return counts.reduce((sum, n) => sum + n, 0);
+  return perState.reduce((sum, n) => sum + n, 0);
 }
 
 /** The status bar's text and tooltip; `stale` while the server cannot be reached. */

@@ -17,6 +17,7 @@ const HTTP_SUITES = [
   'test/methodsAndCaching.test.ts',
   'test/idempotencyRaces.test.ts',
   'test/concurrency.test.ts',
+  'test/historyPaging.test.ts',
 ];
 
 export default defineConfig({

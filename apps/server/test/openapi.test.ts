@@ -556,6 +556,18 @@ describe('the OpenAPI document', () => {
     expect(query.get('count')).toMatchObject({ minimum: 1, default: LIMITS.defaultCount });
     expect(query.get('State')).toMatchObject({ enum: [...TICKET_STATES] });
 
+    // The history pages by the list's rules, but only when asked: no defaults, so none is whole.
+    const history = operationOf('get', '/api/tickets/{TicketID}/history');
+    const paging = new Map(parametersOf(history).map((p) => [p.name, p.schema]));
+    expect(paging.get('start')).toMatchObject({ minimum: 0, maximum: LIMITS.maxStart });
+    expect(paging.get('count')).toMatchObject({ minimum: 1 });
+    expect(paging.get('start')).not.toHaveProperty('default');
+    expect(paging.get('count')).not.toHaveProperty('default');
+    const historyList = doc.components.schemas['HistoryList']!;
+    expect(historyList.required).toEqual(['History']);
+    expect(propertyOf(historyList, 'totalResults')).toMatchObject({ type: 'integer' });
+    expect(propertyOf(historyList, 'startIndex')).toMatchObject({ type: 'integer' });
+
     const idempotencyKey = doc.components.parameters['IdempotencyKey']!;
     expect(idempotencyKey.schema.pattern).toBe(IDEMPOTENCY_KEY_PATTERN.source);
   });

@@ -31,7 +31,20 @@ export type LoginResponse = OutputOf<Trpc['session']['login']['mutate']>;
 export type Ticket = OutputOf<Procedures['get']['query']>;
 export type TicketPage = OutputOf<Procedures['list']['query']>;
 export type ValidAction = OutputOf<Procedures['validActions']['query']>[number];
-export type HistoryEntry = OutputOf<Procedures['history']['query']>[number];
+/** One page of a ticket's history, with the list's `totalResults` and `startIndex`. */
+export type HistoryPage = Extract<
+  OutputOf<Procedures['history']['query']>,
+  { totalResults: number }
+>;
+export type HistoryEntry = HistoryPage['entries'][number];
+/**
+ * Which page of a ticket's history: `start` (0 by default) and `count` (20 by default, at most
+ * 100), the list's rules.
+ */
+export interface HistoryPaging {
+  readonly start?: number | undefined;
+  readonly count?: number | undefined;
+}
 export type Comment = OutputOf<Procedures['comment']['mutate']>;
 /** The filters and paging of `tickets.list`. */
 export type ListFilters = Parameters<Procedures['list']['query']>[0];
@@ -77,7 +90,10 @@ export interface TicketsClient {
     get(id: string): Promise<Ticket>;
     create(draft: TicketDraft): Promise<Ticket>;
     validActions(id: string): Promise<ValidAction[]>;
+    /** The whole history, oldest first. */
     history(id: string): Promise<HistoryEntry[]>;
+    /** One page of the history, oldest first, with `totalResults` and `startIndex`. */
+    history(id: string, paging: HistoryPaging): Promise<HistoryPage>;
     comment(id: string, options: CommentOptions): Promise<Comment>;
     /** Runs a workflow action through the REST action endpoint. */
     act(id: string, options: ActOptions): Promise<ActResult>;
@@ -174,6 +190,21 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
     return answer;
   }
 
+  function history(id: string): Promise<HistoryEntry[]>;
+  function history(id: string, paging: HistoryPaging): Promise<HistoryPage>;
+  function history(id: string, paging?: HistoryPaging): Promise<HistoryEntry[] | HistoryPage> {
+    // A `start` always goes with paging, so that `{}` asks for a page too, not the whole history.
+    const input =
+      paging === undefined
+        ? { id }
+        : {
+            id,
+            start: paging.start ?? 0,
+            ...(paging.count !== undefined && { count: paging.count }),
+          };
+    return call(() => trpc.tickets.history.query(input));
+  }
+
   return {
     get session() {
       return keeper.session;
@@ -212,7 +243,7 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
       get: (id) => call(() => trpc.tickets.get.query({ id })),
       create: (draft) => call(() => trpc.tickets.create.mutate(draft)),
       validActions: (id) => call(() => trpc.tickets.validActions.query({ id })),
-      history: (id) => call(() => trpc.tickets.history.query({ id })),
+      history,
       comment: (id, { content, ifMatch, idempotencyKey }) =>
         call(() =>
           trpc.tickets.comment.mutate({

@@ -3,6 +3,8 @@ export {
   type Comment,
   type CommentOptions,
   type HistoryEntry,
+  type HistoryPage,
+  type HistoryPaging,
   type ListFilters,
   type LoginResponse,
   type Ticket,

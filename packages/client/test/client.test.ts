@@ -2,6 +2,7 @@
 import type {
   Comment as ContractComment,
   HistoryEntry as ContractHistoryEntry,
+  HistoryPage as ContractHistoryPage,
   SessionStatus as ContractSessionStatus,
   Ticket as ContractTicket,
   TicketChange as ContractTicketChange,
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type {
   Comment,
   HistoryEntry,
+  HistoryPage,
   LoginResponse,
   Ticket,
   TicketChange,
@@ -38,6 +40,7 @@ describe('the client, method by method', () => {
     expectTypeOf<TicketPage['totalResults']>().toEqualTypeOf<ContractTicketPage['totalResults']>();
     expectTypeOf<ValidAction>().toEqualTypeOf<Json<ContractValidAction>>();
     expectTypeOf<HistoryEntry>().toEqualTypeOf<ContractHistoryEntry>();
+    expectTypeOf<HistoryPage>().toEqualTypeOf<ContractHistoryPage>();
     expectTypeOf<Comment>().toEqualTypeOf<ContractComment>();
     expectTypeOf<LoginResponse>().toEqualTypeOf<ContractSessionStatus>();
     expectTypeOf<TicketChange>().toEqualTypeOf<Json<ContractTicketChange>>();
@@ -122,6 +125,37 @@ describe('the client, method by method', () => {
     expect(history).toEqual([
       expect.objectContaining({ action: 'provision', from: 'OPEN', to: 'RESOLVED' }),
     ]);
+  });
+
+  it('pages a long history: whole without paging, else pages with totalResults and startIndex', async () => {
+    const { client } = await loggedIn(server.url, 'bob@acme.test');
+    const ticket = await client.tickets.create({
+      title: 'A long conversation',
+      environment: 'Sandbox',
+      apiId: 'payments.acme',
+    });
+    const notes = Array.from({ length: 30 }, (_, index) => `note ${index + 1}`);
+    for (const content of notes) await client.tickets.comment(ticket.id, { content });
+    const text = (entries: readonly HistoryEntry[]) => entries.map((e) => e.comments.join());
+
+    expect(text(await client.tickets.history(ticket.id))).toEqual(notes);
+    const first = await client.tickets.history(ticket.id, { count: 10 });
+    expect(first).toMatchObject({ totalResults: 30, startIndex: 0 });
+    expect(text(first.entries)).toEqual(notes.slice(0, 10));
+    const middle = await client.tickets.history(ticket.id, { start: 10, count: 10 });
+    expect(text(middle.entries)).toEqual(notes.slice(10, 20));
+    // No count: the list's default page size (20); `{}` is a page too, not the whole history.
+    expect(text((await client.tickets.history(ticket.id, { start: 25 })).entries)).toEqual(
+      notes.slice(25),
+    );
+    expect(text((await client.tickets.history(ticket.id, {})).entries)).toEqual(notes.slice(0, 20));
+    expect(await client.tickets.history(ticket.id, { start: 40, count: 10 })).toEqual({
+      totalResults: 30,
+      startIndex: 40,
+      entries: [],
+    });
+    const refused = await failure(client.tickets.history(ticket.id, { count: 0 }));
+    expect(refused).toMatchObject({ kind: 'invalid-input', field: 'count' });
   });
 
   it('creates a ticket, replaying a repeated idempotency key', async () => {

@@ -82,24 +82,34 @@ export const filterId = (field: string) =>
     .refine(...noControlCharacters(field))
     .optional();
 
-export const start = () =>
+const startIndex = () =>
   z.coerce
     .number('start must be a whole number')
     .int('start must be a whole number')
     .min(0, 'start may not be negative')
-    .max(LIMITS.maxStart, `start is at most ${LIMITS.maxStart}`)
-    .optional()
-    .default(0);
+    .max(LIMITS.maxStart, `start is at most ${LIMITS.maxStart}`);
 
-/** Page size: at least 1; more than the maximum is clamped to it, not refused. */
-export const count = () =>
+const pageSize = () =>
   z.coerce
     .number('count must be a whole number')
     .int('count must be a whole number')
-    .min(1, 'count must be at least 1')
-    .optional()
-    .default(LIMITS.defaultCount)
-    .transform((value) => Math.min(value, LIMITS.maxCount));
+    .min(1, 'count must be at least 1');
+
+const clampToMaxCount = (value: number) => Math.min(value, LIMITS.maxCount);
+
+export const start = () => startIndex().optional().default(0);
+
+/** Page size: at least 1; more than the maximum is clamped to it, not refused. */
+export const count = () =>
+  pageSize().optional().default(LIMITS.defaultCount).transform(clampToMaxCount);
+
+/**
+ * Paging that is asked for or not: `start` and `count` with the list's rules, left undefined
+ * when absent, so that an answer can stay whole for callers who page nothing.
+ */
+export const optionalStart = () => startIndex().optional();
+
+export const optionalCount = () => pageSize().transform(clampToMaxCount).optional();
 
 /** A workflow action name: case-sensitive, kept exactly as sent, no surrounding spaces. */
 export const actionName = (field: string) =>

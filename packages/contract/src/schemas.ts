@@ -58,6 +58,17 @@ export type ListTickets = z.output<typeof ListTicketsInput>;
 
 export const TicketRef = z.object({ id: field.ticketId('id') });
 
+/**
+ * A ticket's history, whole (no `start`, no `count`: every entry, as before paging existed) or
+ * one page of it, with the list's rules: `start` defaults to 0 and `count` to the list's default,
+ * a `count` above the list's maximum is clamped to it.
+ */
+export const HistoryInput = TicketRef.extend({
+  start: field.optionalStart(),
+  count: field.optionalCount(),
+});
+export type HistoryQuery = z.output<typeof HistoryInput>;
+
 export const RunActionInput = z.object({
   id: field.ticketId('id'),
   action: field.actionName('action'),
@@ -154,6 +165,17 @@ export const HistoryEntry = z.object({
 });
 export const History = z.array(HistoryEntry);
 export type HistoryEntry = z.output<typeof HistoryEntry>;
+
+/** One page of a ticket's history, oldest first, in the style of the ticket list's answer. */
+export const HistoryPage = z.object({
+  totalResults: z.number().int(),
+  startIndex: z.number().int(),
+  entries: z.array(HistoryEntry),
+});
+export type HistoryPage = z.output<typeof HistoryPage>;
+
+/** The whole history when no paging was asked for (the answer before paging existed), else a page. */
+export const HistoryAnswer = z.union([History, HistoryPage]);
 
 export const ActResult = z.object({
   state: stateSchema,

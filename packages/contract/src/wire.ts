@@ -64,6 +64,12 @@ export const ListQuery = z.object({
   count: field.count(),
 });
 
+/** The history's paging; without either, the history is answered whole, as before paging existed. */
+export const HistoryQuery = z.object({
+  start: field.optionalStart(),
+  count: field.optionalCount(),
+});
+
 export const ActionBody = z
   .object(
     {
@@ -130,7 +136,10 @@ export const ActionListWire = z.object({
   ),
 });
 
+/** `totalResults` and `startIndex` are there only when `start` or `count` was given. */
 export const HistoryListWire = z.object({
+  totalResults: z.number().int().optional(),
+  startIndex: z.number().int().optional(),
   History: z.array(
     z.object({
       Action: z.string(),

@@ -158,8 +158,12 @@ const DOCS: Partial<Record<OperationName, Doc>> = {
   },
   validActions: { tag: 'Workflow', answer: "The actions of the ticket's current state." },
   history: {
-    description: 'Every transition and comment: action, from, to, comments, actor, time.',
-    answer: 'The history; nothing in it is ever rewritten.',
+    description:
+      'Every transition and comment, oldest first: action, from, to, comments, actor, time. ' +
+      'Without `start` and `count` the whole history, as before paging existed; with either, one ' +
+      `page of it and \`totalResults\` and \`startIndex\`: ${LIMITS.defaultCount} entries by ` +
+      `default, at most ${LIMITS.maxCount}.`,
+    answer: 'The history, whole or one page; nothing in it is ever rewritten.',
   },
   comment: {
     description:
@@ -206,7 +210,7 @@ const QUERY_NOTES: Readonly<Record<string, string>> = {
   AppID: 'Only tickets about this app.',
   AuthorID: 'Only tickets by this user.',
   State: 'Only tickets in this state.',
-  start: 'How many matching tickets to skip.',
+  start: 'How many to skip: of the matching tickets, or of the history’s entries.',
   count: `The page size; a value over ${LIMITS.maxCount} is clamped to ${LIMITS.maxCount}.`,
 };
 

@@ -1,8 +1,12 @@
 import type { AvailableAction } from '@tickets/domain';
 import type { LoginResponse } from '@tickets/contract';
-import type { StoredHistoryEntry } from '../store/store.js';
 import type { IssuedSession } from '../service/sessionService.js';
-import type { CommentOutcome, TicketPage, TicketView } from '../service/ticketService.js';
+import type {
+  CommentOutcome,
+  HistoryView,
+  TicketPage,
+  TicketView,
+} from '../service/ticketService.js';
 
 /**
  * The Akana shapes of the REST surface (PascalCase fields). XML mirrors each with the wrapper
@@ -43,9 +47,11 @@ export function validActionsJson(actions: readonly AvailableAction[]) {
   };
 }
 
-export function historyJson(entries: readonly StoredHistoryEntry[]) {
+/** The paging facts come first, as in the list, and only when paging was asked for. */
+export function historyJson(history: HistoryView) {
   return {
-    History: entries.map((entry) => ({
+    ...(history.paged && { totalResults: history.total, startIndex: history.start }),
+    History: history.entries.map((entry) => ({
       Action: entry.action,
       From: entry.from,
       To: entry.to,

@@ -164,7 +164,8 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
     op.history.rest,
     guard.ticket(async (ctx, caller, id) => {
       const mediaType = negotiateData(ctx);
-      const history = await tickets.history(caller, id);
+      const paging = decode(wire.HistoryQuery, ctx.query);
+      const history = await tickets.history(caller, id, paging);
       if (!history.ok) throw new ProblemError(history.error);
       sendData(ctx, mediaType, XML_ROOTS.history, historyJson(history.value));
     }),

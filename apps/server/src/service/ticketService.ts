@@ -1,4 +1,10 @@
-import type { AddComment, ListTickets, RunAction, TicketDraft } from '@tickets/contract';
+import {
+  LIMITS,
+  type AddComment,
+  type ListTickets,
+  type RunAction,
+  type TicketDraft,
+} from '@tickets/contract';
 import {
   addComment,
   applyAction,
@@ -30,6 +36,20 @@ export interface TicketPage {
   readonly total: number;
   readonly start: number;
   readonly tickets: readonly TicketView[];
+}
+
+/** The paging a history read asks for; neither given means the whole history. */
+export interface HistoryRequest {
+  readonly start?: number | undefined;
+  readonly count?: number | undefined;
+}
+
+/** A ticket's history, whole or one page; `paged` says whether paging was asked for. */
+export interface HistoryView {
+  readonly paged: boolean;
+  readonly total: number;
+  readonly start: number;
+  readonly entries: readonly StoredHistoryEntry[];
 }
 
 export interface ActionOutcome {
@@ -262,12 +282,37 @@ export class TicketService {
     return { ok: true, value: availableActions(workflow, ticket, caller.actor) };
   }
 
-  async history(caller: Caller, id: TicketId): Promise<Outcome<StoredHistoryEntry[]>> {
+  /**
+   * A ticket's history, oldest first: whole when no paging is asked for (unbounded, as before
+   * paging existed), else one page, `count` defaulting to the list's default.
+   */
+  async history(
+    caller: Caller,
+    id: TicketId,
+    request: HistoryRequest = {},
+  ): Promise<Outcome<HistoryView>> {
     const found = await this.visibleTicket(caller, id);
     if (!found.ok) return found;
-    const history = await this.options.store.listHistory(id);
-    await this.options.store.flushed();
-    return { ok: true, value: history };
+    const { store } = this.options;
+    const paged = request.start !== undefined || request.count !== undefined;
+    const start = request.start ?? 0;
+    const view: HistoryView = paged
+      ? {
+          paged,
+          start,
+          ...(await store.pageHistory(id, {
+            start,
+            count: request.count ?? LIMITS.defaultCount,
+          })),
+        }
+      : await store.listHistory(id).then((entries) => ({
+          paged,
+          start,
+          total: entries.length,
+          entries,
+        }));
+    await store.flushed();
+    return { ok: true, value: view };
   }
 
   /**

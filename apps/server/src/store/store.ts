@@ -73,7 +73,16 @@ export interface Store {
   commitChange(change: TicketChange): Promise<{ historyId: number; eventId: number } | 'conflict'>;
   /** Users by id, for names in responses. */
   getUsers(ids: readonly string[]): Promise<UserRecord[]>;
+  /** A ticket's whole history, oldest first. */
   listHistory(ticketId: string): Promise<StoredHistoryEntry[]>;
+  /**
+   * One page of a ticket's history, oldest first (by the history row's id, through the index on
+   * (ticket_id, id)), and how many entries the ticket has in all, both from one snapshot.
+   */
+  pageHistory(
+    ticketId: string,
+    page: HistoryPaging,
+  ): Promise<{ total: number; entries: StoredHistoryEntry[] }>;
 
   // Idempotency
   getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined>;
@@ -180,6 +189,11 @@ export interface TicketQuery {
   readonly appId?: string | undefined;
   readonly authorId?: string | undefined;
   readonly state?: TicketState | undefined;
+  readonly start: number;
+  readonly count: number;
+}
+
+export interface HistoryPaging {
   readonly start: number;
   readonly count: number;
 }

@@ -1,6 +1,7 @@
 import type {
   Comment,
   HistoryEntry,
+  HistoryPage,
   SessionStatus,
   Ticket,
   TicketChange,
@@ -10,7 +11,7 @@ import type { AvailableAction } from '@tickets/domain';
 import { loginResponseJson } from '../rest/representations.js';
 import type { ResourceRecord, StoredHistoryEntry, TicketChangeRecord } from '../store/store.js';
 import type { IssuedSession } from '../service/sessionService.js';
-import type { CommentOutcome, TicketView } from '../service/ticketService.js';
+import type { CommentOutcome, HistoryView, TicketView } from '../service/ticketService.js';
 
 /** The typed surface's shapes (`@tickets/contract` outputs) of the service's results. */
 
@@ -52,15 +53,22 @@ export const validActionsOutput = (actions: readonly AvailableAction[]): ValidAc
     ...(action.reason !== undefined && { reason: action.reason }),
   }));
 
-export const historyOutput = (entries: readonly StoredHistoryEntry[]): HistoryEntry[] =>
-  entries.map((entry) => ({
-    action: entry.action,
-    from: entry.from,
-    to: entry.to,
-    comments: [...entry.comments],
-    userId: entry.userId,
-    created: entry.created,
-  }));
+const historyEntryOutput = (entry: StoredHistoryEntry): HistoryEntry => ({
+  action: entry.action,
+  from: entry.from,
+  to: entry.to,
+  comments: [...entry.comments],
+  userId: entry.userId,
+  created: entry.created,
+});
+
+/** The whole history as a list (the answer before paging existed), or one page of it. */
+export const historyOutput = (history: HistoryView): HistoryEntry[] | HistoryPage => {
+  const entries = history.entries.map(historyEntryOutput);
+  return history.paged
+    ? { totalResults: history.total, startIndex: history.start, entries }
+    : entries;
+};
 
 export const commentOutput = (comment: CommentOutcome): Comment => ({
   commentId: comment.commentId,

@@ -138,11 +138,16 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
           replayed: result.replayed,
         };
       }),
-      history: ticketProcedure
-        .input(op.history.input)
-        .query(async ({ ctx, input }) =>
-          historyOutput(valueOf(await tickets.history(ctx.caller, input.id))),
+      history: ticketProcedure.input(op.history.input).query(async ({ ctx, input }) =>
+        historyOutput(
+          valueOf(
+            await tickets.history(ctx.caller, input.id, {
+              start: input.start,
+              count: input.count,
+            }),
+          ),
         ),
+      ),
       comment: ticketProcedure.input(op.comment.input).mutation(async ({ ctx, input }) => {
         const { idempotencyKey, ...command } = input;
         return commentOutput(

@@ -6,6 +6,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
   type CallerRecord,
+  type HistoryPaging,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -575,6 +576,28 @@ export class PostgresStore implements Store {
       all<HistoryRow>(db, 'SELECT * FROM history WHERE ticket_id = $1 ORDER BY id', [ticketId]),
     );
     return rows.map(toHistory);
+  }
+
+  async pageHistory(
+    ticketId: string,
+    page: HistoryPaging,
+  ): Promise<{ total: number; entries: StoredHistoryEntry[] }> {
+    return this.inTransaction(
+      async (db) => {
+        const { n } = (await one<{ n: number }>(
+          db,
+          'SELECT count(*) AS n FROM history WHERE ticket_id = $1',
+          [ticketId],
+        ))!;
+        const rows = await all<HistoryRow>(
+          db,
+          'SELECT * FROM history WHERE ticket_id = $1 ORDER BY id LIMIT $2 OFFSET $3',
+          [ticketId, page.count, page.start],
+        );
+        return { total: n, entries: rows.map(toHistory) };
+      },
+      { snapshot: true },
+    );
   }
 
   async listChanges(

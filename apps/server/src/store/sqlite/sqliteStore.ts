@@ -8,6 +8,7 @@ import {
   IDEMPOTENCY_TTL_MS,
   LOGIN_FAILURE_TTL_MS,
   type CallerRecord,
+  type HistoryPaging,
   type IdempotencyRecord,
   type LoginFailures,
   type ProvisionPlan,
@@ -402,6 +403,26 @@ export class SqliteStore implements Store {
     return rows.map(toHistory);
   }
 
+  async pageHistory(
+    ticketId: string,
+    page: HistoryPaging,
+  ): Promise<{ total: number; entries: StoredHistoryEntry[] }> {
+    const params = { ticketId, start: page.start, count: page.count };
+    return this.db
+      .transaction(() => {
+        const total = (
+          this.sql('SELECT count(*) AS n FROM history WHERE ticket_id = @ticketId').get(params) as {
+            n: number;
+          }
+        ).n;
+        const rows = this.sql(
+          'SELECT * FROM history WHERE ticket_id = @ticketId ORDER BY id LIMIT @count OFFSET @start',
+        ).all(params) as HistoryRow[];
+        return { total, entries: rows.map(toHistory) };
+      })
+      .deferred();
+  }
+
   async listChanges(
     tenant: string,
     afterEventId: number,
@@ -483,6 +504,7 @@ const READS = new Set([
   'getTicketWithAuthor',
   'listTickets',
   'listHistory',
+  'pageHistory',
   'getIdempotency',
   'listChanges',
   'latestEventId',

@@ -609,6 +609,26 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getIdempotency('bob.acme', 'create-1')).toEqual(record);
       });
 
+      it('pageHistory: one page oldest first, the total, an empty page past the end', async () => {
+        const ticket = newTicket(1);
+        const history = Array.from({ length: 7 }, (_, n) =>
+          historyEntry('import', at(n * SECOND), [`entry ${n}`]),
+        );
+        expect(await store.insertTicket(ticket, history)).toBe('inserted');
+        const page = await store.pageHistory(ticket.id, { start: 2, count: 3 });
+        expect(page.total).toBe(7);
+        expect(page.entries.map(({ id: _id, ...entry }) => entry)).toEqual(history.slice(2, 5));
+        expect(page.entries).toEqual((await store.listHistory(ticket.id)).slice(2, 5));
+        expect(await store.pageHistory(ticket.id, { start: 7, count: 3 })).toEqual({
+          total: 7,
+          entries: [],
+        });
+        expect(await store.pageHistory('ticket9.acme', { start: 0, count: 3 })).toEqual({
+          total: 0,
+          entries: [],
+        });
+      });
+
       it('inserted without history or idempotency record', async () => {
         const ticket = newTicket(1);
         expect(await store.insertTicket(ticket, [])).toBe('inserted');

@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, login, type Session } from './support/client.js';
+import { INVALID_PAGING_QUERIES } from './support/pagingCases.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { trpcQuery } from './support/trpc.js';
 
@@ -118,15 +119,7 @@ describe('history paging', () => {
     expect(parsed.HistoryList.History.map((entry) => entry.Comments)).toEqual(notes(29, 30));
   });
 
-  it.each([
-    ['count=0', 'count'],
-    ['count=-5', 'count'],
-    ['count=abc', 'count'],
-    ['count=2.5', 'count'],
-    ['start=-1', 'start'],
-    ['start=first', 'start'],
-    ['start=1000001', 'start'],
-  ])('REST refuses ?%s with 400 naming %s', async (query, field) => {
+  it.each(INVALID_PAGING_QUERIES)('REST refuses ?%s with 400 naming %s', async (query, field) => {
     const response = await rest(`?${query}`);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);

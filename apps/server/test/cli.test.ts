@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/demo.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { call, login } from './support/client.js';
@@ -13,8 +13,7 @@ import {
   runCli,
   serverEnv,
   startChildServer,
-  tempDir,
-  type ChildServer,
+  scratchSpace,
   type TempDir,
 } from './support/childServer.js';
 
@@ -71,17 +70,7 @@ function summary(stdout: string): Record<string, number> {
 }
 
 describe('tickets-server (the command line)', () => {
-  const dirs: TempDir[] = [];
-  const children: ChildServer[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await child.stop();
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-  const fresh = (): TempDir => {
-    const dir = tempDir('tickets-cli-');
-    dirs.push(dir);
-    return dir;
-  };
+  const { fresh, children } = scratchSpace('tickets-cli-');
   /** The environment of a command against the database in `dir`. */
   const envFor = (dir: TempDir, extra: Record<string, string> = {}) =>
     childEnv({

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIRST_TENANT_HINT } from '../src/main.js';
 import { PROGRESS_FROM_USERS } from '../src/provision.js';
 import { login } from './support/client.js';
@@ -13,9 +13,7 @@ import {
   runCli,
   serverEnv,
   startChildServer,
-  tempDir,
-  type ChildServer,
-  type TempDir,
+  scratchSpace,
 } from './support/childServer.js';
 
 const { version } = JSON.parse(
@@ -23,17 +21,7 @@ const { version } = JSON.parse(
 ) as { version: string };
 
 describe('tickets-server: the command line', () => {
-  const dirs: TempDir[] = [];
-  const children: ChildServer[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await child.stop();
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-  const fresh = (): TempDir => {
-    const dir = tempDir('tickets-cmdline-');
-    dirs.push(dir);
-    return dir;
-  };
+  const { fresh, children } = scratchSpace('tickets-cmdline-');
 
   it('--version and -V print the version of the package', async () => {
     for (const args of [['--version'], ['-V'], ['serve', '--version']]) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { afterEach } from 'vitest';
 import { provision, type ProvisionInput } from '../../src/provision.js';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 
@@ -38,6 +39,30 @@ export function tempDir(prefix = 'tickets-child-'): TempDir {
     dir,
     dbPath: join(dir, 'tickets.db'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Scratch space for a describe block: `fresh()` makes a temporary folder, and the servers pushed
+ * on `children` are stopped; both are cleaned up after each test.
+ */
+export function scratchSpace(prefix: string): {
+  fresh(): TempDir;
+  readonly children: ChildServer[];
+} {
+  const dirs: TempDir[] = [];
+  const children: ChildServer[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) await child.stop();
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  return {
+    fresh() {
+      const dir = tempDir(prefix);
+      dirs.push(dir);
+      return dir;
+    },
+    children,
   };
 }
 

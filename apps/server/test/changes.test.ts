@@ -169,6 +169,40 @@ describe('tickets.changes', () => {
     ]);
   });
 
+  it('sends a change only once the store says it is on disk', async () => {
+    // A store whose flush to disk the test holds back: the feed must wait for it.
+    let held: Promise<void> = Promise.resolve();
+    let release = (): void => {};
+    await using server = await startTestServer({
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, name) {
+            if (name === 'flushed') {
+              return async () => {
+                await target.flushed();
+                await held;
+              };
+            }
+            const value: unknown = Reflect.get(target, name);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    const [ada, bob] = await Promise.all([
+      login(server.url, 'ada@acme.test'),
+      login(server.url, 'bob@acme.test'),
+    ]);
+    const feed = subscribe(server.url, bob, { lastEventId: 0 });
+    held = new Promise<void>((resolve) => (release = resolve));
+    expect((await act(server.url, ada, 'ticket1.acme', RESOLVE)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the feed has looked by now
+    expect(feed.received).toEqual([]);
+    release();
+    await eventually(() => feed.received.length === 1);
+    expect(feed.received[0]).toMatchObject({ ticketId: 'ticket1.acme', to: 'RESOLVED' });
+    await feed.stop();
+  });
+
   it('ends a stream with the 401 of the table when its session is logged out', async () => {
     await using server = await startTestServer({ sessionRecheckMs: 50 });
     const bob = await login(server.url, 'bob@acme.test');

@@ -50,6 +50,8 @@ export class LiveChanges {
       try {
         for (;;) {
           const batch = await this.store.listChanges(tenant, cursor, BATCH);
+          // Nothing is sent that a power cut could take back (an eventId handed out again).
+          if (batch.length > 0) await this.store.flushed();
           for (const change of batch) {
             if (stop.aborted) return;
             cursor = change.eventId;

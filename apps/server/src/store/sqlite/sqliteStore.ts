@@ -428,7 +428,11 @@ export class SqliteStore implements Store {
     afterEventId: number,
     limit: number,
   ): Promise<TicketChangeRecord[]> {
-    return this.changes.list(tenant, afterEventId, limit);
+    const changes = this.changes.list(tenant, afterEventId, limit);
+    // They may be another process's commits, which that process flushes only before it answers:
+    // the next flush (which the live feed waits for) covers them too, whoever wrote them.
+    if (changes.length > 0) this.wal.committed();
+    return changes;
   }
 
   async latestEventId(): Promise<number> {

@@ -62,7 +62,7 @@ export async function act(
   });
   for (let attempt = 0; ; attempt += 1) {
     const headers: Record<string, string> = {
-      ...transport.sessionHeaders(true),
+      ...transport.sessionHeaders(),
       Accept: 'text/plain',
       'Content-Type': 'application/json',
       ...(options.ifMatch !== undefined && { 'If-Match': `"${options.ifMatch}"` }),

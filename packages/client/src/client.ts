@@ -117,9 +117,8 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
 
   /** tRPC's fetch: the session's headers on the way out, its cookies kept on the way back. */
   const trpcFetch: LinkFetch = async (input, init) => {
-    const method = init?.method ?? 'GET';
     const headers = new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]);
-    for (const [name, value] of Object.entries(transport.sessionHeaders(method !== 'GET')))
+    for (const [name, value] of Object.entries(transport.sessionHeaders()))
       headers.set(name, value);
     let response: Response;
     try {
@@ -150,7 +149,7 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
       if (connection) connection.cookie = jar.auth;
       const response = await baseFetch(url, {
         ...init,
-        headers: { ...init.headers, ...transport.sessionHeaders(false) },
+        headers: { ...init.headers, ...transport.sessionHeaders() },
       });
       if (connection) connection.requestId = response.headers.get('x-request-id') ?? undefined;
       jar.store(response.headers);

@@ -18,13 +18,16 @@ export class Transport {
     private readonly userAgent: string | undefined,
   ) {}
 
-  /** The session's headers: the cookies, and on writes the CSRF header with the cookie's value. */
-  sessionHeaders(write: boolean): Record<string, string> {
+  /**
+   * The session's headers: the cookies and, whenever the client holds a CSRF value, the CSRF header
+   * with it, on every request (a server with CSRF `all` asks for it on reads and the stream too).
+   */
+  sessionHeaders(): Record<string, string> {
     const headers: Record<string, string> = {};
     const cookie = this.jar.header();
     if (cookie !== undefined) headers['Cookie'] = cookie;
     const csrf = this.jar.csrf;
-    if (write && csrf !== undefined) headers[`X-Csrf-Token_${this.tenant}`] = csrf;
+    if (csrf !== undefined) headers[`X-Csrf-Token_${this.tenant}`] = csrf;
     if (this.userAgent !== undefined) headers['User-Agent'] = this.userAgent;
     return headers;
   }

@@ -8,12 +8,20 @@ import type { Logger } from './logger.js';
 import { provision } from './provision.js';
 import { resolveSecret } from './secret.js';
 import { openStore } from './store/openStore.js';
+import type { Datasync } from './store/sqlite/walSync.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   /** Stops accepting, drains in-flight requests, closes the database. */
   close(): Promise<void>;
+}
+
+export interface ServerHooks {
+  /** How SQLite's write-ahead log is flushed (default fdatasync): tests inject a failure. */
+  readonly datasync?: Datasync;
+  /** Ends the process after a fatal store failure (default `process.exit`). */
+  readonly exit?: (code: number) => void;
 }
 
 /** What an operator does on an empty database (logged by `serve`, which never seeds one itself). */
@@ -27,10 +35,25 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The only place that listens: opens the store, provisions the demo on an empty database when
- * asked to (`TICKETS_DEMO=on`, as `npm start` does), serves.
+ * asked to (`TICKETS_DEMO=on`, as `npm start` does), serves. When the store fails for good (a
+ * flush to disk failed: it acknowledges nothing any more), stops and exits 1, so that a
+ * supervisor restarts the server and reopening the database recovers it.
  */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const store = await openStore(config.database, { logger });
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  hooks: ServerHooks = {},
+): Promise<RunningServer> {
+  const exit = hooks.exit ?? ((code: number) => process.exit(code));
+  let stop: (() => Promise<void>) | undefined = undefined;
+  const onFatal = () => {
+    logger.fatal('the store failed for good: stopping, to be restarted (exit code 1)');
+    // Before the server listens, nothing to drain: the failure also fails whatever was starting.
+    void (stop?.() ?? Promise.resolve())
+      .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
+      .finally(() => exit(1));
+  };
+  const store = await openStore(config.database, { logger, onFatal, datasync: hooks.datasync });
   const empty = (await store.countTenants()) === 0;
   const demo = config.demo && empty;
   if (demo) {
@@ -83,6 +106,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
+  stop = close;
   return { url, server, close };
 }
 

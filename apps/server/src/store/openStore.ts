@@ -1,17 +1,25 @@
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { PostgresStore } from './postgres/postgresStore.js';
-import { SqliteStore } from './sqlite/sqliteStore.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqliteStore.js';
 import type { Store } from './store.js';
 
-/** Opens the configured database, applying pending migrations unless told not to. */
+/**
+ * Opens the configured database, applying pending migrations unless told not to. `onFatal` and
+ * `datasync` concern SQLite only (see SqliteStoreOptions); PostgreSQL handles its own flushes.
+ */
 export async function openStore(
   database: DatabaseConfig,
-  options: { readonly migrate?: boolean; readonly logger?: Logger } = {},
+  options: {
+    readonly migrate?: boolean;
+    readonly logger?: Logger;
+  } & Pick<SqliteStoreOptions, 'onFatal' | 'datasync'> = {},
 ): Promise<Store> {
-  const { logger } = options;
+  const { logger, onFatal, datasync } = options;
   const migrate = options.migrate ?? true;
-  if (database.kind === 'sqlite') return SqliteStore.open(database.path, { migrate, logger });
+  if (database.kind === 'sqlite') {
+    return SqliteStore.open(database.path, { migrate, logger, onFatal, datasync });
+  }
   return PostgresStore.open(database.url, {
     migrate,
     logger,

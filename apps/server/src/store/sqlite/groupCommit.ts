@@ -32,6 +32,8 @@ export class GroupCommit {
     private readonly busy: BusyPolicy,
     /** Resolves once every commit so far is on disk (see WalSync). */
     private readonly durable: () => Promise<void> = () => Promise.resolve(),
+    /** Throws when nothing may be written any more (a flush failed): the batch is refused. */
+    private readonly assertUsable: () => void = () => {},
   ) {
     this.control = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -90,6 +92,7 @@ export class GroupCommit {
 
   private commit(batch: readonly Pending[]): Settled[] {
     const { begin, savepoint, release, rollbackTo, commit, rollback } = this.control;
+    this.assertUsable();
     begin.run();
     try {
       const settled = batch.map((pending): Settled => {

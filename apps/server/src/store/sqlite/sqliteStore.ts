@@ -44,7 +44,7 @@ import {
 import { retryWhileBusy } from '../retryWhileBusy.js';
 import { SqliteChangeFeed } from './changeFeed.js';
 import { GroupCommit } from './groupCommit.js';
-import { WalSync } from './walSync.js';
+import { WalSync, type Datasync, type StoreBrokenError } from './walSync.js';
 import { IdempotencyRace, SqliteWrites } from './writes.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { createPrivately } from './privateFile.js';
@@ -67,8 +67,16 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
   readonly migrate?: boolean;
-  /** Told (at warn) when a change listener throws. */
+  /** Told (at warn) when a change listener throws, and (at fatal) when a flush fails. */
   readonly logger?: Logger | undefined;
+  /**
+   * Called once when flushing the write-ahead log failed: the store then refuses every write and
+   * every wait for durability, and `ping` throws; whoever owns the process ends it, so that
+   * reopening recovers the database (see WalSync).
+   */
+  readonly onFatal?: ((error: StoreBrokenError) => void) | undefined;
+  /** How the write-ahead log is flushed (default fdatasync); tests inject a failing one. */
+  readonly datasync?: Datasync | undefined;
 }
 
 /**
@@ -94,10 +102,15 @@ export class SqliteStore implements Store {
     const sql = (text: string) => this.sql(text);
     this.changes = new SqliteChangeFeed(sql, logger);
     this.writes = new SqliteWrites(sql, this.changes);
-    this.group = new GroupCommit(db, { isBusy, patienceMs: BUSY_PATIENCE_MS }, () => {
-      wal.committed();
-      return wal.durable();
-    });
+    this.group = new GroupCommit(
+      db,
+      { isBusy, patienceMs: BUSY_PATIENCE_MS },
+      () => {
+        wal.committed();
+        return wal.durable();
+      },
+      () => wal.assertUsable(),
+    );
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -129,7 +142,16 @@ export class SqliteStore implements Store {
     const flushed = (options.synchronous ?? 'FULL') === 'FULL' && !inMemory;
     const store = new SqliteStore(
       db,
-      new WalSync(flushed ? `${path}-wal` : undefined),
+      new WalSync(flushed ? `${path}-wal` : undefined, {
+        datasync: options.datasync,
+        onFailure: (error) => {
+          options.logger?.fatal(
+            { err: error.cause },
+            'flushing the write-ahead log failed: the store refuses every write from now on',
+          );
+          options.onFatal?.(error);
+        },
+      }),
       options.logger,
     );
     if (options.migrate !== false) {
@@ -480,6 +502,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
+    this.wal.assertUsable();
     this.sql('SELECT 1').get();
   }
 
@@ -529,12 +552,14 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
   Object.defineProperty(SqliteStore.prototype, name, {
     value: async function durably(this: SqliteStore, ...args: unknown[]) {
+      const wal = (this as unknown as { wal: WalSync }).wal;
+      // After a failed flush nothing is written (nor acknowledged) any more.
+      if (!READS.has(name)) wal.assertUsable();
       if (GROUP_COMMITTED.has(name)) return call.apply(this, args);
       const result = await retryWhileBusy(() => call.apply(this, args), {
         isBusy,
         patienceMs: BUSY_PATIENCE_MS,
       });
-      const wal = (this as unknown as { wal: WalSync }).wal;
       if (!READS.has(name)) {
         wal.committed();
         await wal.durable();

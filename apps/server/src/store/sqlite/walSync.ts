@@ -1,5 +1,18 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** Flushes the write-ahead log's data to disk: `fdatasync` unless a test injects a failure. */
+export type Datasync = (file: FileHandle) => Promise<void>;
+
+/** What every durable write and wait answers once a flush has failed (see WalSync). */
+export class StoreBrokenError extends Error {
+  constructor(cause: unknown) {
+    super('the store refuses writes: flushing its write-ahead log to disk failed; restart it', {
+      cause,
+    });
+    this.name = 'StoreBrokenError';
+  }
+}
+
 /**
  * Durability without blocking the event loop. The connection runs with `synchronous = NORMAL`:
  * a COMMIT appends its frames to the write-ahead log without waiting for the disk (SQLite still
@@ -8,6 +21,13 @@ import { open, type FileHandle } from 'node:fs/promises';
  * is acknowledged: what `synchronous = FULL` does inside each COMMIT, done once for all the
  * commits made meanwhile, and while other requests keep being served. The log is append-only
  * between checkpoints, so one flush covers every commit before it.
+ *
+ * A failed flush is fatal, as in PostgreSQL: after a write-back error the kernel may drop the
+ * dirty pages and report later flushes as successful, and since the log's frames are
+ * checksum-chained, recovery would discard every commit after a lost frame. So from the first
+ * failure on, nothing is acknowledged any more: every `durable` call rejects at once with a
+ * StoreBrokenError, `onFailure` is told once, and only reopening (recovery) makes the store
+ * usable again.
  */
 export class WalSync {
   private handle: Promise<FileHandle> | undefined;
@@ -17,9 +37,27 @@ export class WalSync {
   private next: Promise<void> | undefined;
   /** Commits since the last flush started. */
   private dirty = false;
+  private failure: StoreBrokenError | undefined;
 
   /** `walPath` undefined: an in-memory database, nothing to flush. */
-  constructor(private readonly walPath: string | undefined) {}
+  constructor(
+    private readonly walPath: string | undefined,
+    private readonly options: {
+      readonly datasync?: Datasync | undefined;
+      /** Called once, with the StoreBrokenError, when a flush fails. */
+      readonly onFailure?: ((error: StoreBrokenError) => void) | undefined;
+    } = {},
+  ) {}
+
+  /** Set once a flush failed: the store must not acknowledge anything any more. */
+  get broken(): StoreBrokenError | undefined {
+    return this.failure;
+  }
+
+  /** Throws the StoreBrokenError once a flush has failed. */
+  assertUsable(): void {
+    if (this.failure) throw this.failure;
+  }
 
   /** Tells that a transaction just committed: the next `durable` call must flush. */
   committed(): void {
@@ -28,18 +66,28 @@ export class WalSync {
 
   /** Resolves once every commit made before the call is on disk. */
   durable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (!this.dirty) return this.running;
     this.next ??= this.running
       .catch(() => {})
       .then(() => {
         this.next = undefined;
+        this.assertUsable();
         this.dirty = false;
         this.running = this.flush();
-        // A failed flush proves nothing: the next call flushes again.
-        this.running.catch(() => (this.dirty = true));
+        // Opening the log failed (no flush was tried): the next call tries again.
+        this.running.catch(() => (this.dirty ||= !this.failure));
         return this.running;
       });
     return this.next;
+  }
+
+  private fail(cause: unknown): StoreBrokenError {
+    if (!this.failure) {
+      this.failure = new StoreBrokenError(cause);
+      this.options.onFailure?.(this.failure);
+    }
+    return this.failure;
   }
 
   private async flush(): Promise<void> {
@@ -48,7 +96,12 @@ export class WalSync {
       this.handle = undefined;
       throw error;
     });
-    await handle.datasync();
+    const datasync = this.options.datasync ?? ((file: FileHandle) => file.datasync());
+    try {
+      await datasync(handle);
+    } catch (error) {
+      throw this.fail(error);
+    }
   }
 
   /** Waits for flushes under way, then lets the file go. */

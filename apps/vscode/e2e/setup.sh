@@ -24,6 +24,11 @@ code_server_bin="$code_server_dir/node_modules/.bin/code-server"
 
 say() { printf 'e2e setup: %s\n' "$*" >&2; }
 
+# One set-up at a time (apt-get and the install below): CI and a test run may both call this.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -46,22 +51,17 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # --- code-server -----------------------------------------------------------------------------
-mkdir -p "$cache"
-# One install at a time: CI and a test run may both call this script.
-exec 9>"$cache/.lock"
-flock 9
-
 if [[ ! -x "$code_server_bin" ]]; then
   say "installing code-server $CODE_SERVER_VERSION into $code_server_dir (about 2 minutes)"
 
-  rg_cache="$(node -p 'require("os").tmpdir()')/vscode-ripgrep-cache-$RIPGREP_PACKAGE_VERSION"
-  if [[ ! -s "$rg_cache/$RIPGREP_ASSET" ]]; then
-    staging="$(mktemp -d)"
-    cp "$(command -v rg)" "$staging/rg"
-    mkdir -p "$rg_cache"
-    tar czf "$rg_cache/$RIPGREP_ASSET" -C "$staging" rg
-    rm -rf "$staging"
-  fi
+  # The install runs with a temporary folder of its own (0700, made here), where the seed is
+  # always written afresh from Debian's rg: a shared /tmp would let anyone plant the binary.
+  install_tmp="$(mktemp -d)"
+  trap 'rm -rf "$install_tmp"' EXIT
+  rg_cache="$install_tmp/vscode-ripgrep-cache-$RIPGREP_PACKAGE_VERSION"
+  mkdir -p "$install_tmp/rg" "$rg_cache"
+  cp "$(command -v rg)" "$install_tmp/rg/rg"
+  tar czf "$rg_cache/$RIPGREP_ASSET" -C "$install_tmp/rg" rg
 
   # Installed next to the final folder and renamed when complete, so an interrupted install
   # never looks finished.
@@ -82,7 +82,7 @@ JSON
   # runs `npx node-gyp`, which a `yes=false` npm config would cancel.
   (
     cd "$partial"
-    npm_config_unsafe_perm=true npm_config_yes=true npm_config_fund=false npm_config_audit=false \
+    TMPDIR="$install_tmp" npm_config_unsafe_perm=true npm_config_yes=true npm_config_fund=false npm_config_audit=false \
       npm install --no-package-lock --loglevel=error >"$partial/install.log" 2>&1
   ) || {
     say "the code-server install failed; the last lines of $partial/install.log:"
@@ -91,6 +91,7 @@ JSON
   }
   rm -rf "$code_server_dir"
   mv "$partial" "$code_server_dir"
+  rm -rf "$install_tmp"
 fi
 
 # --- verify ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // A failed flush of SQLite's write-ahead log is fatal, as an fsync failure is in PostgreSQL: after
 // a write-back error the kernel may drop the dirty pages and report later flushes as successful,
 // and recovery discards every commit after a lost frame. So from the first failure on, the store
-// acknowledges nothing, /healthz answers 503, and the server exits 1 to be restarted.
+// acknowledges nothing, /healthz answers 503, and the server exits 1 to be restarted. A flush
+// that hangs turns /healthz to 503 too, while it hangs.
 import type { FileHandle } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createHttpServer } from '../src/http/httpServer.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import { startServer } from '../src/main.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import { StoreBrokenError } from '../src/store/sqlite/walSync.js';
@@ -50,6 +51,20 @@ function logSink() {
   return { lines, logger, fatal };
 }
 
+/** The app over `store` on port 0; `stop` closes both. */
+async function serve(store: SqliteStore, logger: Logger) {
+  const app = createApp({ store, logger, secret: 'test-secret-test-secret-test-secret!' });
+  const server: Server = createHttpServer(app.koa, logger);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const stop = async () => {
+    await app.liveChanges.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop };
+}
+
 const comment = (url: string, session: Session, content: string) =>
   call(url, session, '/api/tickets/ticket1.acme/comments', {
     method: 'POST',
@@ -80,10 +95,7 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
       datasync: disk.datasync,
       onFatal: (error) => fatalErrors.push(error),
     });
-    const app = createApp({ store, logger, secret: 'test-secret-test-secret-test-secret!' });
-    const server: Server = createHttpServer(app.koa, logger);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url, stop } = await serve(store, logger);
     try {
       const bob = await login(url, 'bob@acme.test');
       expect((await comment(url, bob, 'acknowledged before')).status).toBe(201);
@@ -114,15 +126,50 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
       // The detail is in the log, for the operator.
       expect(JSON.stringify(lines)).toContain('EIO');
     } finally {
-      await app.liveChanges.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await store.close();
+      await stop();
     }
     // Reopened (recovery), the write refused after the failure was never made.
     const stored = storedComments(dbPath);
     expect(stored).toContain('acknowledged before');
     expect(stored).not.toContain('refused after the failure');
+  });
+
+  it('turns /healthz to 503 while a flush hangs, and back to 200 once it returns', async () => {
+    const { dbPath } = scratch.fresh();
+    await provisionFile(dbPath, fixture);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const hanging = new Promise<void>((resolve) => (entered = resolve));
+    let hang = false;
+    const { logger } = logSink();
+    const store = SqliteStore.open(dbPath, {
+      logger,
+      flushStalledAfterMs: 1,
+      datasync: async (file) => {
+        if (hang) {
+          entered();
+          await released;
+        }
+        await file.datasync();
+      },
+    });
+    const { url, stop } = await serve(store, logger);
+    try {
+      const bob = await login(url, 'bob@acme.test');
+      hang = true;
+      const pending = comment(url, bob, 'waits for a hung disk');
+      await hanging;
+      await new Promise((resolve) => setTimeout(resolve, 20)); // past the 1 ms limit
+      expect((await fetch(`${url}/healthz`)).status).toBe(503);
+      hang = false;
+      release();
+      expect((await pending).status).toBe(201);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      release();
+      await stop();
+    }
   });
 
   it('makes the server log at fatal, drain and exit 1, once', async () => {

@@ -77,6 +77,8 @@ export interface SqliteStoreOptions {
   readonly onFatal?: ((error: StoreBrokenError) => void) | undefined;
   /** How the write-ahead log is flushed (default fdatasync); tests inject a failing one. */
   readonly datasync?: Datasync | undefined;
+  /** `ping` throws while a flush has run longer than this (default 10 s): a hung disk. */
+  readonly flushStalledAfterMs?: number | undefined;
 }
 
 /**
@@ -144,6 +146,7 @@ export class SqliteStore implements Store {
       db,
       new WalSync(flushed ? `${path}-wal` : undefined, {
         datasync: options.datasync,
+        stalledAfterMs: options.flushStalledAfterMs,
         onFailure: (error) => {
           options.logger?.fatal(
             { err: error.cause },
@@ -502,7 +505,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.wal.assertUsable();
+    this.wal.assertHealthy();
     this.sql('SELECT 1').get();
   }
 

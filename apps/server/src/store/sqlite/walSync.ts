@@ -1,5 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** How long a flush may run before the store reports itself unhealthy (it still waits). */
+const STALLED_AFTER_MS = 10_000;
+
 /** Flushes the write-ahead log's data to disk: `fdatasync` unless a test injects a failure. */
 export type Datasync = (file: FileHandle) => Promise<void>;
 
@@ -38,6 +41,8 @@ export class WalSync {
   /** Commits since the last flush started. */
   private dirty = false;
   private failure: StoreBrokenError | undefined;
+  /** When the running flush started (`performance.now()`), while one runs. */
+  private flushStartedAt: number | undefined;
 
   /** `walPath` undefined: an in-memory database, nothing to flush. */
   constructor(
@@ -46,6 +51,8 @@ export class WalSync {
       readonly datasync?: Datasync | undefined;
       /** Called once, with the StoreBrokenError, when a flush fails. */
       readonly onFailure?: ((error: StoreBrokenError) => void) | undefined;
+      /** A flush running longer than this counts as stalled (see `assertHealthy`). */
+      readonly stalledAfterMs?: number | undefined;
     } = {},
   ) {}
 
@@ -57,6 +64,19 @@ export class WalSync {
   /** Throws the StoreBrokenError once a flush has failed. */
   assertUsable(): void {
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Throws when the store cannot acknowledge writes: a flush failed (StoreBrokenError), or the
+   * one running has not returned for `stalledAfterMs` (a hung disk; it may still return).
+   */
+  assertHealthy(): void {
+    this.assertUsable();
+    const started = this.flushStartedAt;
+    const limit = this.options.stalledAfterMs ?? STALLED_AFTER_MS;
+    if (started !== undefined && performance.now() - started > limit) {
+      throw new Error(`flushing the write-ahead log has not returned for over ${limit} ms`);
+    }
   }
 
   /** Tells that a transaction just committed: the next `durable` call must flush. */
@@ -97,10 +117,13 @@ export class WalSync {
       throw error;
     });
     const datasync = this.options.datasync ?? ((file: FileHandle) => file.datasync());
+    this.flushStartedAt = performance.now();
     try {
       await datasync(handle);
     } catch (error) {
       throw this.fail(error);
+    } finally {
+      this.flushStartedAt = undefined;
     }
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChangesOptions, TicketChange } from '@tickets/client';
 import { LiveUpdates, observingFeed, pollIntervalMs } from '../src/services/liveUpdates.js';
 
@@ -110,6 +110,21 @@ describe('live updates', () => {
     live.feedStatus(true);
     expect(intervals.size).toBe(0);
     expect(lines).toContain('info live updates: connected again; polling stopped');
+    // No change had come through the feed, so it starts at the end of the log: one more look
+    // covers what changed between the last poll and the reconnection.
+    expect(polls()).toBe(2);
+    live.stop();
+  });
+
+  it('need no extra look when the feed comes back after a change it delivered (it resumes after it)', async () => {
+    const { live, source, received, polls } = setUp();
+    live.start({ live: true, pollIntervalSeconds: 10 });
+    live.feedStatus(true);
+    source.push(change(7));
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    live.feedStatus(false);
+    live.feedStatus(true);
+    expect(polls()).toBe(0);
     live.stop();
   });
 

@@ -112,7 +112,9 @@ export class LiveUpdates {
       if (this.polling) {
         this.deps.log.info('live updates: connected again; polling stopped');
         this.stopPolling();
-        // What changed while only polls looked is not missed: the feed resumes after the last event.
+        // The feed resumes after the last event it delivered; with none yet it starts at the
+        // end of the log, so what changed since the last poll is read once more.
+        if (this.lastEventId === undefined) this.pollOnce();
       } else {
         this.deps.log.info('live updates: connected');
       }
@@ -143,15 +145,18 @@ export class LiveUpdates {
     }
   }
 
+  private pollOnce(): void {
+    this.deps.poll().catch((error: unknown) => {
+      this.deps.log.warn(`poll failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
   private startPolling(): void {
     if (this.pollTimer !== undefined) return;
-    this.pollTimer = this.deps.timers.setInterval(() => {
-      this.deps.poll().catch((error: unknown) => {
-        this.deps.log.warn(
-          `poll failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
-    }, pollIntervalMs(this.settings.pollIntervalSeconds));
+    this.pollTimer = this.deps.timers.setInterval(
+      () => this.pollOnce(),
+      pollIntervalMs(this.settings.pollIntervalSeconds),
+    );
   }
 
   private stopPolling(): void {

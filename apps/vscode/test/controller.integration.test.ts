@@ -247,6 +247,36 @@ describe('the extension against the real server', () => {
     ext.controller.dispose();
   });
 
+  it('works against a server that asks for the CSRF header on every request: one login, one session', async () => {
+    const strict = await startTestServer({ csrf: 'all' });
+    try {
+      const ext = extensionFor(strict.url);
+      await ext.session.signIn('ada@acme.test', PASSWORD);
+      await eventually(() => ext.log.includes('info live updates: connected'), 'the live feed');
+      await eventually(() => ext.events.openCount !== undefined, 'the first load');
+      expect(ext.summary()[0]).toBe('OPEN:3:ticket6,ticket5');
+      const carol = await restLogin(strict.url, 'carol@acme.test');
+      const answer = await restAct(strict.url, carol, 'ticket5.acme', 'ticket.action.close', {
+        comments: 'Not needed',
+      });
+      expect(answer).toMatchObject({ status: 200, text: 'CLOSED' });
+      await eventually(
+        () => ext.controller.tree.findRow('ticket5.acme')?.ticket.state === 'CLOSED',
+        'ticket5 in Closed',
+      );
+      expect(ext.logins()).toBe(1);
+      expect(ext.events.sessionEnded).toBe(0);
+      expect(ext.events.errors).toEqual([]);
+      const live = await strict.sql<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM sessions WHERE user_id = 'ada.acme' AND ended_at IS NULL",
+      );
+      expect(Number(live[0]!.n)).toBe(1);
+      ext.controller.dispose();
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('says the server is unreachable at start-up, and signs in by itself once it is back', async () => {
     const proxy = await startProxy(server.url);
     try {

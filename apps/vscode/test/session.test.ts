@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TicketsClientError, type TicketsClient } from '@tickets/client';
-import { SessionManager, type SessionState } from '../src/services/session.js';
+import { TicketsController } from '../src/services/controller.js';
+import { NO_FILTERS } from '../src/services/filters.js';
+import {
+  SessionManager,
+  SILENT_SIGN_IN_WINDOW_MS,
+  type SessionDeps,
+  type SessionState,
+} from '../src/services/session.js';
 
 const unauthenticated = () =>
   new TicketsClientError({
@@ -10,13 +17,21 @@ const unauthenticated = () =>
   });
 
 /** Accounts the fake server knows; a login checks them. */
-function setUp(accounts: Record<string, string> = { 'ada@acme.test': 'right' }) {
+function setUp(
+  accounts: Record<string, string> = { 'ada@acme.test': 'right' },
+  now?: SessionDeps['now'],
+) {
   const secrets = new Map<string, string>();
   const settings = { serverUrl: 'http://127.0.0.1:1', tenant: 'acme', email: '' };
   const logins: string[] = [];
+  const logouts: number[] = [];
   let reachable = true;
+  /** Whether the sessions it grants answer, or it refuses them all at once. */
+  let sessionsWork = true;
+  let made = 0;
   const createClient = (): TicketsClient => {
     let session: TicketsClient['session'];
+    const number = (made += 1);
     return {
       get session() {
         return session;
@@ -36,7 +51,12 @@ function setUp(accounts: Record<string, string> = { 'ada@acme.test': 'right' }) 
         };
         return {} as never;
       },
+      status: async () => {
+        if (!sessionsWork || !session) throw unauthenticated();
+        return {};
+      },
       logout: async () => {
+        logouts.push(number);
         session = undefined;
       },
     } as unknown as TicketsClient;
@@ -53,6 +73,7 @@ function setUp(accounts: Record<string, string> = { 'ada@acme.test': 'right' }) 
       settings.email = email;
     },
     secretKey: (url, tenant, email) => `${url}|${tenant}|${email}`,
+    ...(now && { now }),
   });
   const states: SessionState['kind'][] = [];
   manager.onDidChange((state) => states.push(state.kind));
@@ -61,9 +82,11 @@ function setUp(accounts: Record<string, string> = { 'ada@acme.test': 'right' }) 
     secrets,
     settings,
     logins,
+    logouts,
     states,
     accounts,
     setReachable: (value: boolean) => (reachable = value),
+    setSessionsWork: (value: boolean) => (sessionsWork = value),
   };
 }
 
@@ -168,5 +191,137 @@ describe('a 401 while signed in', () => {
     ).toBe('ignored');
     expect(await manager.failed(unauthenticated(), old)).toBe('ignored');
     expect(manager.state.kind).toBe('signedIn');
+  });
+});
+
+describe('silent sign-ins in a row', () => {
+  it('logs out the session a silent sign-in replaces', async () => {
+    const { manager, logouts } = setUp();
+    const { client } = await manager.signIn('ada@acme.test', 'right');
+    expect(await manager.failed(unauthenticated(), client)).toBe('renewed');
+    expect(logouts).toEqual([1]);
+    expect(manager.state.kind === 'signedIn' && manager.state.client).not.toBe(client);
+  });
+
+  it('a 401 soon after a silent sign-in signs out without another login; later ones may sign in again', async () => {
+    let clock = 1_000_000;
+    const { manager, logins, logouts, states, setSessionsWork } = setUp(undefined, () => clock);
+    await manager.signIn('ada@acme.test', 'right');
+    const current = () => (manager.state.kind === 'signedIn' ? manager.state.client : undefined);
+
+    // Long after a first silent sign-in, a second one is allowed.
+    expect(await manager.failed(unauthenticated(), current())).toBe('renewed');
+    clock += SILENT_SIGN_IN_WINDOW_MS;
+    expect(await manager.failed(unauthenticated(), current())).toBe('renewed');
+    expect(logins).toHaveLength(3);
+
+    // A late 401 of a call the replaced session made: the new session still answers.
+    clock += 1_000;
+    expect(await manager.failed(unauthenticated(), current())).toBe('renewed');
+    expect(manager.state.kind).toBe('signedIn');
+
+    // The session it made fails at once: signed out, the failing session logged out too.
+    setSessionsWork(false);
+    expect(await manager.failed(unauthenticated(), current())).toBe('signedOut');
+    expect(logins).toHaveLength(3);
+    expect(logouts).toEqual([1, 2, 3]);
+    expect(states).toEqual(['signedIn', 'signedIn', 'signedIn', 'signedOut']);
+    expect(await manager.failed(unauthenticated(), undefined)).toBe('ignored');
+
+    // The user's own sign-in starts afresh: its first 401 is taken up silently again.
+    setSessionsWork(true);
+    await manager.signIn('ada@acme.test', 'right');
+    expect(await manager.failed(unauthenticated(), current())).toBe('renewed');
+  });
+
+  it('a server that answers 401 to everything after a login: at most 2 logins and one warning', async () => {
+    let logins = 0;
+    const live = new Set<number>();
+    const refuse = async () => {
+      throw unauthenticated();
+    };
+    const createClient = (): TicketsClient => {
+      let id: number | undefined;
+      return {
+        get session() {
+          return id === undefined
+            ? undefined
+            : {
+                userId: 'ada.acme',
+                userName: 'Ada',
+                tenant: 'acme',
+                validUntil: new Date(Date.now() + 60_000),
+                siteAdmin: false,
+                adminOf: [],
+              };
+        },
+        login: async () => {
+          logins += 1;
+          id = logins;
+          live.add(id);
+          return {};
+        },
+        logout: async () => {
+          if (id !== undefined) live.delete(id);
+          id = undefined;
+        },
+        status: refuse,
+        tickets: { list: refuse, get: refuse, validActions: refuse, act: refuse },
+        changes: async function* () {
+          yield* [];
+          throw unauthenticated();
+        },
+      } as unknown as TicketsClient;
+    };
+    const secrets = new Map<string, string>();
+    const session = new SessionManager({
+      createClient,
+      secrets: {
+        get: async (key) => secrets.get(key),
+        store: async (key, value) => void secrets.set(key, value),
+        delete: async (key) => void secrets.delete(key),
+      },
+      settings: () => ({ serverUrl: 'http://127.0.0.1:1', tenant: 'acme', email: 'ada@acme.test' }),
+      rememberEmail: async () => undefined,
+      secretKey: () => 'key',
+    });
+    const warnings: string[] = [];
+    let ended = 0;
+    const controller = new TicketsController({
+      session,
+      log: {
+        trace: () => undefined,
+        info: () => undefined,
+        warn: (message) => void warnings.push(message),
+        error: () => undefined,
+      },
+      filters: () => NO_FILTERS,
+      liveSettings: () => ({ live: true, pollIntervalSeconds: 3600 }),
+      timers: {
+        setInterval: () => 0,
+        clearInterval: () => undefined,
+        setTimeout: () => 0,
+        clearTimeout: () => undefined,
+      },
+      view: {
+        treeChanged: () => undefined,
+        contextChanged: () => undefined,
+        openCountChanged: () => undefined,
+        sessionEnded: () => void (ended += 1),
+        showError: () => undefined,
+        ticketChanged: () => undefined,
+      },
+    });
+    await session.signIn('ada@acme.test', 'right');
+    // The stream and the reload fail, the session is taken up once, they fail again: signed out.
+    for (let tick = 0; tick < 200 && session.state.kind === 'signedIn'; tick += 1)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(session.state.kind).toBe('signedOut');
+    expect(logins).toBe(2);
+    expect(ended).toBe(1);
+    expect(warnings.filter((w) => w.startsWith('the session ended'))).toHaveLength(1);
+    expect(live.size).toBe(0);
+    controller.dispose();
   });
 });

@@ -91,4 +91,27 @@ describe('a login flood', () => {
       expect(r.type).toBe('urn:tickets:problem:unavailable');
     }
   });
+
+  it('a login refused because the checks are saturated does not count against the account', async () => {
+    // The clock stands still, so the throttle's one-second wait cannot run out on a slow machine.
+    const at = new Date();
+    await using server = await startTestServer({
+      passwordChecks: new PasswordChecks(1, 0),
+      now: () => at,
+    });
+    const attempt = () =>
+      fetch(`${server.url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ email: 'ada@acme.test', password: 'not-her-password' }),
+      }).then((response) => response.status);
+    // Four at once: one is checked, the other three are refused at once.
+    expect((await Promise.all([attempt(), attempt(), attempt(), attempt()])).sort()).toEqual([
+      401, 503, 503, 503,
+    ]);
+    // So only one failure counts: two more are checked (401) before the throttle answers 429.
+    expect(await attempt()).toBe(401);
+    expect(await attempt()).toBe(401);
+    expect(await attempt()).toBe(429);
+  });
 });

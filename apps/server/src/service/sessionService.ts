@@ -234,27 +234,32 @@ export class SessionService {
     // let each spelling of the request start a fresh count (and, for accounts, tell them apart).
     const throttleKey = email;
 
-    // Refused before anything is counted or read when the password checks are saturated.
-    if (this.passwordChecks.saturated) return tooManyLogins;
-    const admitted = await this.oneAtATime(throttleKey, () =>
-      this.admitAttempt(throttleKey, email, input.tenant, now),
+    // A place among the password checks is taken first: when too many wait, the login is
+    // refused (503) before anything is counted or read. The throttle counts the attempt before
+    // the slow check (a success clears the count).
+    const attempt = this.passwordChecks.run(
+      async (): Promise<Outcome<(UserRecord | undefined)[]>> => {
+        const admitted = await this.oneAtATime(throttleKey, () =>
+          this.admitAttempt(throttleKey, email, input.tenant, now),
+        );
+        if (!admitted.ok) return admitted;
+        const candidates = admitted.value;
+        // The password is checked before anything is said about the e-mail: an unknown e-mail
+        // (checked against a decoy hash, for the same timing) and a wrong password answer alike.
+        const verified = await Promise.all(
+          (candidates.length > 0 ? candidates : [undefined]).map(async (candidate) =>
+            (await verifyPassword(input.password, candidate?.passwordHash ?? (await decoyHash())))
+              ? candidate
+              : undefined,
+          ),
+        );
+        return { ok: true, value: verified };
+      },
     );
-    if (!admitted.ok) return admitted;
-    const candidates = admitted.value;
-    // The password is checked before anything is said about the e-mail: an unknown e-mail
-    // (checked against a decoy hash, for the same timing) and a wrong password answer alike.
-    // The checks wait their turn among every login of the process; when too many wait, 503.
-    const checking = this.passwordChecks.run(() =>
-      Promise.all(
-        (candidates.length > 0 ? candidates : [undefined]).map(async (candidate) =>
-          (await verifyPassword(input.password, candidate?.passwordHash ?? (await decoyHash())))
-            ? candidate
-            : undefined,
-        ),
-      ),
-    );
-    if (checking === 'busy') return tooManyLogins;
-    const verified = await checking;
+    if (attempt === 'busy') return tooManyLogins;
+    const checked = await attempt;
+    if (!checked.ok) return checked;
+    const verified = checked.value;
     const matching = verified.filter(
       (candidate): candidate is UserRecord => candidate !== undefined,
     );

@@ -105,9 +105,12 @@ describe.each(['all', 'write'] as const)('the client against a server with CSRF 
     ).toMatchObject({ status: 200 });
   });
 
-  it('after logout, a read fails as unauthenticated rather than as a CSRF problem', async () => {
-    const { client } = await loggedIn(server.url, 'ada@acme.test');
+  it('after logout it holds no CSRF value and sends none; a read fails unauthenticated', async () => {
+    const { fetch, sent } = recordingFetch();
+    const { client } = await loggedIn(server.url, 'ada@acme.test', { fetch });
     await client.logout();
+    const before = sent.length;
     expect((await failure(client.tickets.get('ticket1.acme'))).kind).toBe('unauthenticated');
+    expect(sent.slice(before)).toEqual([{ method: 'GET', path: '/trpc/tickets.get', csrf: null }]);
   });
 });

@@ -4,6 +4,7 @@ import { TicketsClientError, type TicketChange, type TicketsClient } from '@tick
 import { TicketsController, type ControllerDeps } from '../src/services/controller.js';
 import { NO_FILTERS } from '../src/services/filters.js';
 import { SessionManager } from '../src/services/session.js';
+import { sessionInfo } from './fixtures.js';
 
 function failingServer() {
   const fault = () =>
@@ -13,14 +14,7 @@ function failingServer() {
       message: 'An error occurred processing the call.',
     });
   const client = {
-    session: {
-      userId: 'ada.acme',
-      userName: 'Ada',
-      tenant: 'acme',
-      validUntil: new Date(Date.now() + 60_000),
-      siteAdmin: false,
-      adminOf: [],
-    },
+    session: sessionInfo(),
     login: async () => ({}),
     logout: async () => undefined,
     tickets: {
@@ -104,14 +98,7 @@ describe('a burst of live changes', () => {
     let lists = 0;
     const pendingLists: (() => void)[] = [];
     const client = {
-      session: {
-        userId: 'ada.acme',
-        userName: 'Ada',
-        tenant: 'acme',
-        validUntil: new Date(Date.now() + 60_000),
-        siteAdmin: false,
-        adminOf: [],
-      },
+      session: sessionInfo(),
       login: async () => ({}),
       logout: async () => undefined,
       tickets: {

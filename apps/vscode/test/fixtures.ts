@@ -1,8 +1,21 @@
 // Test data: tickets, and a small in-memory stand-in for the server's list and validActions
 // with its rules (filters, newest first, ties by id, start/count paging, count up to 100).
-import type { ListFilters, Ticket, TicketPage, ValidAction } from '@tickets/client';
+import type { ListFilters, SessionInfo, Ticket, TicketPage, ValidAction } from '@tickets/client';
 
 let serial = 0;
+
+/** Ada's session at acme, valid for another minute. */
+export function sessionInfo(overrides: Partial<SessionInfo> = {}): SessionInfo {
+  return {
+    userId: 'ada.acme',
+    userName: 'Ada',
+    tenant: 'acme',
+    validUntil: new Date(Date.now() + 60_000),
+    siteAdmin: false,
+    adminOf: [],
+    ...overrides,
+  };
+}
 
 /** A ticket; an override of `undefined` leaves the field out (`apiId: undefined`). */
 export function ticket(overrides: { [K in keyof Ticket]?: Ticket[K] | undefined } = {}): Ticket {

@@ -8,6 +8,7 @@ import {
   type SessionDeps,
   type SessionState,
 } from '../src/services/session.js';
+import { sessionInfo } from './fixtures.js';
 
 const unauthenticated = () =>
   new TicketsClientError({
@@ -41,14 +42,7 @@ function setUp(
         if (!reachable)
           throw new TicketsClientError({ kind: 'network', message: 'connect ECONNREFUSED' });
         if (accounts[email] !== password) throw unauthenticated();
-        session = {
-          userId: 'ada.acme',
-          userName: 'Ada',
-          tenant: 'acme',
-          validUntil: new Date(Date.now() + 60_000),
-          siteAdmin: false,
-          adminOf: [{ id: 'payments.acme', type: 'api' }],
-        };
+        session = sessionInfo({ adminOf: [{ id: 'payments.acme', type: 'api' }] });
         return {} as never;
       },
       status: async () => {
@@ -244,16 +238,7 @@ describe('silent sign-ins in a row', () => {
       let id: number | undefined;
       return {
         get session() {
-          return id === undefined
-            ? undefined
-            : {
-                userId: 'ada.acme',
-                userName: 'Ada',
-                tenant: 'acme',
-                validUntil: new Date(Date.now() + 60_000),
-                siteAdmin: false,
-                adminOf: [],
-              };
+          return id === undefined ? undefined : sessionInfo();
         },
         login: async () => {
           logins += 1;

@@ -33,6 +33,9 @@ export interface Config {
 /** Thrown for configuration that cannot work; the message says which variable. */
 export class ConfigError extends Error {}
 
+/** The shortest cookie-signing secret accepted, however it is given. */
+export const MIN_SECRET_LENGTH = 32;
+
 /** pino's levels; anything else would make the logger throw at start-up. */
 const LOG_LEVELS: readonly string[] = [
   'fatal',
@@ -320,8 +323,8 @@ export function loadConfig(
     );
   }
   const secret = get('TICKETS_SECRET');
-  if (secret !== undefined && secret.length < 32) {
-    throw new ConfigError('TICKETS_SECRET must be at least 32 characters');
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`TICKETS_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
   }
   const logLevel = value('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel)) {

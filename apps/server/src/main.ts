@@ -53,6 +53,8 @@ export async function startServer(
       .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
       .finally(() => exit(1));
   };
+  // Before the database is opened: an unusable secret file stops the start with nothing to close.
+  const secret = resolveSecret(config.secret, config.dataDir);
   const store = await openStore(config.database, { logger, onFatal, datasync: hooks.datasync });
   const empty = (await store.countTenants()) === 0;
   const demo = config.demo && empty;
@@ -66,7 +68,7 @@ export async function startServer(
   const { koa, liveChanges } = createApp({
     store,
     logger,
-    secret: resolveSecret(config.secret, config.dataDir),
+    secret,
     sessionMinutes: config.sessionMinutes,
     sessionMaxMinutes: config.sessionMaxMinutes,
     csrf: config.csrf,

@@ -404,6 +404,46 @@ describe('If-Match', () => {
     },
   );
 
+  it('a weak tag never matches (If-Match compares strongly): 412 on an action, nothing changes', async () => {
+    await using w = await world();
+    const before = await snapshot(w.url, w.bob, 'ticket1.acme');
+    const weak = `W/"${before.ticket.Version}"`;
+    for (const dryRun of [false, true]) {
+      const refused = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+        headers: { 'If-Match': weak },
+        ...(dryRun ? { query: '?dryRun=true' } : {}),
+      });
+      expect(refused.status).toBe(412);
+      expect(refused.text).toContain('weak');
+      expect(refused.text).toContain(`"${before.ticket.Version}"`);
+    }
+    expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(before);
+    // The strong tag, and the bare number accepted before, still match.
+    const bare = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+      headers: { 'If-Match': String(before.ticket.Version) },
+    });
+    expect(bare).toMatchObject({ status: 200, text: 'RESOLVED' });
+  });
+
+  it('a weak tag on a comment is a 412 naming the strong tag to send; the strong one is taken', async () => {
+    await using w = await world();
+    const read = await snapshot(w.url, w.carol, 'ticket1.acme');
+    const weak = await comment(w.url, w.carol, 'ticket1.acme', 'Weak.', {
+      'If-Match': `W/${read.etag!}`,
+    });
+    expect(weak.status).toBe(412);
+    expect(await weak.json()).toMatchObject({
+      type: 'urn:tickets:problem:version-mismatch',
+      expected: read.ticket.Version,
+      actual: read.ticket.Version,
+    });
+    expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(read);
+    const strong = await comment(w.url, w.carol, 'ticket1.acme', 'Strong.', {
+      'If-Match': read.etag!,
+    });
+    expect(strong.status).toBe(201);
+  });
+
   it('guards comments too: current version 201, stale 412, malformed 400', async () => {
     await using w = await world();
     const read = await snapshot(w.url, w.carol, 'ticket1.acme');

@@ -1,6 +1,6 @@
 import { fieldPath, IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
 import type { z } from 'zod';
-import { ProblemError } from '../errors/appError.js';
+import { ProblemError, type AppError } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
 
 /**
@@ -18,15 +18,21 @@ export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output
   });
 }
 
+/** What a weak `If-Match` tag is passed on as: no ticket has version 0, so it never matches. */
+const WEAK_TAG_VERSION = 0;
+
+const IF_MATCH = /^(W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/;
+
 /**
- * `If-Match: "<version>"` (a bare number and `W/` are accepted too; `*` matches any version).
- * Anything else, an unbalanced quote included (`"2`), is a 400: a precondition the server cannot
- * read must not be taken for one it can.
+ * `If-Match: "<version>"` (a bare number is accepted too; `*` matches any version). A weak tag
+ * (`W/"2"`) is read but never matches: If-Match compares strongly (RFC 9110), so it is a 412 like
+ * a stale version, after the same checks. Anything else, an unbalanced quote included (`"2`), is a
+ * 400: a precondition the server cannot read must not be taken for one it can.
  */
 export function parseIfMatch(header: string): number | undefined {
   const value = header.trim();
   if (value === '' || value === '*') return undefined;
-  const match = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/.exec(value);
+  const match = IF_MATCH.exec(value);
   if (!match) {
     throw new ProblemError({
       code: 'INVALID_INPUT',
@@ -34,7 +40,20 @@ export function parseIfMatch(header: string): number | undefined {
       message: 'If-Match must be one version, e.g. "3"',
     });
   }
-  return Number(match[1] ?? match[2]);
+  return match[1] ? WEAK_TAG_VERSION : Number(match[2] ?? match[3]);
+}
+
+/** A write's failure as answered: a 412 caused by a weak `If-Match` tag says so. */
+export function explainWeakTag(error: AppError, header: string): AppError {
+  const weak = IF_MATCH.exec(header.trim());
+  if (error.code !== 'VERSION_MISMATCH' || !weak?.[1]) return error;
+  return {
+    ...error,
+    expected: Number(weak[2] ?? weak[3]),
+    message:
+      `If-Match ${header.trim()} is a weak tag, which never matches (If-Match compares strongly): ` +
+      `send "${error.actual}"`,
+  };
 }
 
 /** Query parameters that look like `dryRun` but are not it exactly: `dryRun[]`, `dryrun`, `DRYRUN[x]`. */

@@ -79,7 +79,7 @@ const parameters: Record<ParameterName, Parameter> = {
     in: 'header',
     description:
       'Refuse (412) if the ticket\'s version is not this one: `"<version>"` as in the `ETag` ' +
-      '(a bare number and `W/` are accepted; `*` matches any).',
+      '(a bare number is accepted; `*` matches any). A weak tag (`W/"3"`) never matches: 412.',
     schema: jsonSchema(z.string(), 'input'),
     example: '"3"',
   },

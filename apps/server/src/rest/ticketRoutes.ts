@@ -14,6 +14,7 @@ import {
   markReplay,
   parseDryRun,
   parseIfMatch,
+  explainWeakTag,
   pathsOf,
   refuseDryRun,
 } from './codec.js';
@@ -142,7 +143,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
         { idempotencyKey: idempotencyKeyOf(ctx) },
       );
       markReplay(ctx, result.replayed);
-      if (!result.ok) throw new ProblemError(result.error);
+      if (!result.ok) throw new ProblemError(explainWeakTag(result.error, ctx.get('If-Match')));
       ctx.set('ETag', etag(result.value.ticket.version));
       sendText(ctx, result.value.state);
     }),
@@ -184,7 +185,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
         { idempotencyKey: idempotencyKeyOf(ctx) },
       );
       markReplay(ctx, added.replayed);
-      if (!added.ok) throw new ProblemError(added.error);
+      if (!added.ok) throw new ProblemError(explainWeakTag(added.error, ctx.get('If-Match')));
       ctx.set('ETag', etag(added.value.ticket.version));
       sendData(ctx, mediaType, XML_ROOTS.comment, commentJson(added.value), 201);
     }),

@@ -8,6 +8,10 @@
 #
 # Configuration is the server's environment (tickets-server --help); secrets may come from files
 # (TICKETS_SECRET_FILE, DATABASE_URL_FILE). The demo tenant is opt-in: -e TICKETS_DEMO=on.
+#
+# The port is the PORT variable (-e PORT=9000 -p 9000:9000), never a `--port` flag: the health
+# check reads the same PORT to find the server, so a flag would move the server but not the check,
+# and the container would be reported unhealthy.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -47,6 +51,7 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
+# Asks the port the server reads from PORT (the image sets no --port flag; see above).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/node_modules/@tickets/server/bin/tickets-server.js"]

@@ -3,12 +3,19 @@
 // point that exists in the package), what its COPY lines name, .dockerignore, and compose.yaml
 // (it parses; its services, files, variables and ports agree with each other and with the
 // server). packedTarball.test.ts runs the image's command and environment on the packed package.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { OPTIONS } from '../src/config.js';
-import { SERVER_DIR } from './support/childServer.js';
+import {
+  SERVER_DIR,
+  childEnv,
+  scratchSpace,
+  serverEnv,
+  startChildServer,
+} from './support/childServer.js';
 import { all, envOf, execForm, last, readDockerfile } from './container/dockerfile.js';
 
 const REPOSITORY = resolve(SERVER_DIR, '../..');
@@ -38,6 +45,7 @@ const compose = parse(readFileSync(join(REPOSITORY, 'compose.yaml'), 'utf8')) as
 };
 
 describe('Dockerfile', () => {
+  const { fresh, children } = scratchSpace('tickets-container-');
   it('builds in stages and runs the last from a slim Node 20 image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(
@@ -86,6 +94,35 @@ describe('Dockerfile', () => {
       `/app/node_modules/${pkg.name}/${pkg.bin['tickets-server']}`,
     ]);
     expect(execForm(last(runtime, 'CMD')!)).toEqual(['serve']);
+  });
+
+  it('the health check finds the server on the PORT the server reads, as the image sets it', async () => {
+    const health = last(runtime, 'HEALTHCHECK')!;
+    const [program, ...args] = execForm(health.slice(health.indexOf('CMD ') + 4));
+    expect(program).toBe('node');
+    // The variable the check reads is the server's own option, set by the image, and nothing in
+    // the image's command moves the server elsewhere with a flag.
+    expect(args.join(' ')).toContain('process.env.PORT');
+    expect(Object.keys(OPTIONS)).toContain('PORT');
+    expect(envOf(runtime)['PORT']).toMatch(/^\d+$/);
+    const command = [...execForm(last(runtime, 'ENTRYPOINT')!), ...execForm(last(runtime, 'CMD')!)];
+    expect(command.some((arg) => arg.startsWith('--port') || arg === '-p')).toBe(false);
+
+    // Run as Docker runs it, with the container's environment: healthy while the server listens
+    // on that PORT, unhealthy when PORT names a port nobody serves.
+    const dir = fresh();
+    const server = await startChildServer(serverEnv(dir.dir));
+    children.push(server);
+    const port = new URL(server.url).port;
+    const check = (env: NodeJS.ProcessEnv) =>
+      new Promise<number | null>((resolvePromise, reject) => {
+        const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+        child.on('error', reject);
+        child.on('close', resolvePromise);
+      });
+    expect(await check(childEnv({ PORT: port }))).toBe(0);
+    await server.stop();
+    expect(await check(childEnv({ PORT: port }))).toBe(1);
   });
 
   it('copies only paths that exist in the repository', () => {

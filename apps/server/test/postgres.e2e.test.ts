@@ -2,8 +2,8 @@
 // (CONTRACT §5: several processes may share one PostgreSQL database; the guarantees hold across
 // them). The schema is made by the `migrate` and `provision` commands, the servers start at once,
 // and then: concurrent identical actions on one ticket split over both give exactly one 200 per
-// round, the rest 409, and one consistent history; what one process writes the other reads;
-// SIGTERM stops both cleanly. Traffic goes to 127.0.0.1 only; the processes are stopped by PID.
+// round, the rest 409, and one consistent history; a burst of wrong logins split over both is
+// throttled as one; what one process writes the other reads; SIGTERM stops both cleanly. Traffic goes to 127.0.0.1 only; the processes are stopped by PID.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import {
   type ChildServer,
   type TempDir,
 } from './support/childServer.js';
-import { fixture } from './support/fixtures.js';
+import { fixture, PASSWORD } from './support/fixtures.js';
 import { eventually, readSse } from './support/trpc.js';
 import {
   createSchema,
@@ -247,6 +247,40 @@ describe('two server processes over one PostgreSQL schema', () => {
     expect((await history(a.url, onA, id)).map((row) => row.Action)).toEqual([
       'ticket.action.resolve',
     ]);
+  });
+
+  it('concurrent bursts of 12 wrong logins for one account, split over both: 3 × 401 in all, the rest 429', async () => {
+    const [a, b] = children as [ChildServer, ChildServer];
+    const attempt = (url: string, email: string, password: string): Promise<Response> =>
+      fetch(`${url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...json },
+        body: JSON.stringify({ email, password }),
+      });
+    // The throttle's count is in the database, checked and counted in one step: the processes
+    // do not get three guesses each. One burst per account (an unknown e-mail is counted alike),
+    // one after another; the wait after the third failure (one second) outlasts each burst.
+    for (const email of ['carol@acme.test', 'shay@acme.test', 'nobody@acme.test']) {
+      const burst = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          attempt(i % 2 === 0 ? a.url : b.url, email, `guess-${i}`),
+        ),
+      );
+      const statuses = burst.map((response) => response.status);
+      expect(
+        statuses.filter((status) => status === 401),
+        email,
+      ).toHaveLength(3);
+      expect(
+        statuses.filter((status) => status === 429),
+        email,
+      ).toHaveLength(9);
+      for (const response of burst.filter((r) => r.status === 429))
+        expect(response.headers.get('retry-after')).toBe('1');
+    }
+    // Not even the right password gets in while the wait lasts, on either process.
+    expect((await attempt(b.url, 'shay@acme.test', PASSWORD)).status).toBe(429);
+    expect((await attempt(a.url, 'shay@acme.test', PASSWORD)).status).toBe(429);
   });
 
   it('SIGTERM stops both processes cleanly', async () => {

@@ -4,6 +4,7 @@ import type { CsrfMode } from '../config.js';
 import type { Outcome } from '../errors/appError.js';
 import type {
   CallerRecord,
+  LoginThrottlePolicy,
   ResourceRecord,
   SessionRecord,
   Store,
@@ -19,7 +20,10 @@ const unauthenticated = (message = 'login required: no valid session'): Outcome<
 
 /** Failed logins for one account beyond this many are slowed down: 1 s, 2 s, 4 s ... up to a minute. */
 export const LOGIN_FAILURES_BEFORE_DELAY = 3;
-const MAX_LOGIN_DELAY_S = 60;
+const LOGIN_THROTTLE: LoginThrottlePolicy = {
+  failuresBeforeDelay: LOGIN_FAILURES_BEFORE_DELAY,
+  maxDelayMs: 60_000,
+};
 
 export const authCookieName = (tenant: string): string => `AtmoAuthToken_${tenant}`;
 export const csrfCookieName = (tenant: string): string => `Csrf-Token_${tenant}`;
@@ -152,29 +156,10 @@ export class SessionService {
   }
 
   /**
-   * Login attempts for one e-mail run this part one after another in this process, so that the
-   * throttle's check and the count of the attempt cannot interleave: of a burst of concurrent
-   * guesses, exactly as many pass as would one after another.
-   */
-  private readonly attemptQueues = new Map<string, Promise<unknown>>();
-
-  private oneAtATime<T>(key: string, step: () => Promise<T>): Promise<T> {
-    const previous = this.attemptQueues.get(key) ?? Promise.resolve();
-    const result = previous.then(step, step);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.attemptQueues.set(key, settled);
-    void settled.then(() => {
-      if (this.attemptQueues.get(key) === settled) this.attemptQueues.delete(key);
-    });
-    return result;
-  }
-
-  /**
-   * The throttle, then the accounts with this e-mail (in `tenant`, when named); the attempt
-   * counts as a failure before the slow password check (a success clears the count).
+   * The throttle, then the accounts with this e-mail (in `tenant`, when named). The store checks
+   * and counts the attempt in one atomic step, so that of a burst of concurrent guesses, in this
+   * process or in several on one database, exactly as many pass as would one after another; the
+   * attempt counts as a failure before the slow password check (a success clears the count).
    */
   private async admitAttempt(
     throttleKey: string,
@@ -183,26 +168,6 @@ export class SessionService {
     now: Date,
   ): Promise<Outcome<UserRecord[]>> {
     const { store } = this.options;
-    const failures = await store.getLoginFailures(throttleKey);
-    if (failures && failures.count >= LOGIN_FAILURES_BEFORE_DELAY) {
-      const waitS = Math.min(
-        2 ** (failures.count - LOGIN_FAILURES_BEFORE_DELAY),
-        MAX_LOGIN_DELAY_S,
-      );
-      const readyAt = failures.lastFailureAt.getTime() + waitS * 1000;
-      if (now.getTime() < readyAt) {
-        const retryAfterSeconds = Math.ceil((readyAt - now.getTime()) / 1000);
-        return {
-          ok: false,
-          error: {
-            code: 'TOO_MANY_REQUESTS',
-            message: `too many failed logins for this account; try again in ${retryAfterSeconds} s`,
-            retryAfterSeconds,
-          },
-        };
-      }
-    }
-
     if (tenant !== undefined && !isTenantId(tenant)) {
       return {
         ok: false,
@@ -213,9 +178,19 @@ export class SessionService {
         },
       };
     }
-    const candidates = await store.findUsersByEmail(email, tenant);
-    await store.recordLoginFailure(throttleKey, now);
-    return { ok: true, value: candidates };
+    const admission = await store.admitLoginAttempt(throttleKey, now, LOGIN_THROTTLE);
+    if (!admission.admitted) {
+      const retryAfterSeconds = Math.ceil(admission.waitMs / 1000);
+      return {
+        ok: false,
+        error: {
+          code: 'TOO_MANY_REQUESTS',
+          message: `too many failed logins for this account; try again in ${retryAfterSeconds} s`,
+          retryAfterSeconds,
+        },
+      };
+    }
+    return { ok: true, value: await store.findUsersByEmail(email, tenant) };
   }
 
   /**
@@ -239,9 +214,7 @@ export class SessionService {
     // the slow check (a success clears the count).
     const attempt = this.passwordChecks.run(
       async (): Promise<Outcome<(UserRecord | undefined)[]>> => {
-        const admitted = await this.oneAtATime(throttleKey, () =>
-          this.admitAttempt(throttleKey, email, input.tenant, now),
-        );
+        const admitted = await this.admitAttempt(throttleKey, email, input.tenant, now);
         if (!admitted.ok) return admitted;
         const candidates = admitted.value;
         // The password is checked before anything is said about the e-mail: an unknown e-mail

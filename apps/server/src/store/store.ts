@@ -27,6 +27,14 @@ export interface Store {
   // Failed logins, keyed by tenant and e-mail so that unknown accounts are slowed down alike
   getLoginFailures(key: string): Promise<LoginFailures | undefined>;
   recordLoginFailure(key: string, now: Date): Promise<void>;
+  /**
+   * The throttle's check and the count of the attempt as one atomic step (a row lock on
+   * PostgreSQL, a write transaction on SQLite): an attempt within the wait `policy` sets after
+   * the failures so far is refused and not counted; one admitted counts as a failure at `now`.
+   * Concurrent attempts for one key, from any process, are admitted exactly as many as would
+   * be one after another.
+   */
+  admitLoginAttempt(key: string, now: Date, policy: LoginThrottlePolicy): Promise<LoginAdmission>;
   clearLoginFailures(key: string): Promise<void>;
 
   // Sessions
@@ -164,6 +172,44 @@ export interface ResourceRecord {
 export interface LoginFailures {
   readonly count: number;
   readonly lastFailureAt: Date;
+}
+
+/** Failures beyond `failuresBeforeDelay` wait 1 s, 2 s, 4 s ... up to `maxDelayMs`. */
+export interface LoginThrottlePolicy {
+  readonly failuresBeforeDelay: number;
+  readonly maxDelayMs: number;
+}
+
+/**
+ * Admitted (and counted at `at`: `failures` is the count with this attempt), or refused for
+ * `waitMs` more.
+ */
+export type LoginAdmission =
+  | { readonly admitted: true; readonly failures: number; readonly at: Date }
+  | { readonly admitted: false; readonly waitMs: number };
+
+/**
+ * The throttle's decision for an attempt at `now`, after the failures so far (none: undefined).
+ * An attempt is taken to be no earlier than the last failure (another process, or a request
+ * that waited less for its password check, may have counted one a moment "later"): the count's
+ * time never goes back, and no wait is longer than the policy's.
+ */
+export function decideLoginAttempt(
+  previous: LoginFailures | undefined,
+  now: Date,
+  policy: LoginThrottlePolicy,
+): LoginAdmission {
+  if (!previous) return { admitted: true, failures: 1, at: now };
+  const at = Math.max(now.getTime(), previous.lastFailureAt.getTime());
+  if (previous.count >= policy.failuresBeforeDelay) {
+    const waitMs = Math.min(
+      1000 * 2 ** (previous.count - policy.failuresBeforeDelay),
+      policy.maxDelayMs,
+    );
+    const readyAt = previous.lastFailureAt.getTime() + waitMs;
+    if (at < readyAt) return { admitted: false, waitMs: readyAt - at };
+  }
+  return { admitted: true, failures: previous.count + 1, at: new Date(at) };
 }
 
 export interface SessionRecord {

@@ -460,6 +460,81 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         });
         await expect(store.clearLoginFailures('never@failed.test')).resolves.toBeUndefined();
       });
+
+      const THROTTLE = { failuresBeforeDelay: 3, maxDelayMs: 60 * SECOND };
+
+      it('admits and counts attempts until the wait, refuses (uncounted) within it, then doubles it', async () => {
+        const key = 'ada@acme.test';
+        for (const failures of [1, 2, 3]) {
+          expect(await store.admitLoginAttempt(key, NOW, THROTTLE)).toEqual({
+            admitted: true,
+            failures,
+            at: NOW,
+          });
+        }
+        expect(await store.admitLoginAttempt(key, NOW, THROTTLE)).toEqual({
+          admitted: false,
+          waitMs: SECOND,
+        });
+        expect(await store.admitLoginAttempt(key, at(999), THROTTLE)).toEqual({
+          admitted: false,
+          waitMs: 1,
+        });
+        // An attempt stamped before the last failure (it waited longer to be checked) waits
+        // from the last failure, no longer than the policy says.
+        expect(await store.admitLoginAttempt(key, at(-5 * SECOND), THROTTLE)).toEqual({
+          admitted: false,
+          waitMs: SECOND,
+        });
+        expect(await store.getLoginFailures(key)).toEqual({ count: 3, lastFailureAt: NOW });
+
+        expect(await store.admitLoginAttempt(key, at(SECOND), THROTTLE)).toEqual({
+          admitted: true,
+          failures: 4,
+          at: at(SECOND),
+        });
+        expect(await store.admitLoginAttempt(key, at(2 * SECOND), THROTTLE)).toEqual({
+          admitted: false,
+          waitMs: SECOND,
+        });
+        expect(await store.getLoginFailures(key)).toEqual({ count: 4, lastFailureAt: at(SECOND) });
+        expect(await store.admitLoginAttempt('bob@acme.test', NOW, THROTTLE)).toEqual({
+          admitted: true,
+          failures: 1,
+          at: NOW,
+        });
+
+        await store.clearLoginFailures(key);
+        expect(await store.admitLoginAttempt(key, at(2 * SECOND), THROTTLE)).toEqual({
+          admitted: true,
+          failures: 1,
+          at: at(2 * SECOND),
+        });
+        // Below the threshold, an attempt stamped before the last failure counts at the last.
+        expect(await store.admitLoginAttempt(key, NOW, THROTTLE)).toEqual({
+          admitted: true,
+          failures: 2,
+          at: at(2 * SECOND),
+        });
+      });
+
+      it('admits exactly as many of a concurrent burst, from two stores on one database, as one after another', async () => {
+        const another = await openAnother();
+        const key = 'ada@acme.test';
+        const burst = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            (i % 2 === 0 ? store : another).admitLoginAttempt(key, NOW, THROTTLE),
+          ),
+        );
+        const counted = burst.flatMap((admission) =>
+          admission.admitted ? [admission.failures] : [],
+        );
+        expect(counted.sort()).toEqual([1, 2, 3]);
+        expect(burst.filter((admission) => !admission.admitted)).toEqual(
+          Array.from({ length: 9 }, () => ({ admitted: false, waitMs: SECOND })),
+        );
+        expect(await another.getLoginFailures(key)).toEqual({ count: 3, lastFailureAt: NOW });
+      });
     });
 
     describe('sessions', () => {

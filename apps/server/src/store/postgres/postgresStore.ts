@@ -8,7 +8,10 @@ import {
   type CallerRecord,
   type HistoryPaging,
   type IdempotencyRecord,
+  decideLoginAttempt,
+  type LoginAdmission,
   type LoginFailures,
+  type LoginThrottlePolicy,
   type ProvisionPlan,
   type ProvisionSummary,
   type ResourceRecord,
@@ -371,6 +374,37 @@ export class PostgresStore implements Store {
         [key, now.getTime()],
       ),
     );
+  }
+
+  async admitLoginAttempt(
+    key: string,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAdmission> {
+    return this.inTransaction(async (db) => {
+      // The upsert leaves the count as it was but locks the row (creating it, at 0, when there
+      // is none): a concurrent attempt for this key, from any process, waits here until this
+      // transaction has decided and counted, and then reads what it counted.
+      const row = await one<{ count: number; last_failure_at: number }>(
+        db,
+        `INSERT INTO login_failures (key, count, last_failure_at) VALUES ($1, 0, $2)
+         ON CONFLICT (key) DO UPDATE SET count = login_failures.count
+         RETURNING count, last_failure_at`,
+        [key, now.getTime()],
+      );
+      const previous =
+        row && row.count > 0
+          ? { count: row.count, lastFailureAt: new Date(Number(row.last_failure_at)) }
+          : undefined;
+      const admission = decideLoginAttempt(previous, now, policy);
+      if (admission.admitted) {
+        await db.query(
+          'UPDATE login_failures SET count = count + 1, last_failure_at = $2 WHERE key = $1',
+          [key, admission.at.getTime()],
+        );
+      }
+      return admission;
+    });
   }
 
   async clearLoginFailures(key: string): Promise<void> {

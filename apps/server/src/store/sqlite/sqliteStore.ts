@@ -10,7 +10,10 @@ import {
   type CallerRecord,
   type HistoryPaging,
   type IdempotencyRecord,
+  decideLoginAttempt,
+  type LoginAdmission,
   type LoginFailures,
+  type LoginThrottlePolicy,
   type ProvisionPlan,
   type ProvisionSummary,
   type ResourceRecord,
@@ -272,10 +275,34 @@ export class SqliteStore implements Store {
   }
 
   async recordLoginFailure(key: string, now: Date): Promise<void> {
+    this.countLoginFailure(key, now);
+  }
+
+  private countLoginFailure(key: string, now: Date): void {
     this.sql(
       `INSERT INTO login_failures (key, count, last_failure_at) VALUES (?, 1, ?)
          ON CONFLICT (key) DO UPDATE SET count = count + 1, last_failure_at = excluded.last_failure_at`,
     ).run(key, now.getTime());
+  }
+
+  async admitLoginAttempt(
+    key: string,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAdmission> {
+    // One write transaction (synchronous, so no other call of this process runs inside it; BEGIN
+    // IMMEDIATE keeps other processes out): the read, the decision and the count.
+    return this.db
+      .transaction(() => {
+        const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
+          key,
+        ) as { count: number; last_failure_at: number } | undefined;
+        const previous = row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+        const admission = decideLoginAttempt(previous, now, policy);
+        if (admission.admitted) this.countLoginFailure(key, admission.at);
+        return admission;
+      })
+      .immediate();
   }
 
   async clearLoginFailures(key: string): Promise<void> {

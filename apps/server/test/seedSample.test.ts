@@ -1,12 +1,12 @@
 /**
- * The sample of the seed page (`seed/execute-ticket-action.txt`), sent exactly as printed against
+ * The sample of the original Akana page for the action endpoint, sent exactly as printed against
  * a tenant `acmepaymentscorp` holding `ticket25687.acmepaymentscorp`, after a real login.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { ProvisionInput } from '../src/provision.js';
 import { call, login, type Session } from './support/client.js';
 import { PASSWORD } from './support/fixtures.js';
+import { raw } from './support/rawHttp.js';
 import { startTestServer } from './support/testServer.js';
 
 const TENANT = 'acmepaymentscorp';
@@ -41,38 +41,6 @@ const data: ProvisionInput = {
     },
   ],
 };
-
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
-
-/** Sends the request with node:http: header names go out exactly as written, nothing added. */
-function send(
-  url: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method: 'POST', path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode!,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function readTicket(url: string, session: Session) {
   const ticket = await call(url, session, `/api/tickets/${TICKET}`, {
@@ -114,12 +82,11 @@ describe('the seed page’s sample request', () => {
     const before = await readTicket(server.url, ada);
     expect(before.ticket.State).toBe('OPEN');
 
-    const response = await send(
-      server.url,
-      `/api/tickets/${TICKET}/actions`,
-      sampleHeaders(server.url, ada, contentType),
+    const response = await raw(server.url, {
+      path: `/api/tickets/${TICKET}/actions`,
+      headers: sampleHeaders(server.url, ada, contentType),
       body,
-    );
+    });
 
     expect(response.status).toBe(200);
     expect(response.headers['content-type']?.split(';')[0]).toBe('text/plain');
@@ -149,7 +116,11 @@ describe('the seed page’s sample request', () => {
     const before = await readTicket(server.url, ada);
     const headers = sampleHeaders(server.url, ada, 'application/json; charset=UTF-8');
     delete headers[`X-Csrf-Token_${TENANT}`];
-    const response = await send(server.url, `/api/tickets/${TICKET}/actions`, headers, SAMPLE_BODY);
+    const response = await raw(server.url, {
+      path: `/api/tickets/${TICKET}/actions`,
+      headers,
+      body: SAMPLE_BODY,
+    });
     expect(response.status).toBe(401);
     expect(response.headers['content-type']?.split(';')[0]).toBe('text/plain');
     expect(await readTicket(server.url, ada)).toEqual(before);

@@ -5,7 +5,6 @@ import {
   type Ticket,
   type TicketId,
 } from '@tickets/domain';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -28,7 +27,7 @@ import {
   urlWithSearchPath,
   withClient,
 } from './support/postgres.js';
-import { childEnv, SERVER_DIR } from './support/childServer.js';
+import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 
 /** Each contract test gets a store over a schema of its own, dropped after. */
@@ -105,34 +104,6 @@ const commentOn = (read: Ticket, text: string): TicketChange => ({
     created: NOW.toISOString(),
   },
 });
-
-/**
- * Runs an ES module script in a child Node.js (TypeScript sources load through tsx) and answers
- * how it ended; one still running after a minute is killed (a hang guard, not an assertion).
- */
-const runScript = (
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        cwd: SERVER_DIR,
-        env: childEnv(env),
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout });
-    });
-  });
 
 /** `code` of a PostgreSQL error, from a promise expected to reject. */
 const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {

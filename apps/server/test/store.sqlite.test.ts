@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { SQLITE_CHANGE_POLL_MS } from '../src/store/sqlite/changeFeed.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import type { ProvisionPlan } from '../src/store/store.js';
-import { childEnv, SERVER_DIR } from './support/childServer.js';
+import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 
 /** Each contract test gets a store over its own file in a fresh directory, removed after. */
@@ -68,34 +67,6 @@ const ticket = (n: number) =>
     },
     NOW,
   );
-
-/**
- * Runs an ES module script in a child Node.js (TypeScript sources load through tsx) and answers
- * how it ended; one still running after a minute is killed (a hang guard, not an assertion).
- */
-const runScript = (
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        cwd: SERVER_DIR,
-        env: childEnv(env),
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout });
-    });
-  });
 
 /** The store's own connection: per-connection settings can only be read there. */
 const connectionOf = (store: SqliteStore): Database.Database =>

@@ -43,6 +43,34 @@ export function tempDir(prefix = 'tickets-child-'): TempDir {
 }
 
 /**
+ * Runs an ES module script in a child Node.js (TypeScript sources load through tsx) and answers
+ * how it ended; one still running after a minute is killed (a hang guard, not an assertion).
+ */
+export const runScript = (
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: SERVER_DIR,
+        env: childEnv(env),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout });
+    });
+  });
+
+/**
  * Scratch space for a describe block: `fresh()` makes a temporary folder, and the servers pushed
  * on `children` are stopped; both are cleaned up after each test.
  */

@@ -8,6 +8,7 @@
  *
  *   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_WARMUP_SECONDS=3 BENCH_STORES=sqlite,postgres
  *   BENCH_LIST_TICKETS=1000000 BENCH_DATABASE_URL=postgres://…   (TEST_DATABASE_URL otherwise)
+ *   BENCH_SCENARIOS=actions,list   (scenarios whose name contains one of these; all by default)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,10 @@ const SECONDS = Number(env('SECONDS', '5'));
 const WARMUP_SECONDS = Number(env('WARMUP_SECONDS', '3'));
 const LIST_TICKETS = Number(env('LIST_TICKETS', '1000000'));
 const STORES = env('STORES', 'sqlite,postgres').split(',');
+const SCENARIO_FILTER = env('SCENARIOS', '').split(',').filter(Boolean);
+const CHOSEN = SCENARIOS.filter(
+  ({ name }) => SCENARIO_FILTER.length === 0 || SCENARIO_FILTER.some((part) => name.includes(part)),
+);
 const PG_URL = env(
   'DATABASE_URL',
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
     }
     const samples: Sample[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of CHOSEN) {
         for (const target of targets) {
           if (scenario.productOnly && target.role !== 'product') continue;
           const sample = await runScenario(scenario, target, SECONDS);

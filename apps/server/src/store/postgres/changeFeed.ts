@@ -15,13 +15,15 @@ import type { TicketChangeRecord } from '../store.js';
  * The change log of the PostgreSQL store: appending (inside the store's transactions), reading,
  * and watching with LISTEN/NOTIFY.
  *
- * Why a change's id is its transaction's id (`pg_current_xact_id()`), not a sequence's. The
+ * Why a change's id is its transaction's id (`pg_current_xact_id()`, times 1024 plus the
+ * change's place in its transaction: a batch of concurrent changes shares one transaction), not
+ * a sequence's. The
  * feed's reader remembers the last id it delivered and asks for larger ones, so no change may
  * become readable after one with a larger id was read. Transactions commit in any order; what a
  * reader can know is which transactions have ended: every transaction id below
  * `pg_snapshot_xmin(pg_current_snapshot())` belongs to one that has committed or rolled back,
  * and every transaction still running or yet to start has an id at or above it. With the
- * transaction id as the change's id, "listable" is exactly "id below that xmin", and nothing
+ * transaction id as the change's id, "listable" is exactly "id below 1024 times that xmin", and nothing
  * can ever be written below it again. A sequence would not do, even filtered by its writer's
  * transaction id: sequence values and transaction ids are handed out independently, so a
  * transaction A that got its transaction id first can take a larger sequence value than a later
@@ -31,9 +33,8 @@ import type { TicketChangeRecord } from '../store.js';
  * advisory lock until commit) would fix the order but costs throughput; this costs writers
  * nothing.
  *
- * The price: ids have gaps (every transaction of the server takes one, changes or not); a
- * transaction writes at most one change (the primary key says so; insertTicket and
- * commitChange each write one, provisioning none); a change waits, unlisted, while any
+ * The price: ids have large gaps (every transaction of the server takes 1024, changes or not);
+ * a transaction writes at most 1024 changes; a change waits, unlisted, while any
  * transaction that began before it is still open on the server (of any database; our own are
  * bounded by idle_in_transaction_session_timeout); and ids stay increasing over a restart, a
  * failover or pg_upgrade (which keep transaction ids), but not over a dump and restore into a
@@ -52,8 +53,14 @@ export const INSERT_CHANGE = `INSERT INTO ticket_changes (${TICKET_CHANGE_COLUMN
   VALUES (${TICKET_CHANGE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
   RETURNING id`;
 
+/**
+ * How many changes one transaction may write: a change's id is its transaction's id times this,
+ * plus its place among them (migration 5).
+ */
+export const CHANGES_PER_TRANSACTION = 1024;
+
 /** Every id below this one belongs to a transaction that has ended (committed or not). */
-const ENDED_BELOW = '(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)';
+const ENDED_BELOW = `(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${CHANGES_PER_TRANSACTION})`;
 
 const LIST_CHANGES = `SELECT * FROM ticket_changes
   WHERE tenant = $1 AND id > $2 AND id < ${ENDED_BELOW} ORDER BY id LIMIT $3`;

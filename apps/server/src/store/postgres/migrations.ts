@@ -174,4 +174,17 @@ export const POSTGRES_MIGRATIONS: readonly {
       CREATE INDEX tickets_by_state ON tickets (tenant, state, created DESC, id);
     `,
   },
+  {
+    version: 5,
+    name: 'several changes per transaction in the change log',
+    sql: `
+      -- Concurrent changes are written together, several in one transaction (batchedChanges.ts),
+      -- so a change's id becomes its transaction's id times 1024 plus its place in the batch
+      -- (below 1024). Ordered as before: every id of a transaction that has ended is below
+      -- 1024 times the oldest running one's. Ids written before this are smaller than any
+      -- written after it, so a reader's last id stays a valid place to resume.
+      ALTER TABLE ticket_changes
+        ALTER COLUMN id SET DEFAULT (pg_current_xact_id()::text::bigint * 1024);
+    `,
+  },
 ];

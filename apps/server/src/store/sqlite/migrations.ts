@@ -197,4 +197,12 @@ export const SQLITE_MIGRATIONS: readonly {
       ANALYZE;
     `,
   },
+  {
+    version: 5,
+    name: 'several changes per transaction in the change log',
+    // PostgreSQL's change ids come from transaction ids and needed a new scale for this; here
+    // they are an autoincrement, and a transaction could always write any number of changes.
+    // The version keeps both stores' migrations in step.
+    sql: '',
+  },
 ];

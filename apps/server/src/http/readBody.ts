@@ -35,8 +35,14 @@ const problem = (
   cause?: unknown,
 ) => new ProblemError({ code, message }, { cause });
 
-/** The media type of the request body, if it is one of the ten; otherwise 415. */
-export function requireBodyType(ctx: Context): 'json' | 'xml' {
+/** The body's format and its charset (lower case), read once from the `Content-Type` header. */
+interface BodyType {
+  readonly format: 'json' | 'xml';
+  readonly charset: string;
+}
+
+/** The media type of the request body, if it is one of the ten (and its charset); otherwise 415. */
+export function requireBodyType(ctx: Context): BodyType {
   const header = ctx.get('Content-Type');
   if (!header)
     throw problem(
@@ -67,22 +73,16 @@ export function requireBodyType(ctx: Context): 'json' | 'xml' {
       `unsupported Content-Type ${parsed.type}; use one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`,
     );
   }
-  return format;
-}
-
-function charsetOf(ctx: Context): string {
-  return (
-    contentType.parse(ctx.get('Content-Type')).parameters['charset'] ?? 'utf-8'
-  ).toLowerCase();
+  return { format, charset: charset ?? 'utf-8' };
 }
 
 /** Reads the body as text, at most 64 KiB: a larger declared length is refused before reading. */
-async function readText(ctx: Context): Promise<string> {
+async function readText(ctx: Context, charset: string): Promise<string> {
   try {
     return await getRawBody(ctx.req, {
       limit: BODY_LIMIT_BYTES,
       length: ctx.get('Content-Length') || null,
-      encoding: charsetOf(ctx),
+      encoding: charset,
     });
   } catch (error) {
     const type = (error as { type?: string }).type;
@@ -95,7 +95,7 @@ async function readText(ctx: Context): Promise<string> {
       );
     }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charsetOf(ctx)}`, error);
+      throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charset}`, error);
     }
     throw problem('MALFORMED_BODY', 'the body could not be read', error);
   }
@@ -106,8 +106,8 @@ async function readText(ctx: Context): Promise<string> {
  * both formats share; an XML body's root element must be `root`.
  */
 export async function readBody(ctx: Context, root: string): Promise<unknown> {
-  const format = requireBodyType(ctx);
-  const text = await readText(ctx);
+  const { format, charset } = requireBodyType(ctx);
+  const text = await readText(ctx, charset);
   if (format === 'xml') {
     const xml = readXmlBody(text, root);
     if (!xml.ok) throw problem('MALFORMED_BODY', xml.message);

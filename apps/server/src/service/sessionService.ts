@@ -58,6 +58,16 @@ export interface SessionServiceOptions {
 
 const MINUTE = 60_000;
 
+/** How many verified auth cookie values a session service remembers (see `readAuthCookie`). */
+const VERIFIED_COOKIES_KEPT = 1024;
+
+/** What a verified auth cookie says; the session record decides whether it still holds. */
+interface AuthCookie {
+  readonly tokenId: string;
+  readonly userId: string;
+  readonly expiresAt: number;
+}
+
 const tooManyLogins: Outcome<never> = {
   ok: false,
   error: {
@@ -96,6 +106,13 @@ function safeDecode(value: string): string | undefined {
  */
 export class SessionService {
   private readonly passwordChecks: PasswordChecks;
+  /**
+   * Cookie values whose signature checked out, as sent: a client sends the same value with
+   * every request, and the check (an HMAC and two hashes) is most of what authentication costs
+   * besides the session read, which still happens every time. The secret never changes for the
+   * life of the service; the oldest entry goes when the map is full.
+   */
+  private readonly verifiedCookies = new Map<string, AuthCookie>();
 
   constructor(private readonly options: SessionServiceOptions) {
     this.passwordChecks = options.passwordChecks ?? passwordChecks;
@@ -119,9 +136,20 @@ export class SessionService {
   }
 
   /** Reads and checks the signature of a cookie value; undefined when forged or malformed. */
-  private readAuthCookie(
-    value: string,
-  ): { tokenId: string; userId: string; expiresAt: number } | undefined {
+  private readAuthCookie(value: string): AuthCookie | undefined {
+    const known = this.verifiedCookies.get(value);
+    if (known) return known;
+    const cookie = this.verifyAuthCookie(value);
+    if (cookie) {
+      if (this.verifiedCookies.size >= VERIFIED_COOKIES_KEPT) {
+        this.verifiedCookies.delete(this.verifiedCookies.keys().next().value!);
+      }
+      this.verifiedCookies.set(value, cookie);
+    }
+    return cookie;
+  }
+
+  private verifyAuthCookie(value: string): AuthCookie | undefined {
     const decoded = safeDecode(value);
     if (!decoded || decoded.length > 2048) return undefined;
     const at = decoded.lastIndexOf(',sig=');

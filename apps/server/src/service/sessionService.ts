@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isTenantId, type Actor } from '@tickets/domain';
 import type { CsrfMode } from '../config.js';
 import type { Outcome } from '../errors/appError.js';
@@ -83,8 +83,9 @@ const toCaller = ({ session, user, adminOf }: CallerRecord): Caller => ({
   actor: { userId: user.id, tenant: user.tenant, siteAdmin: user.siteAdmin, adminOf: [...adminOf] },
 });
 
+/** One-shot (`crypto.hash`): about half the cost of a Hash object, on every CSRF check. */
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /** Equal strings, compared in constant time (over their hashes, so lengths do not leak). */

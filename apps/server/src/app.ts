@@ -10,7 +10,7 @@ import { requestId } from './middleware/requestId.js';
 import { sessionGuard } from './middleware/session.js';
 import { docsRoutes } from './rest/docsRoutes.js';
 import { loginRoutes } from './rest/loginRoutes.js';
-import { openApiDocument } from './rest/openapi.js';
+import type { OpenApiDocument } from './rest/openapiSchemas.js';
 import { ticketRoutes } from './rest/ticketRoutes.js';
 import { Authenticator } from './service/authenticator.js';
 import type { PasswordChecks } from './service/passwordChecks.js';
@@ -26,6 +26,14 @@ import { createTrpcRouter } from './trpc/router.js';
  * cookies), whatever their case: the router matches paths without regard to case.
  */
 const API_PATH = /^\/(?:api|trpc)(?:\/|$)/i;
+
+/**
+ * The OpenAPI document, built on its first request and kept: most servers are never asked for it,
+ * and building it at start costs every process about 2 MiB of heap and its start-up time.
+ */
+let openApiDocument: Promise<OpenApiDocument> | undefined;
+const loadOpenApiDocument = (): Promise<OpenApiDocument> =>
+  (openApiDocument ??= import('./rest/openapi.js').then((module) => module.openApiDocument));
 
 export interface AppDeps {
   readonly store: Store;
@@ -111,7 +119,7 @@ export function createApp(deps: AppDeps): App {
     }
   });
   system.get('/api/openapi.json', async (ctx) => {
-    ctx.body = openApiDocument;
+    ctx.body = await loadOpenApiDocument();
   });
 
   const routers = [

@@ -15,7 +15,7 @@ import { startServer } from './main.js';
 import { PACKAGE_VERSION } from './packageVersion.js';
 import { parseJsonFile, provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
-import { isConnectionLost } from './store/postgres/postgresStore.js';
+import { isConnectionLost } from './store/postgres/unreachable.js';
 
 type Command = 'serve' | 'migrate' | 'provision';
 

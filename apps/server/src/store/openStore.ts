@@ -1,12 +1,13 @@
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { PostgresStore } from './postgres/postgresStore.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqliteStore.js';
+import type { SqliteStoreOptions } from './sqlite/sqliteStore.js';
 import type { Store } from './store.js';
 
 /**
  * Opens the configured database, applying pending migrations unless told not to. `onFatal` and
  * `datasync` concern SQLite only (see SqliteStoreOptions); PostgreSQL handles its own flushes.
+ * Only the configured store's module is loaded: a server on SQLite never loads pg (about 3 MiB
+ * of heap), nor one on PostgreSQL better-sqlite3.
  */
 export async function openStore(
   database: DatabaseConfig,
@@ -18,8 +19,10 @@ export async function openStore(
   const { logger, onFatal, datasync } = options;
   const migrate = options.migrate ?? true;
   if (database.kind === 'sqlite') {
+    const { SqliteStore } = await import('./sqlite/sqliteStore.js');
     return SqliteStore.open(database.path, { migrate, logger, onFatal, datasync });
   }
+  const { PostgresStore } = await import('./postgres/postgresStore.js');
   return PostgresStore.open(database.url, {
     migrate,
     logger,

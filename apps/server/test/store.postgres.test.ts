@@ -401,7 +401,7 @@ describe('PostgresStore: PostgreSQL specifics', () => {
               cut: boolean;
             }>(
               `SELECT query, wait_event_type AS wait,
-                 (wait_event_type = 'Lock' AND query LIKE '%UPDATE tickets SET%'
+                 (wait_event_type = 'Lock' AND query LIKE '%UPDATE tickets%SET%'
                    AND pg_terminate_backend(pid)) AS cut
                FROM pg_stat_activity
                WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'`,

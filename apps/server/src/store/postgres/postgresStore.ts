@@ -27,11 +27,6 @@ import {
 } from '../store.js';
 import { committedChange, createdChange } from '../changeLog.js';
 import {
-  callerQuery,
-  ticketWithAuthorQuery,
-  toCaller,
-  toTicketWithAuthor,
-  type CallerRow,
   toHistory,
   toIdempotency,
   toSession,
@@ -53,7 +48,7 @@ import {
 } from './changeFeed.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
-import { commitChangeInOneStatement } from './oneStatementChange.js';
+import { callerLoader, changeLoader, ticketLoader } from './batched.js';
 import {
   all,
   applyProvisionIn,
@@ -134,6 +129,10 @@ export class PostgresStore implements Store {
   private readonly busyPolicy: BusyPolicy;
   private readonly changeWatch: PostgresChangeWatch;
   private readonly announcer: ChangeAnnouncer;
+  /** The hot calls, batched per turn of the event loop (batched.ts). */
+  private readonly callers = callerLoader((fn) => this.run(fn));
+  private readonly tickets = ticketLoader((fn) => this.run(fn));
+  private readonly changes = changeLoader((fn) => this.run(fn));
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -447,10 +446,7 @@ export class PostgresStore implements Store {
   }
 
   async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
-    const row = await this.run((db) =>
-      one<CallerRow>(db, callerQuery('$1', 'json_agg(r.resource_id)::text', "'[]'"), [sessionId]),
-    );
-    return row && toCaller(row);
+    return this.callers.load(sessionId);
   }
 
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
@@ -521,10 +517,7 @@ export class PostgresStore implements Store {
   async getTicketWithAuthor(
     id: string,
   ): Promise<{ ticket: Ticket; authorName: string } | undefined> {
-    const row = await this.run((db) =>
-      one<TicketRow & { author_name: string | null }>(db, ticketWithAuthorQuery('$1'), [id]),
-    );
-    return row && toTicketWithAuthor(row);
+    return this.tickets.load(id);
   }
 
   async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {
@@ -565,7 +558,6 @@ export class PostgresStore implements Store {
   async commitChange(
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
-    // Without an idempotency record (built from the history id), one round trip does it all.
     const committed = await this.commitChangeNow(change);
     if (committed !== 'conflict') this.announcer.announce();
     return committed;
@@ -574,7 +566,9 @@ export class PostgresStore implements Store {
   private async commitChangeNow(
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
-    if (!change.idempotency) return this.run((db) => commitChangeInOneStatement(db, change));
+    // Without an idempotency record (built from the history id), one statement does it all,
+    // for every change that arrives with it.
+    if (!change.idempotency) return this.changes.load(change);
     const { ticket } = change;
     try {
       return await this.inTransaction(async (db) => {

@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import { committedChange } from '../changeLog.js';
+import type { TicketChange } from '../store.js';
+import { CHANGES_PER_TRANSACTION } from './changeFeed.js';
+
+/** What a change that won answers: its history row's id and its change-log id. */
+export interface Committed {
+  readonly historyId: number;
+  readonly eventId: number;
+}
+
+/**
+ * Changes of distinct tickets without idempotency records, in one statement, hence one round
+ * trip and one transaction: for each ticket whose version is still the expected one, the update,
+ * its history row and its change-log row; for the others, nothing. The changes arrive as one
+ * JSON array (one parameter, whatever their number).
+ *
+ * Under READ COMMITTED an update waits for a concurrent change of its row, then checks the
+ * version that one committed, as a single change does. Rows are locked in the array's order, and
+ * the array is sorted by ticket id, so that two batches sharing tickets lock them in the same
+ * order rather than deadlock (were one to happen anyway, PostgreSQL would abort one statement,
+ * whole, and the store would run it again).
+ *
+ * A change's id in the log is the transaction's id times CHANGES_PER_TRANSACTION plus its place
+ * in the array (changeFeed.ts says why).
+ */
+const CHANGES_IN_ONE_STATEMENT = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
+      place int, id text, expected bigint, state text, step bigint, updated text, version bigint,
+      comment_count bigint, action text, from_state text, to_state text, comments text,
+      user_id text, created text, tenant text, kind text, changed_at bigint)
+  ), changed AS (
+    UPDATE tickets t SET state = i.state, step = i.step, updated = i.updated,
+      version = i.version, comment_count = i.comment_count
+    FROM input i WHERE t.id = i.id COLLATE "C" AND t.version = i.expected
+    RETURNING i.place
+  ), logged AS (
+    INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created)
+    SELECT i.id, i.action, i.from_state, i.to_state, i.comments, i.user_id, i.created
+    FROM changed JOIN input i USING (place)
+    RETURNING id, ticket_id
+  ), change AS (
+    INSERT INTO ticket_changes (id, tenant, ticket_id, kind, action, from_state, to_state,
+      version, user_id, changed_at)
+    SELECT pg_current_xact_id()::text::bigint * ${CHANGES_PER_TRANSACTION} + i.place, i.tenant,
+      i.id, i.kind, i.action, i.from_state, i.to_state, i.version, i.user_id, i.changed_at
+    FROM changed JOIN input i USING (place)
+    RETURNING id, ticket_id
+  )
+  SELECT logged.ticket_id, logged.id AS history_id, change.id AS event_id
+  FROM logged JOIN change USING (ticket_id)`;
+
+/**
+ * Runs the changes (of distinct tickets, at most CHANGES_PER_TRANSACTION) on `db` (the pool:
+ * autocommit); answers, in their order, each one's ids, or `conflict` where another change won.
+ */
+export async function commitChangesInOneStatement(
+  db: pg.Pool,
+  changes: readonly TicketChange[],
+): Promise<(Committed | 'conflict')[]> {
+  if (changes.length > CHANGES_PER_TRANSACTION) {
+    throw new RangeError(`at most ${CHANGES_PER_TRANSACTION} changes in one statement`);
+  }
+  const input = changes
+    .map((change) => {
+      const { ticket, history } = change;
+      const logged = committedChange(change);
+      return {
+        id: ticket.id,
+        expected: change.expectedVersion,
+        state: ticket.state,
+        step: ticket.step,
+        updated: ticket.updated,
+        version: ticket.version,
+        comment_count: ticket.commentCount,
+        action: history.action,
+        from_state: history.from,
+        to_state: history.to,
+        comments: JSON.stringify(history.comments),
+        user_id: history.userId,
+        created: history.created,
+        tenant: logged.tenant,
+        kind: logged.kind,
+        changed_at: logged.changed_at,
+      };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((row, place) => ({ place, ...row }));
+  const { rows } = await db.query<{
+    ticket_id: string;
+    history_id: number | string;
+    event_id: number | string;
+  }>(CHANGES_IN_ONE_STATEMENT, [JSON.stringify(input)]);
+  const written = new Map(
+    rows.map((row) => [
+      row.ticket_id,
+      { historyId: Number(row.history_id), eventId: Number(row.event_id) },
+    ]),
+  );
+  return changes.map((change) => written.get(change.ticket.id) ?? 'conflict');
+}

@@ -18,6 +18,8 @@ const HTTP_SUITES = [
   'test/idempotencyRaces.test.ts',
   'test/concurrency.test.ts',
   'test/historyPaging.test.ts',
+  'test/listTotals.test.ts',
+  'test/listKeyset.test.ts',
 ];
 
 export default defineConfig({

@@ -26,7 +26,17 @@ export interface Scenario {
   readonly kind: 'actions' | 'conflicts' | 'list' | 'login flood';
   readonly connections: number;
   readonly productOnly?: boolean;
+  /** The list scenarios' page (`&start=` is appended), LIST_PATH by default. */
+  readonly path?: string;
 }
+
+/**
+ * Half way down the list page's filter, by keyset paging: l{i}.big with i a multiple of 4 is an
+ * OPEN ticket of api1.big (seed.ts); at a million, l500000.big, with 125,000 of the filter's
+ * tickets before it. The ticket count as run.ts reads it.
+ */
+const LIST_TICKETS = Number(process.env['BENCH_LIST_TICKETS'] ?? '1000000');
+const DEEP_LIST_PATH = `${LIST_PATH}&after=l${4 * Math.floor(LIST_TICKETS / 8)}.big`;
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'actions @1', kind: 'actions', connections: 1 },
@@ -34,6 +44,13 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'actions @64', kind: 'actions', connections: 64 },
   { name: 'one ticket @16 (conflicts)', kind: 'conflicts', connections: 16 },
   { name: 'list page, 1M tickets @16', kind: 'list', connections: 16, productOnly: true },
+  {
+    name: 'list deep page (after), 1M tickets @16',
+    kind: 'list',
+    connections: 16,
+    productOnly: true,
+    path: DEEP_LIST_PATH,
+  },
   { name: 'actions @16 + 100 logins', kind: 'login flood', connections: 16, productOnly: true },
 ];
 
@@ -92,7 +109,7 @@ export async function runScenario(
       const lister = target.lister!;
       result = await runLoad(server.url, scenario.connections, seconds, [
         'list',
-        LIST_PATH,
+        scenario.path ?? LIST_PATH,
         lister.cookie,
       ]);
       break;

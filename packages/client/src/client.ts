@@ -46,7 +46,10 @@ export interface HistoryPaging {
   readonly count?: number | undefined;
 }
 export type Comment = OutputOf<Procedures['comment']['mutate']>;
-/** The filters and paging of `tickets.list`. */
+/**
+ * The filters and paging of `tickets.list`: `start` and `count`, or `after` (keyset paging) with
+ * the TicketID of the last ticket of the previous page, to go on right after it however deep.
+ */
 export type ListFilters = Parameters<Procedures['list']['query']>[0];
 /** A new ticket: title, environment, an apiId or appId, and the rest optional. */
 export type TicketDraft = Parameters<Procedures['create']['mutate']>[0];

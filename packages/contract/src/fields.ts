@@ -23,17 +23,27 @@ const noControlCharacters = (field: string) =>
     `${field} contains control characters`,
   ] as const;
 
+const toTicketId = (value: string, ctx: z.RefinementCtx<string>): TicketId => {
+  const parsed = parseTicketId(value);
+  if (parsed.ok) return parsed.value.id;
+  ctx.issues.push({ code: 'custom', message: parsed.error.message, input: value });
+  return z.NEVER;
+};
+const TICKET_ID_META = {
+  pattern: TICKET_ID_PATTERN.source,
+  examples: ['ticket25687.acmepaymentscorp'],
+};
+
 /** A TicketID, parsed by the domain's rule and carried on as the branded type. */
 export const ticketId = (field = 'TicketID') =>
-  z
-    .string(`${field} is required`)
-    .transform((value, ctx): TicketId => {
-      const parsed = parseTicketId(value);
-      if (parsed.ok) return parsed.value.id;
-      ctx.issues.push({ code: 'custom', message: parsed.error.message, input: value });
-      return z.NEVER;
-    })
-    .meta({ pattern: TICKET_ID_PATTERN.source, examples: ['ticket25687.acmepaymentscorp'] });
+  z.string(`${field} is required`).transform(toTicketId).meta(TICKET_ID_META);
+
+/**
+ * Keyset paging: the TicketID the page starts right after. Its tenant and existence are the
+ * service's to check (a 400 on `after` as well).
+ */
+export const after = () =>
+  z.string('after must be given once').transform(toTicketId).meta(TICKET_ID_META).optional();
 
 export const title = (field: string) =>
   z

@@ -51,6 +51,7 @@ export const ListTicketsInput = z.object({
   appId: field.filterId('appId'),
   authorId: field.filterId('authorId'),
   state: field.state('state').optional(),
+  after: field.after(),
   start: field.start(),
   count: field.count(),
 });

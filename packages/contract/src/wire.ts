@@ -60,6 +60,7 @@ export const ListQuery = z.object({
   AppID: field.filterId('AppID'),
   AuthorID: field.filterId('AuthorID'),
   State: field.state('State').optional(),
+  after: field.after(),
   start: field.start(),
   count: field.count(),
 });

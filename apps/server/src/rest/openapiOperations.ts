@@ -210,7 +210,13 @@ const QUERY_NOTES: Readonly<Record<string, string>> = {
   AppID: 'Only tickets about this app.',
   AuthorID: 'Only tickets by this user.',
   State: 'Only tickets in this state.',
-  start: 'How many to skip: of the matching tickets, or of the history’s entries.',
+  after:
+    'Keyset paging: a TicketID of the caller’s tenant (else 400); the page starts right after ' +
+    'it in the list’s order, without walking the tickets before it. `start` then counts from ' +
+    'there, and is the `startIndex` answered.',
+  start:
+    'How many to skip: of the matching tickets (after `after`, if given), or of the ' +
+    'history’s entries.',
   count: `The page size; a value over ${LIMITS.maxCount} is clamped to ${LIMITS.maxCount}.`,
 };
 

@@ -105,10 +105,12 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
         appId: query.AppID,
         authorId: query.AuthorID,
         state: query.State,
+        after: query.after,
         start: query.start,
         count: query.count,
       });
-      sendData(ctx, mediaType, XML_ROOTS.ticketList, ticketListJson(page));
+      if (!page.ok) throw new ProblemError(page.error);
+      sendData(ctx, mediaType, XML_ROOTS.ticketList, ticketListJson(page.value));
     }),
   );
 

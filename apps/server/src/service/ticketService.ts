@@ -75,6 +75,9 @@ export interface WriteOptions {
 
 const fail = (error: AppError): { ok: false; error: AppError } => ({ ok: false, error });
 const notFound = (id: TicketId) => fail({ code: 'NOT_FOUND', message: `no ticket ${id}` });
+/** A list's `after` must be a ticket the caller could list: a 400 on that field, not a 404. */
+const unknownAfter = (id: TicketId) =>
+  fail({ code: 'INVALID_INPUT', field: 'after', message: `after: no ticket ${id} in this tenant` });
 
 /** A ticket with no priority label gets this one. */
 const DEFAULT_LABEL = 'com.soa.ticket.label.priority.medium';
@@ -257,12 +260,20 @@ export class TicketService {
     );
   }
 
-  /** The caller's tenant's tickets, newest first, ties by TicketID. */
-  async listTickets(caller: Caller, query: ListTickets): Promise<TicketPage> {
-    const page = await this.options.store.listTickets({ tenant: caller.actor.tenant, ...query });
+  /**
+   * The caller's tenant's tickets, newest first, ties by TicketID. With `after` (keyset paging),
+   * the page starts right after that ticket, `start` counts from there and is the page's
+   * `startIndex`: its place in the whole list would take counting the tickets before it.
+   */
+  async listTickets(caller: Caller, query: ListTickets): Promise<Outcome<TicketPage>> {
+    const { tenant } = caller.actor;
+    const { after } = query;
+    if (after !== undefined && tenantOfTicket(after) !== tenant) return unknownAfter(after);
+    const page = await this.options.store.listTickets({ tenant, ...query });
     const tickets = await this.view(page.tickets);
     await this.options.store.flushed();
-    return { total: page.total, start: query.start, tickets };
+    if (page.unknownAfter) return unknownAfter(after!);
+    return { ok: true, value: { total: page.total, start: query.start, tickets } };
   }
 
   async getTicket(caller: Caller, id: TicketId): Promise<Outcome<TicketView>> {

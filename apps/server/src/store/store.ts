@@ -70,7 +70,13 @@ export interface Store {
   getTicket(id: string): Promise<Ticket | undefined>;
   /** A ticket with its author's name (the id when the author is gone), in one read. */
   getTicketWithAuthor(id: string): Promise<{ ticket: Ticket; authorName: string } | undefined>;
-  listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }>;
+  /**
+   * One page of the tenant's tickets that match the filters, newest first (ties by id), and how
+   * many match in all, both from one snapshot. With `after`, the page starts right after that
+   * ticket in this order (then `start` more are skipped); when it is not a ticket of the tenant,
+   * the page is empty and `unknownAfter` says so.
+   */
+  listTickets(query: TicketQuery): Promise<TicketList>;
   /**
    * Writes a change (transition or comment): the ticket, its history row, any comments, the
    * idempotency record and the change-log row (`action`, or `comment` for COMMENT_ACTION), in
@@ -235,8 +241,18 @@ export interface TicketQuery {
   readonly appId?: string | undefined;
   readonly authorId?: string | undefined;
   readonly state?: TicketState | undefined;
+  /** A ticket of the tenant: the page starts right after it (keyset paging). */
+  readonly after?: string | undefined;
   readonly start: number;
   readonly count: number;
+}
+
+export interface TicketList {
+  /** How many tickets match the filters (whatever `after` and `start`). */
+  readonly total: number;
+  readonly tickets: Ticket[];
+  /** The `after` ticket is not one of the tenant's (nothing was listed). */
+  readonly unknownAfter?: true;
 }
 
 export interface HistoryPaging {

@@ -104,7 +104,7 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
     }),
     tickets: t.router({
       list: authedProcedure.input(op.listTickets.input).query(async ({ ctx, input }) => {
-        const page = await tickets.listTickets(ctx.caller, input);
+        const page = valueOf(await tickets.listTickets(ctx.caller, input));
         return {
           totalResults: page.total,
           startIndex: page.start,

@@ -22,6 +22,7 @@ import {
   type TenantRecord,
   type TicketChange,
   type TicketChangeRecord,
+  type TicketList,
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
@@ -49,6 +50,8 @@ import {
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
 import { callerLoader, changeLoader, ticketLoader } from './batched.js';
+import { TicketCountFolder } from './ticketCounts.js';
+import { listStatement, type ListRow } from './ticketList.js';
 import {
   all,
   applyProvisionIn,
@@ -129,6 +132,7 @@ export class PostgresStore implements Store {
   private readonly busyPolicy: BusyPolicy;
   private readonly changeWatch: PostgresChangeWatch;
   private readonly announcer: ChangeAnnouncer;
+  private readonly countFolder: TicketCountFolder;
   /** The hot calls, batched per turn of the event loop (batched.ts). */
   private readonly callers = callerLoader((fn) => this.run(fn));
   private readonly tickets = ticketLoader((fn) => this.run(fn));
@@ -145,6 +149,7 @@ export class PostgresStore implements Store {
     this.busyPolicy = { isBusy, isUnreachable: isConnectionLost, patienceMs };
     this.changeWatch = changeWatch;
     this.announcer = new ChangeAnnouncer(pool, logger);
+    this.countFolder = new TicketCountFolder(pool, logger);
   }
 
   /** Opens a pool on `url` and (unless told otherwise) applies pending migrations. */
@@ -520,7 +525,7 @@ export class PostgresStore implements Store {
     return this.tickets.load(id);
   }
 
-  async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {
+  async listTickets(query: TicketQuery): Promise<TicketList> {
     const params: unknown[] = [query.tenant];
     const where = ['tenant = $1'];
     const filter = (column: string, value: string | undefined): void => {
@@ -532,27 +537,17 @@ export class PostgresStore implements Store {
     filter('app_id', query.appId);
     filter('author_id', query.authorId);
     filter('state', query.state);
-    const clause = where.join(' AND ');
-    const page = params.length;
-    // The count and the page from one snapshot. `id` and `created` are COLLATE "C": ties go
-    // bytewise by id, as in SQLite (ticket10 before ticket9).
-    return this.inTransaction(
-      async (db) => {
-        const { n } = (await one<{ n: number }>(
-          db,
-          `SELECT count(*) AS n FROM tickets WHERE ${clause}`,
-          params,
-        ))!;
-        const rows = await all<TicketRow>(
-          db,
-          `SELECT * FROM tickets WHERE ${clause}
-           ORDER BY created DESC, id ASC LIMIT $${page + 1} OFFSET $${page + 2}`,
-          [...params, query.count, query.start],
-        );
-        return { total: n, tickets: rows.map(toTicket) };
-      },
-      { snapshot: true },
+    const rows = await this.run((db) =>
+      all<ListRow>(db, listStatement(where.join(' AND '), params, query), params),
     );
+    const [first] = rows;
+    this.countFolder.sawDeltas(first!.list_deltas);
+    const total = first!.list_total;
+    if (first!.after_found === false) return { total, tickets: [], unknownAfter: true };
+    return {
+      total,
+      tickets: first!.id === null ? [] : rows.map((row) => toTicket(row as TicketRow)),
+    };
   }
 
   async commitChange(
@@ -684,6 +679,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Folds the list counts' deltas into their base now (each process also does it by itself,
+   * see ticketCounts.ts); the totals read the same before and after.
+   */
+  async foldTicketCounts(): Promise<void> {
+    await this.run(() => this.countFolder.fold());
+  }
+
   /** A COMMIT that returned is durable (synchronous_commit), and only then are rows visible. */
   async flushed(): Promise<void> {}
 
@@ -699,6 +702,7 @@ export class PostgresStore implements Store {
     this.closing ??= this.changeWatch
       .close()
       .then(() => this.announcer.idle())
+      .then(() => this.countFolder.close())
       .then(() => this.pool.end());
     await this.closing;
   }

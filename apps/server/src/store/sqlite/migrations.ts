@@ -205,4 +205,11 @@ export const SQLITE_MIGRATIONS: readonly {
     // The version keeps both stores' migrations in step.
     sql: '',
   },
+  {
+    version: 6,
+    name: 'ticket counts for the list page',
+    // PostgreSQL gets the list's counts here (a base plus appended deltas, for concurrent
+    // writers); SQLite has kept them since version 4, updated in place by its one writer.
+    sql: '',
+  },
 ];

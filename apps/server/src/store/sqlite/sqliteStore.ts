@@ -24,6 +24,7 @@ import {
   type TenantRecord,
   type TicketChange,
   type TicketChangeRecord,
+  type TicketList,
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
@@ -403,7 +404,7 @@ export class SqliteStore implements Store {
     return row && toTicketWithAuthor(row);
   }
 
-  async listTickets(query: TicketQuery): Promise<{ total: number; tickets: Ticket[] }> {
+  async listTickets(query: TicketQuery): Promise<TicketList> {
     const where = ['tenant = @tenant'];
     if (query.apiId !== undefined) where.push('api_id = @apiId');
     if (query.appId !== undefined) where.push('app_id = @appId');
@@ -420,16 +421,28 @@ export class SqliteStore implements Store {
     };
     const clause = where.join(' AND ');
     return this.db
-      .transaction(() => {
+      .transaction((): TicketList => {
         // From the counts the triggers keep (migration 4): a few rows, whatever the matches.
         const total = (
           this.sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${clause}`).get(
             params,
           ) as { n: number }
         ).n;
+        let page = clause;
+        let cursor = {};
+        if (query.after !== undefined) {
+          // Keyset paging: the index walk starts at the `after` ticket's place in the order.
+          const after = this.sql(
+            'SELECT created, id FROM tickets WHERE id = @id AND tenant = @tenant',
+          ).get({ id: query.after, tenant: query.tenant }) as
+            { created: string; id: string } | undefined;
+          if (!after) return { total, tickets: [], unknownAfter: true };
+          page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
+          cursor = { afterCreated: after.created, afterId: after.id };
+        }
         const rows = this.sql(
-          `SELECT * FROM tickets WHERE ${clause} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
-        ).all(params) as TicketRow[];
+          `SELECT * FROM tickets WHERE ${page} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
+        ).all({ ...params, ...cursor }) as TicketRow[];
         return { total, tickets: rows.map(toTicket) };
       })
       .deferred();

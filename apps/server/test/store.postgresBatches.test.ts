@@ -1,0 +1,148 @@
+// The PostgreSQL store batches what concurrent requests ask in one turn of the event loop
+// (src/store/postgres/batched.ts): callers, tickets, and changes without idempotency records.
+// What each request gets must be exactly what it would get alone.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Ticket } from '@tickets/domain';
+import { CHANGES_PER_TRANSACTION } from '../src/store/postgres/changeFeed.js';
+import { PostgresStore } from '../src/store/postgres/postgresStore.js';
+import type { TicketChange } from '../src/store/store.js';
+import { commentOn, NOW, PLAN, ticket } from './support/pgStoreFixtures.js';
+import { createSchema, dropSchema, TEST_DATABASE_URL, withClient } from './support/postgres.js';
+
+describe('PostgresStore: batched calls', () => {
+  let schema: string;
+  let store: PostgresStore;
+
+  beforeEach(async () => {
+    schema = await createSchema();
+    store = await PostgresStore.open(TEST_DATABASE_URL, { schema });
+    await store.applyProvision(PLAN);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await dropSchema(schema);
+  });
+
+  const insertTickets = async (count: number): Promise<Ticket[]> => {
+    const tickets = Array.from({ length: count }, (_, i) => ticket(i + 1));
+    for (const t of tickets) await store.insertTicket(t, []);
+    return tickets;
+  };
+
+  const historyCounts = async (): Promise<Map<string, number>> =>
+    withClient(async (client) => {
+      const { rows } = await client.query<{ ticket_id: string; n: string }>(
+        `SELECT ticket_id, count(*) AS n FROM ${schema}.history GROUP BY ticket_id`,
+      );
+      return new Map(rows.map((row) => [row.ticket_id, Number(row.n)]));
+    });
+
+  it('changes of distinct tickets asked together are written in one transaction, each with its own history row and change id', async () => {
+    const tickets = await insertTickets(20);
+    const before = await store.latestEventId();
+    const results = await Promise.all(
+      tickets.map((t) => store.commitChange(commentOn(t, `on ${t.id}`))),
+    );
+    expect(results.every((r) => r !== 'conflict')).toBe(true);
+    const committed = results as { historyId: number; eventId: number }[];
+    // One transaction: every change id is that transaction's id times 1024 plus a place.
+    const transactions = new Set(
+      committed.map((r) => Math.floor(r.eventId / CHANGES_PER_TRANSACTION)),
+    );
+    expect(transactions.size).toBe(1);
+    expect(new Set(committed.map((r) => r.eventId)).size).toBe(20);
+    expect(new Set(committed.map((r) => r.historyId)).size).toBe(20);
+    const counts = await historyCounts();
+    for (const t of tickets) expect(counts.get(t.id)).toBe(1);
+    // The feed lists each change once, after the creations, with the id its writer was told.
+    const changes = await store.listChanges('acme', before, 100);
+    expect(changes.map((c) => c.eventId).sort((a, b) => a - b)).toEqual(
+      committed.map((r) => r.eventId).sort((a, b) => a - b),
+    );
+    for (const c of changes) {
+      const i = tickets.findIndex((t) => t.id === c.ticketId);
+      expect(c.eventId).toBe(committed[i]!.eventId);
+      expect(c).toMatchObject({ kind: 'comment', version: 2, userId: 'ada.acme' });
+    }
+    for (const t of tickets) {
+      expect(await store.getTicket(t.id)).toMatchObject({ version: 2, commentCount: 1 });
+    }
+  });
+
+  it('of changes of one ticket asked together, each is checked against what the one before it left', async () => {
+    const [read] = await insertTickets(1);
+    const first = commentOn(read!, 'first');
+    // Made from the version the first leaves: it wins after the first, in a later statement.
+    const second = commentOn(first.ticket, 'second');
+    // Made from the same read as the first: it loses, whichever way the batch is cut.
+    const stale = commentOn(read!, 'stale');
+    const [a, b, c] = await Promise.all([first, second, stale].map((x) => store.commitChange(x)));
+    expect(a).not.toBe('conflict');
+    expect(b).not.toBe('conflict');
+    expect(c).toBe('conflict');
+    expect(await store.getTicket(read!.id)).toMatchObject({ version: 3, commentCount: 2 });
+    expect((await store.listHistory(read!.id)).map((h) => h.comments)).toEqual([
+      ['first'],
+      ['second'],
+    ]);
+  });
+
+  it('a change that fails for a reason of its own fails alone; the others asked with it are written', async () => {
+    const tickets = await insertTickets(4);
+    const bad: TicketChange = {
+      ...commentOn(tickets[0]!, 'by nobody'),
+      // No such user: the history row's foreign key refuses it.
+      history: { ...commentOn(tickets[0]!, 'x').history, userId: 'ghost.acme' },
+    };
+    const results = await Promise.allSettled([
+      store.commitChange(bad),
+      ...tickets.slice(1).map((t) => store.commitChange(commentOn(t, 'fine'))),
+    ]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: '23503' } });
+    for (const result of results.slice(1)) {
+      expect(result.status).toBe('fulfilled');
+      expect((result as PromiseFulfilledResult<unknown>).value).not.toBe('conflict');
+    }
+    expect(await store.getTicket(tickets[0]!.id)).toMatchObject({ version: 1, commentCount: 0 });
+    expect(await store.listHistory(tickets[0]!.id)).toEqual([]);
+    const counts = await historyCounts();
+    for (const t of tickets.slice(1)) expect(counts.get(t.id)).toBe(1);
+  });
+
+  it('callers and tickets asked together each get their own, and an unknown one nothing', async () => {
+    const tickets = await insertTickets(3);
+    const sessions = ['s1', 's2', 's3'].map((id) => ({
+      id,
+      userId: 'ada.acme',
+      tenant: 'acme',
+      csrfToken: `csrf-${id}`,
+      loginAt: NOW,
+      expiresAt: new Date(NOW.getTime() + 3_600_000),
+    }));
+    for (const session of sessions) expect(await store.createSession(session)).toBe(true);
+    const [callers, read] = await Promise.all([
+      Promise.all(['s2', 'nope', 's1', 's2', 's3'].map((id) => store.getCaller(id))),
+      Promise.all(
+        [tickets[2]!.id, 'ticket99.acme', tickets[0]!.id, tickets[2]!.id].map((id) =>
+          store.getTicketWithAuthor(id),
+        ),
+      ),
+    ]);
+    expect(callers.map((c) => c?.session.csrfToken)).toEqual([
+      'csrf-s2',
+      undefined,
+      'csrf-s1',
+      'csrf-s2',
+      'csrf-s3',
+    ]);
+    expect(callers[0]).toMatchObject({ user: { id: 'ada.acme' }, adminOf: ['payments.acme'] });
+    expect(read.map((r) => r?.ticket.id)).toEqual([
+      tickets[2]!.id,
+      undefined,
+      tickets[0]!.id,
+      tickets[2]!.id,
+    ]);
+    expect(read[0]).toMatchObject({ authorName: 'Ada' });
+  });
+});

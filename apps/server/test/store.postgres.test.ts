@@ -1,38 +1,37 @@
-import type { TicketId } from "@tickets/domain";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import Database from "better-sqlite3";
-import pg from "pg";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { StoreBusyError } from "../src/errors/appError.js";
-import type { Logger } from "../src/logger.js";
-import { committedChange } from "../src/store/changeLog.js";
-import { openStore } from "../src/store/openStore.js";
 import {
-  appendChange,
-  CHANGES_CHANNEL,
-  WATCH_MARK,
-} from "../src/store/postgres/changeFeed.js";
-import { POSTGRES_MIGRATIONS } from "../src/store/postgres/migrations.js";
-import {
-  PostgresStore,
-  type PostgresStoreOptions,
-} from "../src/store/postgres/postgresStore.js";
-import { SQLITE_MIGRATIONS } from "../src/store/sqlite/migrations.js";
+  defaultTicketWorkflow,
+  formatTicketId,
+  startTicket,
+  type Ticket,
+  type TicketId,
+} from '@tickets/domain';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { StoreBusyError } from '../src/errors/appError.js';
+import type { Logger } from '../src/logger.js';
+import { committedChange } from '../src/store/changeLog.js';
+import { openStore } from '../src/store/openStore.js';
+import { appendChange, CHANGES_CHANNEL, WATCH_MARK } from '../src/store/postgres/changeFeed.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
+import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import type { ProvisionPlan, TicketChange } from '../src/store/store.js';
 import {
   createSchema,
   dropSchema,
   TEST_DATABASE_URL,
   urlWithSearchPath,
   withClient,
-} from "./support/postgres.js";
-import { runScript, SERVER_DIR } from "./support/childServer.js";
-import { describeStoreContract } from "./support/storeContract.js";
-import { commentOn, NOW, PLAN, ticket } from "./support/pgStoreFixtures.js";
+} from './support/postgres.js';
+import { runScript, SERVER_DIR } from './support/childServer.js';
+import { describeStoreContract } from './support/storeContract.js';
 
 /** Each contract test gets a store over a schema of its own, dropped after. */
-describeStoreContract("PostgresStore", async () => {
+describeStoreContract('PostgresStore', async () => {
   const schema = await createSchema();
   const stores: PostgresStore[] = [];
   try {
@@ -55,19 +54,68 @@ describeStoreContract("PostgresStore", async () => {
   };
 });
 
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+const PLAN: ProvisionPlan = {
+  tenants: [{ id: 'acme', name: 'Acme' }],
+  users: [
+    {
+      id: 'ada.acme',
+      tenant: 'acme',
+      email: 'ada@acme.test',
+      name: 'Ada',
+      passwordHash: 'h',
+      siteAdmin: false,
+    },
+  ],
+  resources: [
+    { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
+  ],
+  tickets: [],
+};
+
+const ticket = (n: number): Ticket =>
+  startTicket(
+    defaultTicketWorkflow,
+    {
+      id: formatTicketId(`ticket${n}`, 'acme'),
+      tenant: 'acme',
+      title: `Ticket ${n}`,
+      description: '',
+      environment: 'Production',
+      apiId: 'payments.acme',
+      labels: [],
+      tags: [],
+      authorId: 'ada.acme',
+    },
+    NOW,
+  );
+
+/** A comment on `read`, computed from that read (so two of them race for one version). */
+const commentOn = (read: Ticket, text: string): TicketChange => ({
+  ticket: { ...read, version: read.version + 1, commentCount: read.commentCount + 1 },
+  expectedVersion: read.version,
+  history: {
+    action: 'comment',
+    from: read.state,
+    to: read.state,
+    comments: [text],
+    userId: 'ada.acme',
+    created: NOW.toISOString(),
+  },
+});
+
 /** `code` of a PostgreSQL error, from a promise expected to reject. */
-const codeOf = async (
-  promise: Promise<unknown>,
-): Promise<string | undefined> => {
+const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
   try {
     await promise;
   } catch (error) {
     return (error as { code?: string }).code;
   }
-  throw new Error("expected the statement to fail");
+  throw new Error('expected the statement to fail');
 };
 
-describe("PostgresStore: PostgreSQL specifics", () => {
+describe('PostgresStore: PostgreSQL specifics', () => {
   let schema: string;
   const toClose: { close(): Promise<unknown> }[] = [];
 
@@ -79,13 +127,8 @@ describe("PostgresStore: PostgreSQL specifics", () => {
     await dropSchema(schema);
   });
 
-  const open = async (
-    options: PostgresStoreOptions = {},
-  ): Promise<PostgresStore> => {
-    const store = await PostgresStore.open(TEST_DATABASE_URL, {
-      schema,
-      ...options,
-    });
+  const open = async (options: PostgresStoreOptions = {}): Promise<PostgresStore> => {
+    const store = await PostgresStore.open(TEST_DATABASE_URL, { schema, ...options });
     toClose.push(store);
     return store;
   };
@@ -96,134 +139,109 @@ describe("PostgresStore: PostgreSQL specifics", () => {
       return fn(client);
     });
 
-  it("PostgreSQL answers at TEST_DATABASE_URL", async () => {
-    const { rows } = await withClient((client) =>
-      client.query<{ one: number }>("SELECT 1 AS one"),
-    );
+  it('PostgreSQL answers at TEST_DATABASE_URL', async () => {
+    const { rows } = await withClient((client) => client.query<{ one: number }>('SELECT 1 AS one'));
     expect(rows).toEqual([{ one: 1 }]);
   });
 
   it("names its kind, works in the schema it was given, and a search_path in the URL's options does the same", async () => {
     const store = await open();
-    expect(store.kind).toBe("postgres");
+    expect(store.kind).toBe('postgres');
     await store.applyProvision(PLAN);
     const tables = await raw(async (client) =>
       (
         await client.query<{ table_name: string }>(
-          "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
           [schema],
         )
       ).rows.map((row) => row.table_name),
     );
-    expect(tables).toEqual(
-      expect.arrayContaining(["tickets", "history", "schema_migrations"]),
-    );
+    expect(tables).toEqual(expect.arrayContaining(['tickets', 'history', 'schema_migrations']));
 
     // What the e2e test and a deployment use: the schema chosen by the URL alone.
-    const byUrl = await PostgresStore.open(
-      urlWithSearchPath(TEST_DATABASE_URL, schema),
-    );
+    const byUrl = await PostgresStore.open(urlWithSearchPath(TEST_DATABASE_URL, schema));
     toClose.push(byUrl);
     expect(await byUrl.migrate()).toEqual([]);
-    expect(await byUrl.getUser("ada.acme")).toEqual(PLAN.users[0]);
+    expect(await byUrl.getUser('ada.acme')).toEqual(PLAN.users[0]);
   });
 
-  it("history is append-only: triggers refuse UPDATE, DELETE and TRUNCATE from any connection", async () => {
+  it('history is append-only: triggers refuse UPDATE, DELETE and TRUNCATE from any connection', async () => {
     const store = await open();
     await store.applyProvision(PLAN);
     await store.insertTicket(ticket(1), [
       {
-        action: "import",
-        from: "OPEN",
-        to: "OPEN",
-        comments: ["kept"],
-        userId: "ada.acme",
+        action: 'import',
+        from: 'OPEN',
+        to: 'OPEN',
+        comments: ['kept'],
+        userId: 'ada.acme',
         created: NOW.toISOString(),
       },
     ]);
-    const before = await store.listHistory("ticket1.acme");
+    const before = await store.listHistory('ticket1.acme');
 
     await raw(async (client) => {
       const triggers = await client.query<{ tgname: string }>(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = 'history'::regclass AND NOT tgisinternal ORDER BY tgname",
       );
       expect(triggers.rows.map((row) => row.tgname)).toEqual([
-        "history_is_append_only_delete",
-        "history_is_append_only_truncate",
-        "history_is_append_only_update",
+        'history_is_append_only_delete',
+        'history_is_append_only_truncate',
+        'history_is_append_only_update',
       ]);
-      await expect(
-        client.query("UPDATE history SET comments = '[]'"),
-      ).rejects.toThrow(/history is append-only/);
-      await expect(client.query("DELETE FROM history")).rejects.toThrow(
+      await expect(client.query("UPDATE history SET comments = '[]'")).rejects.toThrow(
         /history is append-only/,
       );
-      await expect(client.query("TRUNCATE history")).rejects.toThrow(
-        /history is append-only/,
-      );
-      await expect(client.query("TRUNCATE tickets CASCADE")).rejects.toThrow(
+      await expect(client.query('DELETE FROM history')).rejects.toThrow(/history is append-only/);
+      await expect(client.query('TRUNCATE history')).rejects.toThrow(/history is append-only/);
+      await expect(client.query('TRUNCATE tickets CASCADE')).rejects.toThrow(
         /history is append-only/,
       );
       // Nor can the ticket go, taking its history with it.
-      expect(await codeOf(client.query("DELETE FROM tickets"))).toBe("23503"); // foreign_key_violation
+      expect(await codeOf(client.query('DELETE FROM tickets'))).toBe('23503'); // foreign_key_violation
     });
-    expect(await store.listHistory("ticket1.acme")).toEqual(before);
+    expect(await store.listHistory('ticket1.acme')).toEqual(before);
   });
 
-  it("records every migration in schema_migrations, with the versions and names of SQLite", async () => {
+  it('records every migration in schema_migrations, with the versions and names of SQLite', async () => {
     await open();
     const rows = await raw(
       async (client) =>
         (
-          await client.query<{
-            version: string;
-            name: string;
-            applied_at: string;
-          }>(
-            "SELECT version, name, applied_at FROM schema_migrations ORDER BY version",
+          await client.query<{ version: string; name: string; applied_at: string }>(
+            'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
           )
         ).rows,
     );
-    expect(
-      rows.map(({ version, name }) => ({ version: Number(version), name })),
-    ).toEqual(
+    expect(rows.map(({ version, name }) => ({ version: Number(version), name }))).toEqual(
       POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })),
     );
-    for (const row of rows)
-      expect(Number.isNaN(Date.parse(row.applied_at))).toBe(false);
-    expect(
-      POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })),
-    ).toEqual(
+    for (const row of rows) expect(Number.isNaN(Date.parse(row.applied_at))).toBe(false);
+    expect(POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name }))).toEqual(
       SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
     );
   });
 
-  it("the schema has the tables and columns of the SQLite schema, no more, no fewer (but its list counts)", async () => {
+  it('the schema has the tables and columns of the SQLite schema, no more, no fewer (but its count deltas)', async () => {
     await open();
+    // ticket_count_deltas: SQLite's triggers update ticket_counts in place (it has one writer
+    // at a time); PostgreSQL's append deltas beside it instead, folded in later, as counters
+    // updated in place would make concurrent changes of a tenant's tickets wait on one another.
     const postgres = await raw(async (client) => {
-      const { rows } = await client.query<{
-        table_name: string;
-        column_name: string;
-      }>(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1",
+      const { rows } = await client.query<{ table_name: string; column_name: string }>(
+        `SELECT table_name, column_name FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name <> 'ticket_count_deltas'`,
         [schema],
       );
       return rows.map((row) => `${row.table_name}.${row.column_name}`).sort();
     });
-    const sqlite = new Database(":memory:");
+    const sqlite = new Database(':memory:');
     try {
       for (const migration of SQLITE_MIGRATIONS) sqlite.exec(migration.sql);
-      // ticket_counts: SQLite keeps the list's totals in a table its triggers maintain (it has
-      // one writer at a time); PostgreSQL counts with index-only scans instead, as counters
-      // would make every concurrent change of a tenant's tickets wait on the same rows.
-      const tables = (
-        sqlite
-          .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-          )
-          .pluck()
-          .all() as string[]
-      ).filter((table) => table !== "ticket_counts");
+      const tables = sqlite
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .all() as string[];
       const columns = tables.flatMap((table) =>
         (sqlite.pragma(`table_info(${table})`) as { name: string }[]).map(
           (column) => `${table}.${column.name}`,
@@ -231,9 +249,9 @@ describe("PostgresStore: PostgreSQL specifics", () => {
       );
       // schema_migrations is created by each store itself, with the same columns.
       columns.push(
-        "schema_migrations.version",
-        "schema_migrations.name",
-        "schema_migrations.applied_at",
+        'schema_migrations.version',
+        'schema_migrations.name',
+        'schema_migrations.applied_at',
       );
       expect(postgres).toEqual(columns.sort());
     } finally {
@@ -256,158 +274,124 @@ describe("PostgresStore: PostgreSQL specifics", () => {
         ).rows,
     );
     expect(collations).toEqual([
-      { column_name: "created", collation_name: "C" },
-      { column_name: "id", collation_name: "C" },
+      { column_name: 'created', collation_name: 'C' },
+      { column_name: 'id', collation_name: 'C' },
     ]);
     // A linguistic collation would put alpha before Zeta; bytewise, 'Z' (0x5a) < 'a' (0x61).
-    const ids = ["alpha.acme", "Zeta.acme", "ticket9.acme", "ticket10.acme"];
-    for (const id of ids)
-      await store.insertTicket({ ...ticket(1), id: id as TicketId }, []);
-    const page = await store.listTickets({
-      tenant: "acme",
-      start: 0,
-      count: 10,
-    });
+    const ids = ['alpha.acme', 'Zeta.acme', 'ticket9.acme', 'ticket10.acme'];
+    for (const id of ids) await store.insertTicket({ ...ticket(1), id: id as TicketId }, []);
+    const page = await store.listTickets({ tenant: 'acme', start: 0, count: 10 });
     expect(page.tickets.map((t) => t.id)).toEqual([
-      "Zeta.acme",
-      "alpha.acme",
-      "ticket10.acme",
-      "ticket9.acme",
+      'Zeta.acme',
+      'alpha.acme',
+      'ticket10.acme',
+      'ticket9.acme',
     ]);
   });
 
-  it("migrate: opened without migrating, applies every version once, then none", async () => {
+  it('migrate: opened without migrating, applies every version once, then none', async () => {
     const store = await open({ migrate: false });
     const tables = () =>
       raw(async (client) =>
         (
           await client.query<{ table_name: string }>(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+            'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
             [schema],
           )
         ).rows.map((row) => row.table_name),
       );
-    expect(await tables()).not.toContain("tickets");
-    expect(await store.migrate()).toEqual(
-      POSTGRES_MIGRATIONS.map((m) => m.version),
-    );
-    expect(await tables()).toEqual(
-      expect.arrayContaining(["tickets", "history", "workflows"]),
-    );
+    expect(await tables()).not.toContain('tickets');
+    expect(await store.migrate()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    expect(await tables()).toEqual(expect.arrayContaining(['tickets', 'history', 'workflows']));
     expect(await store.migrate()).toEqual([]);
     expect(await (await open()).migrate()).toEqual([]);
   });
 
-  it("concurrent migrate from several stores is safe: each version applied exactly once", async () => {
-    const stores = await Promise.all(
-      Array.from({ length: 4 }, () => open({ migrate: false })),
-    );
+  it('concurrent migrate from several stores is safe: each version applied exactly once', async () => {
+    const stores = await Promise.all(Array.from({ length: 4 }, () => open({ migrate: false })));
     const applied = await Promise.all(stores.map((store) => store.migrate()));
-    expect(applied.flat().sort((a, b) => a - b)).toEqual(
-      POSTGRES_MIGRATIONS.map((m) => m.version),
-    );
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     const count = await raw(
       async (client) =>
-        (
-          await client.query<{ n: string }>(
-            "SELECT count(*) AS n FROM schema_migrations",
-          )
-        ).rows[0]!.n,
+        (await client.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations')).rows[0]!
+          .n,
     );
     expect(Number(count)).toBe(POSTGRES_MIGRATIONS.length);
     for (const store of stores) expect(await store.migrate()).toEqual([]);
     // And the schema works.
     await stores[0]!.applyProvision(PLAN);
-    expect(await stores[3]!.getUser("ada.acme")).toEqual(PLAN.users[0]);
+    expect(await stores[3]!.getUser('ada.acme')).toEqual(PLAN.users[0]);
   });
 
-  it("two stores on one schema: a change committed by one is a conflict for the other", async () => {
+  it('two stores on one schema: a change committed by one is a conflict for the other', async () => {
     const a = await open();
     await a.applyProvision(PLAN);
     await a.insertTicket(ticket(1), []);
     const b = await open();
-    const read = (await b.getTicket("ticket1.acme"))!;
-    expect(await a.commitChange(commentOn(read, "a"))).not.toBe("conflict");
-    expect(await b.commitChange(commentOn(read, "b"))).toBe("conflict");
-    expect(
-      (await b.listHistory("ticket1.acme")).map((row) => row.comments),
-    ).toEqual([["a"]]);
+    const read = (await b.getTicket('ticket1.acme'))!;
+    expect(await a.commitChange(commentOn(read, 'a'))).not.toBe('conflict');
+    expect(await b.commitChange(commentOn(read, 'b'))).toBe('conflict');
+    expect((await b.listHistory('ticket1.acme')).map((row) => row.comments)).toEqual([['a']]);
   });
 
-  it("two stores racing for one version: exactly one change is written", async () => {
+  it('two stores racing for one version: exactly one change is written', async () => {
     const a = await open();
     await a.applyProvision(PLAN);
     await a.insertTicket(ticket(1), []);
     const b = await open();
     for (let round = 0; round < 5; round += 1) {
-      const read = (await a.getTicket("ticket1.acme"))!;
+      const read = (await a.getTicket('ticket1.acme'))!;
       const results = await Promise.all(
         Array.from({ length: 16 }, (_, i) =>
-          (i % 2 === 0 ? a : b).commitChange(
-            commentOn(read, `round ${round} change ${i}`),
-          ),
+          (i % 2 === 0 ? a : b).commitChange(commentOn(read, `round ${round} change ${i}`)),
         ),
       );
       expect(
-        results.filter((result) => result !== "conflict"),
+        results.filter((result) => result !== 'conflict'),
         `round ${round}`,
       ).toHaveLength(1);
-      expect((await b.getTicket("ticket1.acme"))?.version).toBe(
-        read.version + 1,
-      );
+      expect((await b.getTicket('ticket1.acme'))?.version).toBe(read.version + 1);
     }
-    const history = await a.listHistory("ticket1.acme");
+    const history = await a.listHistory('ticket1.acme');
     expect(history).toHaveLength(5);
-    expect(history.map((row) => row.comments[0]!.split(" change ")[0])).toEqual(
+    expect(history.map((row) => row.comments[0]!.split(' change ')[0])).toEqual(
       [0, 1, 2, 3, 4].map((round) => `round ${round}`),
     );
   });
 
-  it("a lock held too long by another transaction gives StoreBusyError, and nothing is written", async () => {
+  it('a lock held too long by another transaction gives StoreBusyError, and nothing is written', async () => {
     const store = await open({ lockTimeoutMs: 300 });
     await store.applyProvision(PLAN);
     await store.insertTicket(ticket(1), []);
-    const read = (await store.getTicket("ticket1.acme"))!;
+    const read = (await store.getTicket('ticket1.acme'))!;
     await raw(async (client) => {
-      await client.query("BEGIN");
-      await client.query(
-        "SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE",
-      );
-      const error: unknown = await store
-        .commitChange(commentOn(read, "blocked"))
-        .catch((e) => e);
+      await client.query('BEGIN');
+      await client.query("SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE");
+      const error: unknown = await store.commitChange(commentOn(read, 'blocked')).catch((e) => e);
       expect(error).toBeInstanceOf(StoreBusyError);
-      expect(((error as StoreBusyError).cause as { code?: string }).code).toBe(
-        "55P03",
-      );
-      await client.query("ROLLBACK");
+      expect(((error as StoreBusyError).cause as { code?: string }).code).toBe('55P03');
+      await client.query('ROLLBACK');
     });
-    expect(await store.listHistory("ticket1.acme")).toEqual([]);
-    expect(await store.commitChange(commentOn(read, "later"))).not.toBe(
-      "conflict",
-    );
+    expect(await store.listHistory('ticket1.acme')).toEqual([]);
+    expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
   });
 
   it('a connection cut in the middle of a transaction is "unreachable" (503), and the process lives on', async () => {
     const store = await open();
     await store.applyProvision(PLAN);
     await store.insertTicket(ticket(1), []);
-    const read = (await store.getTicket("ticket1.acme"))!;
+    const read = (await store.getTicket('ticket1.acme'))!;
     await raw(async (client) => {
-      await client.query("BEGIN");
-      await client.query(
-        "SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE",
-      );
-      const pending = store
-        .commitChange(commentOn(read, "cut off"))
-        .catch((e: unknown) => e);
+      await client.query('BEGIN');
+      await client.query("SELECT 1 FROM tickets WHERE id = 'ticket1.acme' FOR UPDATE");
+      const pending = store.commitChange(commentOn(read, 'cut off')).catch((e: unknown) => e);
       // Cut the store's connection while its UPDATE waits for the lock held here.
       let seen: unknown[] = [];
       await expect
         .poll(
           async () => {
             // Inside a transaction the activity view is a snapshot taken at first use: renew it.
-            await client.query("SELECT pg_stat_clear_snapshot()");
+            await client.query('SELECT pg_stat_clear_snapshot()');
             const { rows } = await client.query<{
               query: string;
               wait: string | null;
@@ -430,22 +414,17 @@ describe("PostgresStore: PostgreSQL specifics", () => {
         .toBe(true);
       const error = await pending;
       expect(error).toBeInstanceOf(StoreBusyError);
-      expect((error as StoreBusyError).reason).toBe("unreachable");
-      await client.query("ROLLBACK");
+      expect((error as StoreBusyError).reason).toBe('unreachable');
+      await client.query('ROLLBACK');
     });
     // The broken connection was not handed out again: the store goes on working.
-    expect(await store.listHistory("ticket1.acme")).toEqual([]);
-    expect(await store.commitChange(commentOn(read, "later"))).not.toBe(
-      "conflict",
-    );
+    expect(await store.listHistory('ticket1.acme')).toEqual([]);
+    expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
   });
 
-  it("openStore: a postgres:// DATABASE_URL opens a migrated PostgresStore", async () => {
-    const config = loadConfig(
-      { DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema) },
-      [],
-    );
-    expect(config.database.kind).toBe("postgres");
+  it('openStore: a postgres:// DATABASE_URL opens a migrated PostgresStore', async () => {
+    const config = loadConfig({ DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema) }, []);
+    expect(config.database.kind).toBe('postgres');
     const store = await openStore(config.database);
     toClose.push(store);
     expect(store).toBeInstanceOf(PostgresStore);
@@ -454,24 +433,24 @@ describe("PostgresStore: PostgreSQL specifics", () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 
-  it("close is idempotent", async () => {
+  it('close is idempotent', async () => {
     const store = await open();
     await store.close();
     await expect(store.close()).resolves.toBeUndefined();
   });
 
-  it("open fails, and leaves no pool behind, when the schema does not exist", async () => {
+  it('open fails, and leaves no pool behind, when the schema does not exist', async () => {
     // The store's connections carry an application_name of their own, to be counted after.
     const url = new URL(TEST_DATABASE_URL);
     const applicationName = `${schema}_open`;
-    url.searchParams.set("application_name", applicationName);
+    url.searchParams.set('application_name', applicationName);
     await expect(
       PostgresStore.open(url.toString(), { schema: `${schema}_missing` }),
     ).rejects.toThrow();
     const connections = () =>
       withClient(async (client) => {
         const { rows } = await client.query<{ n: string }>(
-          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1",
+          'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1',
           [applicationName],
         );
         return Number(rows[0]!.n);
@@ -483,26 +462,23 @@ describe("PostgresStore: PostgreSQL specifics", () => {
 
   it('a server that cannot be reached is StoreBusyError "unreachable" (503), not a fault of ours', async () => {
     // Port 1 on loopback: nothing listens there.
-    const store = await PostgresStore.open(
-      "postgres://postgres@127.0.0.1:1/test",
-      {
-        migrate: false,
-      },
-    );
+    const store = await PostgresStore.open('postgres://postgres@127.0.0.1:1/test', {
+      migrate: false,
+    });
     try {
       const error = await store.ping().then(
         () => undefined,
         (thrown: unknown) => thrown,
       );
       expect(error).toBeInstanceOf(StoreBusyError);
-      expect((error as StoreBusyError).reason).toBe("unreachable");
+      expect((error as StoreBusyError).reason).toBe('unreachable');
     } finally {
       await store.close();
     }
   });
 });
 
-describe("PostgresStore: the change log on PostgreSQL", () => {
+describe('PostgresStore: the change log on PostgreSQL', () => {
   let schema: string;
   const toClose: { close(): Promise<unknown> }[] = [];
   /** A bound on waiting for something asynchronous (a hang guard, never a timed assertion). */
@@ -518,26 +494,21 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
 
   /** This test's own application_name: its connections are told apart in pg_stat_activity. */
   const applicationName = () => `${schema}_feed`;
-  const open = async (
-    options: PostgresStoreOptions = {},
-  ): Promise<PostgresStore> => {
+  const open = async (options: PostgresStoreOptions = {}): Promise<PostgresStore> => {
     const url = new URL(TEST_DATABASE_URL);
-    url.searchParams.set("application_name", applicationName());
-    const store = await PostgresStore.open(url.toString(), {
-      schema,
-      ...options,
-    });
+    url.searchParams.set('application_name', applicationName());
+    const store = await PostgresStore.open(url.toString(), { schema, ...options });
     toClose.push(store);
     return store;
   };
   /** An open transaction on a connection of its own, as another process would have. */
   const transaction = async (): Promise<pg.Client> => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    client.on("error", () => {});
+    client.on('error', () => {});
     await client.connect();
     toClose.push({ close: () => client.end() });
     await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
-    await client.query("BEGIN");
+    await client.query('BEGIN');
     return client;
   };
   /** A store with two tickets whose `created` changes are listable. */
@@ -547,10 +518,7 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
     await store.insertTicket(ticket(1), []);
     await store.insertTicket(ticket(2), []);
     await expect
-      .poll(
-        async () => (await store.listChanges("acme", 0, 10)).length,
-        PATIENCE,
-      )
+      .poll(async () => (await store.listChanges('acme', 0, 10)).length, PATIENCE)
       .toBe(2);
     return store;
   };
@@ -566,108 +534,85 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
       return rows.map((row) => row.pid);
     });
 
-  it("an open transaction holds back every change with a larger eventId until it ends", async () => {
+  it('an open transaction holds back every change with a larger eventId until it ends', async () => {
     const store = await seeded();
     const before = await store.latestEventId();
     // The store's own path for a change (its row), left uncommitted.
     const open = await transaction();
-    const held = await appendChange(
-      open,
-      committedChange(commentOn(await read(store, 1), "a")),
-    );
-    const later = await store.commitChange(
-      commentOn(await read(store, 2), "b"),
-    );
-    if (later === "conflict")
-      throw new Error("expected the change to be written");
+    const held = await appendChange(open, committedChange(commentOn(await read(store, 1), 'a')));
+    const later = await store.commitChange(commentOn(await read(store, 2), 'b'));
+    if (later === 'conflict') throw new Error('expected the change to be written');
     expect(later.eventId).toBeGreaterThan(held);
 
     // Committed, yet not listed: a change with a smaller id may still commit.
-    const listed = (await store.listChanges("acme", 0, 10)).map(
-      (change) => change.eventId,
-    );
+    const listed = (await store.listChanges('acme', 0, 10)).map((change) => change.eventId);
     expect(listed).not.toContain(later.eventId);
     expect(listed).not.toContain(held);
     expect(await store.latestEventId()).toBe(before);
 
-    await open.query("COMMIT");
+    await open.query('COMMIT');
     await expect
       .poll(
-        async () =>
-          (await store.listChanges("acme", before, 10)).map((c) => c.eventId),
+        async () => (await store.listChanges('acme', before, 10)).map((c) => c.eventId),
         PATIENCE,
       )
       .toEqual([held, later.eventId]);
     expect(await store.latestEventId()).toBe(later.eventId);
   });
 
-  it("a change whose transaction began first but committed last is still delivered after what was delivered before", async () => {
+  it('a change whose transaction began first but committed last is still delivered after what was delivered before', async () => {
     // The order a sequence gets wrong: A begins, B begins, B appends, A appends (a sequence
     // would give A the larger value) and commits while B is still open. A reader that polled
     // then, and resumed after the last id it delivered, would never see B's change.
     const store = await seeded();
     const delivered: number[] = [];
     const deliver = async () => {
-      const page = await store.listChanges("acme", delivered.at(-1) ?? 0, 100);
+      const page = await store.listChanges('acme', delivered.at(-1) ?? 0, 100);
       delivered.push(...page.map((change) => change.eventId));
     };
     await deliver();
     const a = await transaction();
-    await a.query("SELECT pg_current_xact_id()");
+    await a.query('SELECT pg_current_xact_id()');
     const b = await transaction();
-    await b.query("SELECT pg_current_xact_id()");
-    await appendChange(
-      b,
-      committedChange(commentOn(await read(store, 2), "b")),
-    );
-    await appendChange(
-      a,
-      committedChange(commentOn(await read(store, 1), "a")),
-    );
-    await a.query("COMMIT");
+    await b.query('SELECT pg_current_xact_id()');
+    await appendChange(b, committedChange(commentOn(await read(store, 2), 'b')));
+    await appendChange(a, committedChange(commentOn(await read(store, 1), 'a')));
+    await a.query('COMMIT');
     await deliver();
-    await b.query("COMMIT");
+    await b.query('COMMIT');
     await expect
       .poll(async () => {
         await deliver();
         return delivered.length;
       }, PATIENCE)
       .toBe(4);
-    const everything = (await store.listChanges("acme", 0, 100)).map(
-      (change) => change.eventId,
-    );
+    const everything = (await store.listChanges('acme', 0, 100)).map((change) => change.eventId);
     expect(everything).toHaveLength(4);
     expect(delivered).toEqual(everything);
   });
 
-  it("a commit announces itself on tickets_changes with the schema; a rolled-back change does not", async () => {
+  it('a commit announces itself on tickets_changes with the schema; a rolled-back change does not', async () => {
     const store = await seeded();
     const heard: string[] = [];
     const listener = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    listener.on("error", () => {});
+    listener.on('error', () => {});
     await listener.connect();
     toClose.push({ close: () => listener.end() });
-    listener.on("notification", (message) => {
-      if (message.channel === CHANGES_CHANNEL && message.payload === schema)
-        heard.push(schema);
+    listener.on('notification', (message) => {
+      if (message.channel === CHANGES_CHANNEL && message.payload === schema) heard.push(schema);
     });
     await listener.query(`LISTEN ${CHANGES_CHANNEL}`);
 
     const rolledBack = await transaction();
-    await appendChange(
-      rolledBack,
-      committedChange(commentOn(await read(store, 1), "gone")),
-    );
-    await rolledBack.query("ROLLBACK");
-    expect(
-      await store.commitChange(commentOn(await read(store, 1), "kept")),
-    ).not.toBe("conflict");
+    await appendChange(rolledBack, committedChange(commentOn(await read(store, 1), 'gone')));
+    await rolledBack.query('ROLLBACK');
+    expect(await store.commitChange(commentOn(await read(store, 1), 'kept'))).not.toBe('conflict');
     await expect.poll(() => heard.length, PATIENCE).toBe(1);
     // Announcements arrive in commit order: had the rolled-back one been sent, it would be here.
     expect(heard).toEqual([schema]);
   });
 
-  it("the watcher connects again when its connection is cut, calls the listener once back, and says so at warn", async () => {
+  it('the watcher connects again when its connection is cut, calls the listener once back, and says so at warn', async () => {
     const warn = vi.fn();
     const store = await seeded({ logger: { warn } as unknown as Logger });
     const listener = vi.fn();
@@ -676,12 +621,8 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
     expect(pid).toEqual(expect.any(Number));
 
     const before = listener.mock.calls.length;
-    await withClient((client) =>
-      client.query("SELECT pg_terminate_backend($1)", [pid]),
-    );
-    await expect
-      .poll(() => listener.mock.calls.length, PATIENCE)
-      .toBeGreaterThan(before);
+    await withClient((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));
+    await expect.poll(() => listener.mock.calls.length, PATIENCE).toBeGreaterThan(before);
     expect(warn).toHaveBeenCalledWith(
       expect.objectContaining({ err: expect.anything() }),
       expect.stringMatching(/change feed/),
@@ -696,15 +637,11 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
 
     // And it hears commits again.
     const after = listener.mock.calls.length;
-    expect(
-      await store.commitChange(commentOn(await read(store, 1), "again")),
-    ).not.toBe("conflict");
-    await expect
-      .poll(() => listener.mock.calls.length, PATIENCE)
-      .toBeGreaterThan(after);
+    expect(await store.commitChange(commentOn(await read(store, 1), 'again'))).not.toBe('conflict');
+    await expect.poll(() => listener.mock.calls.length, PATIENCE).toBeGreaterThan(after);
   });
 
-  it("the watch connection lives while anyone watches: the last stop closes it, and so does close()", async () => {
+  it('the watch connection lives while anyone watches: the last stop closes it, and so does close()', async () => {
     const store = await open();
     const stopA = await store.watchChanges(() => {});
     const stopB = await store.watchChanges(() => {});
@@ -721,18 +658,15 @@ describe("PostgresStore: the change log on PostgreSQL", () => {
     await expect(store.watchChanges(() => {})).rejects.toThrow(/closed/);
   });
 
-  it("a watcher keeps no process alive", async () => {
+  it('a watcher keeps no process alive', async () => {
     await open();
     const script = `
-      const { PostgresStore } = await import(${JSON.stringify(pathToFileURL(join(SERVER_DIR, "src/store/postgres/postgresStore.ts")).href)});
+      const { PostgresStore } = await import(${JSON.stringify(pathToFileURL(join(SERVER_DIR, 'src/store/postgres/postgresStore.ts')).href)});
       const store = await PostgresStore.open(process.env.URL, { schema: process.env.SCHEMA, migrate: false });
       await store.watchChanges(() => {});
       console.log('watching');
     `;
-    const exit = await runScript(script, {
-      URL: TEST_DATABASE_URL,
-      SCHEMA: schema,
-    });
-    expect(exit).toEqual({ code: 0, stdout: "watching\n" });
+    const exit = await runScript(script, { URL: TEST_DATABASE_URL, SCHEMA: schema });
+    expect(exit).toEqual({ code: 0, stdout: 'watching\n' });
   });
 });

@@ -1,10 +1,4 @@
-import {
-  defaultTicketWorkflow,
-  formatTicketId,
-  startTicket,
-  type Ticket,
-  type TicketId,
-} from '@tickets/domain';
+import type { TicketId } from '@tickets/domain';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -19,7 +13,6 @@ import { appendChange, CHANGES_CHANNEL, WATCH_MARK } from '../src/store/postgres
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
-import type { ProvisionPlan, TicketChange } from '../src/store/store.js';
 import {
   createSchema,
   dropSchema,
@@ -29,6 +22,7 @@ import {
 } from './support/postgres.js';
 import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
+import { commentOn, NOW, PLAN, ticket } from './support/pgStoreFixtures.js';
 
 /** Each contract test gets a store over a schema of its own, dropped after. */
 describeStoreContract('PostgresStore', async () => {
@@ -52,57 +46,6 @@ describeStoreContract('PostgresStore', async () => {
       await dropSchema(schema);
     },
   };
-});
-
-const NOW = new Date('2026-03-01T12:00:00.000Z');
-
-const PLAN: ProvisionPlan = {
-  tenants: [{ id: 'acme', name: 'Acme' }],
-  users: [
-    {
-      id: 'ada.acme',
-      tenant: 'acme',
-      email: 'ada@acme.test',
-      name: 'Ada',
-      passwordHash: 'h',
-      siteAdmin: false,
-    },
-  ],
-  resources: [
-    { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
-  ],
-  tickets: [],
-};
-
-const ticket = (n: number): Ticket =>
-  startTicket(
-    defaultTicketWorkflow,
-    {
-      id: formatTicketId(`ticket${n}`, 'acme'),
-      tenant: 'acme',
-      title: `Ticket ${n}`,
-      description: '',
-      environment: 'Production',
-      apiId: 'payments.acme',
-      labels: [],
-      tags: [],
-      authorId: 'ada.acme',
-    },
-    NOW,
-  );
-
-/** A comment on `read`, computed from that read (so two of them race for one version). */
-const commentOn = (read: Ticket, text: string): TicketChange => ({
-  ticket: { ...read, version: read.version + 1, commentCount: read.commentCount + 1 },
-  expectedVersion: read.version,
-  history: {
-    action: 'comment',
-    from: read.state,
-    to: read.state,
-    comments: [text],
-    userId: 'ada.acme',
-    created: NOW.toISOString(),
-  },
 });
 
 /** `code` of a PostgreSQL error, from a promise expected to reject. */

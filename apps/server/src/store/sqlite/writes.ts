@@ -89,7 +89,16 @@ export class SqliteWrites {
       `UPDATE tickets SET state = @state, step = @step, updated = @updated, version = @version,
          comment_count = @comment_count
        WHERE id = @id AND version = @expected`,
-    ).run({ ...ticketParams(ticket), expected: change.expectedVersion });
+    ).run({
+      // Only the columns a change sets (not the whole row, labels and tags serialised).
+      id: ticket.id,
+      state: ticket.state,
+      step: ticket.step,
+      updated: ticket.updated,
+      version: ticket.version,
+      comment_count: ticket.commentCount,
+      expected: change.expectedVersion,
+    });
     if (updated.changes !== 1) return 'conflict';
     const historyId = this.insertHistory(ticket.id, change.history);
     if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId)))

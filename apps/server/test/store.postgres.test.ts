@@ -341,7 +341,10 @@ describe('PostgresStore: PostgreSQL specifics', () => {
               cut: boolean;
             }>(
               `SELECT query, wait_event_type AS wait,
-                 (wait_event_type = 'Lock' AND query LIKE '%UPDATE tickets%SET%'
+                 -- IS NOT DISTINCT FROM: a statement not yet waiting has no wait_event_type,
+                 -- and NULL AND … would still evaluate (and run) pg_terminate_backend.
+                 (wait_event_type IS NOT DISTINCT FROM 'Lock'
+                   AND query LIKE '%UPDATE tickets%SET%'
                    AND pg_terminate_backend(pid)) AS cut
                FROM pg_stat_activity
                WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'`,

@@ -55,8 +55,12 @@ describe('PostgresStore: batched calls', () => {
     expect(new Set(committed.map((r) => r.historyId)).size).toBe(20);
     const counts = await historyCounts();
     for (const t of tickets) expect(counts.get(t.id)).toBe(1);
-    // The feed lists each change once, after the creations, with the id its writer was told.
-    const changes = await store.listChanges('acme', before, 100);
+    // The feed lists each change once, with the id its writer was told (a change is listed once
+    // every transaction older than it has ended, anywhere on the server: hence the wait).
+    const comments = async () =>
+      (await store.listChanges('acme', before, 100)).filter((c) => c.kind === 'comment');
+    await expect.poll(async () => (await comments()).length, { timeout: 30_000 }).toBe(20);
+    const changes = await comments();
     expect(changes.map((c) => c.eventId).sort((a, b) => a - b)).toEqual(
       committed.map((r) => r.eventId).sort((a, b) => a - b),
     );

@@ -91,7 +91,12 @@ export async function commitChangesInOneStatement(
     ticket_id: string;
     history_id: number | string;
     event_id: number | string;
-  }>(CHANGES_IN_ONE_STATEMENT, [JSON.stringify(input)]);
+  }>({
+    // Prepared once per pooled connection: planned once, not once per batch.
+    name: 'tickets.changes',
+    text: CHANGES_IN_ONE_STATEMENT,
+    values: [JSON.stringify(input)],
+  });
   const written = new Map(
     rows.map((row) => [
       row.ticket_id,

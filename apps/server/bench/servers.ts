@@ -22,7 +22,12 @@ export type ServerSpec =
 function command(spec: ServerSpec, port: number): string[] {
   switch (spec.kind) {
     case 'product':
-      return ['node', join(SERVER_DIR, 'bin/tickets-server.js'), 'serve'];
+      return [
+        'node',
+        ...(process.env['BENCH_PRODUCT_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
+        join(SERVER_DIR, 'bin/tickets-server.js'),
+        'serve',
+      ];
     case 'baseline-sqlite':
       return ['node', '--import', 'tsx', 'bench/baselineSqliteServer.ts', String(port), spec.path];
     case 'baseline-pg':

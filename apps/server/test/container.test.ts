@@ -89,8 +89,11 @@ describe('Dockerfile', () => {
       name: string;
       bin: Record<string, string>;
     };
+    // The young-generation bound of docs/operating.md ("Memory"), which only node's own
+    // arguments can set.
     expect(entrypoint).toEqual([
       'node',
+      '--max-semi-space-size=4',
       `/app/node_modules/${pkg.name}/${pkg.bin['tickets-server']}`,
     ]);
     expect(execForm(last(runtime, 'CMD')!)).toEqual(['serve']);

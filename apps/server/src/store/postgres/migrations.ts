@@ -1,3 +1,6 @@
+import { MIGRATION_LOCK_CLASS, MIGRATION_LOCK_TIMEOUT } from './connection.js';
+import { one, type Db } from './writes.js';
+
 /**
  * Versioned schema migrations for PostgreSQL, applied in order inside one transaction each, under
  * an advisory lock so that several processes starting at once apply each version exactly once.
@@ -270,3 +273,30 @@ export const POSTGRES_MIGRATIONS: readonly {
     `,
   },
 ];
+
+/**
+ * Applies `migration` unless it was applied already (then false), in the caller's transaction,
+ * after taking an advisory lock of this schema: processes migrating at once take turns, and
+ * each version is applied once.
+ */
+export async function applyMigrationIn(
+  db: Db,
+  migration: (typeof POSTGRES_MIGRATIONS)[number],
+): Promise<boolean> {
+  await db.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
+  await db.query("SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))", [
+    MIGRATION_LOCK_CLASS,
+  ]);
+  await db.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  if (await one(db, 'SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]))
+    return false;
+  await db.query(migration.sql);
+  await db.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+    migration.version,
+    migration.name,
+    new Date().toISOString(),
+  ]);
+  return true;
+}

@@ -2,13 +2,9 @@ import pg from 'pg';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
 import type { Logger } from '../../logger.js';
 import {
-  CHANGE_RETENTION_MS,
-  IDEMPOTENCY_TTL_MS,
-  LOGIN_FAILURE_TTL_MS,
   type CallerRecord,
   type HistoryPaging,
   type IdempotencyRecord,
-  decideLoginAttempt,
   type LoginAdmission,
   type LoginFailures,
   type LoginThrottlePolicy,
@@ -26,84 +22,46 @@ import {
   type TicketQuery,
   type UserRecord,
 } from '../store.js';
-import { committedChange, createdChange } from '../changeLog.js';
+import { createdChange } from '../changeLog.js';
 import {
   toHistory,
   toIdempotency,
-  toSession,
   toTicket,
-  toUser,
   type HistoryRow,
   type IdempotencyRow,
-  type SessionRow,
   type TicketRow,
-  type UserRow,
 } from '../rows.js';
 import { retryWhileBusy, type BusyPolicy } from '../retryWhileBusy.js';
-import {
-  PURGE_CHANGES,
-  PostgresChangeWatch,
-  appendChange,
-  latestEventId,
-  listChanges,
-} from './changeFeed.js';
-import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { PostgresChangeWatch, appendChange, latestEventId, listChanges } from './changeFeed.js';
+import { applyMigrationIn, POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
+import * as accounts from './accounts.js';
 import { callerLoader, changeLoader, ticketLoader } from './batched.js';
 import { TicketCountFolder } from './ticketCounts.js';
 import { listStatement, type ListRow } from './ticketList.js';
 import {
   all,
   applyProvisionIn,
-  changes,
   insertHistory,
   insertIdempotency,
   insertTicketRow,
   one,
+  commitChangeIn,
+  IdempotencyRace,
+  allocateTicketNumberIn,
+  purgeExpiredIn,
 } from './writes.js';
 import { isConnectionLost, withDefaultUser } from './unreachable.js';
-
-/**
- * How long one statement may wait for a lock another transaction holds (PostgreSQL's
- * `lock_timeout`), and how long, in all, a call keeps retrying a busy database before it gives up
- * with StoreBusyError (a 503).
- */
-const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
-/** Migrations wait longer for each other: another process may be applying a slow one. */
-const MIGRATION_LOCK_TIMEOUT = '60s';
-/** The first key of the migrations' advisory lock (the second is the schema's name, hashed). */
-const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
-const CONNECT_TIMEOUT_MS = 10_000;
-/** No query takes this long here unless the server stopped answering. */
-const QUERY_TIMEOUT_MS = 30_000;
-/** The change watcher's queries are tiny: past this, its connection is taken for dead. */
-const WATCH_QUERY_TIMEOUT_MS = 10_000;
-
-/** lock_not_available (lock_timeout), serialization_failure, deadlock_detected: worth a retry. */
-const BUSY_CODES: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
-
-const isBusy = (error: unknown): boolean => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && BUSY_CODES.has(code);
-};
+import {
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  isBusy,
+  QUERY_TIMEOUT_MS,
+  TYPES,
+  WATCH_QUERY_TIMEOUT_MS,
+} from './connection.js';
 
 export { isConnectionLost };
-
-/**
- * BIGINT columns (times in epoch milliseconds, counters, row ids) as JS numbers; node-postgres
- * answers them as strings by default. Every value the store writes is a safe integer.
- */
-const parseBigint = (text: string): number => {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is not a safe integer`);
-  return value;
-};
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
-      ? parseBigint
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
-};
 
 export interface PostgresStoreOptions {
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
@@ -247,26 +205,7 @@ export class PostgresStore implements Store {
   private async applyMigrations(): Promise<number[]> {
     const done: number[] = [];
     for (const migration of POSTGRES_MIGRATIONS) {
-      const applied = await this.inTransaction(async (db) => {
-        await db.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
-        await db.query(
-          "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-          [MIGRATION_LOCK_CLASS],
-        );
-        await db.query(
-          'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-        );
-        if (
-          await one(db, 'SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])
-        )
-          return false;
-        await db.query(migration.sql);
-        await db.query(
-          'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
-          [migration.version, migration.name, new Date().toISOString()],
-        );
-        return true;
-      });
+      const applied = await this.inTransaction((db) => applyMigrationIn(db, migration));
       if (applied) done.push(migration.version);
     }
     return done;
@@ -300,195 +239,70 @@ export class PostgresStore implements Store {
     return row!.n;
   }
 
-  async getUser(id: string): Promise<UserRecord | undefined> {
-    const row = await this.run((db) => one<UserRow>(db, 'SELECT * FROM users WHERE id = $1', [id]));
-    return row && toUser(row);
+  // Accounts: the statements are in accounts.ts.
+
+  getUser(id: string): Promise<UserRecord | undefined> {
+    return this.run((db) => accounts.getUser(db, id));
   }
 
-  async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.run((db) =>
-      all<UserRow>(db, 'SELECT * FROM users WHERE id = ANY($1::text[])', [[...new Set(ids)]]),
-    );
-    return rows.map(toUser);
+  getUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    return this.run((db) => accounts.getUsers(db, ids));
   }
 
-  async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
-    // Stored lower-cased (by JavaScript, as SQLite's store does), so compared as such.
-    const rows = await this.run((db) =>
-      tenant === undefined
-        ? all<UserRow>(db, 'SELECT * FROM users WHERE email = $1 ORDER BY id', [
-            email.toLowerCase(),
-          ])
-        : all<UserRow>(db, 'SELECT * FROM users WHERE email = $1 AND tenant = $2', [
-            email.toLowerCase(),
-            tenant,
-          ]),
-    );
-    return rows.map(toUser);
+  findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
+    return this.run((db) => accounts.findUsersByEmail(db, email, tenant));
   }
 
-  async getResource(id: string): Promise<ResourceRecord | undefined> {
-    return this.run((db) =>
-      one<ResourceRecord>(db, 'SELECT id, tenant, type, name FROM resources WHERE id = $1', [id]),
-    );
+  getResource(id: string): Promise<ResourceRecord | undefined> {
+    return this.run((db) => accounts.getResource(db, id));
   }
 
-  async adminResourceIds(userId: string): Promise<string[]> {
-    const rows = await this.run((db) =>
-      all<{ resource_id: string }>(
-        db,
-        'SELECT resource_id FROM resource_admins WHERE user_id = $1 ORDER BY resource_id',
-        [userId],
-      ),
-    );
-    return rows.map((row) => row.resource_id);
+  adminResourceIds(userId: string): Promise<string[]> {
+    return this.run((db) => accounts.adminResourceIds(db, userId));
   }
 
-  async adminResources(userId: string): Promise<ResourceRecord[]> {
-    return this.run((db) =>
-      all<ResourceRecord>(
-        db,
-        `SELECT r.id, r.tenant, r.type, r.name FROM resource_admins a
-         JOIN resources r ON r.id = a.resource_id
-         JOIN users u ON u.id = a.user_id AND u.tenant = r.tenant
-         WHERE a.user_id = $1 ORDER BY r.id`,
-        [userId],
-      ),
-    );
+  adminResources(userId: string): Promise<ResourceRecord[]> {
+    return this.run((db) => accounts.adminResources(db, userId));
   }
 
-  async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
-    const row = await this.run((db) =>
-      one<{ count: number; last_failure_at: number }>(
-        db,
-        'SELECT count, last_failure_at FROM login_failures WHERE key = $1',
-        [key],
-      ),
-    );
-    return row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+  getLoginFailures(key: string): Promise<LoginFailures | undefined> {
+    return this.run((db) => accounts.getLoginFailures(db, key));
   }
 
-  async recordLoginFailure(key: string, now: Date): Promise<void> {
-    await this.run((db) =>
-      db.query(
-        `INSERT INTO login_failures (key, count, last_failure_at) VALUES ($1, 1, $2)
-         ON CONFLICT (key) DO UPDATE SET count = login_failures.count + 1,
-           last_failure_at = excluded.last_failure_at`,
-        [key, now.getTime()],
-      ),
-    );
+  recordLoginFailure(key: string, now: Date): Promise<void> {
+    return this.run((db) => accounts.recordLoginFailure(db, key, now));
   }
 
-  async admitLoginAttempt(
-    key: string,
-    now: Date,
-    policy: LoginThrottlePolicy,
-  ): Promise<LoginAdmission> {
-    return this.inTransaction(async (db) => {
-      // The upsert leaves the count as it was but locks the row (creating it, at 0, when there
-      // is none): a concurrent attempt for this key, from any process, waits here until this
-      // transaction has decided and counted, and then reads what it counted.
-      const row = await one<{ count: number; last_failure_at: number }>(
-        db,
-        `INSERT INTO login_failures (key, count, last_failure_at) VALUES ($1, 0, $2)
-         ON CONFLICT (key) DO UPDATE SET count = login_failures.count
-         RETURNING count, last_failure_at`,
-        [key, now.getTime()],
-      );
-      const previous =
-        row && row.count > 0
-          ? { count: row.count, lastFailureAt: new Date(Number(row.last_failure_at)) }
-          : undefined;
-      const admission = decideLoginAttempt(previous, now, policy);
-      if (admission.admitted) {
-        await db.query(
-          'UPDATE login_failures SET count = count + 1, last_failure_at = $2 WHERE key = $1',
-          [key, admission.at.getTime()],
-        );
-      }
-      return admission;
-    });
+  admitLoginAttempt(key: string, now: Date, policy: LoginThrottlePolicy): Promise<LoginAdmission> {
+    return this.inTransaction((db) => accounts.admitLoginAttemptIn(db, key, now, policy));
   }
 
-  async clearLoginFailures(key: string): Promise<void> {
-    await this.run((db) => db.query('DELETE FROM login_failures WHERE key = $1', [key]));
+  clearLoginFailures(key: string): Promise<void> {
+    return this.run((db) => accounts.clearLoginFailures(db, key));
   }
 
-  async createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
-    return this.inTransaction(async (db) => {
-      // FOR SHARE waits for a password change in flight; a change that comes later waits for
-      // this transaction, and then ends the session made here.
-      if (ifPasswordHash !== undefined) {
-        const user = await one(
-          db,
-          'SELECT 1 FROM users WHERE id = $1 AND password_hash = $2 FOR SHARE',
-          [session.userId, ifPasswordHash],
-        );
-        if (!user) return false;
-      }
-      await db.query(
-        `INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
-        [
-          session.id,
-          session.userId,
-          session.tenant,
-          session.csrfToken,
-          session.loginAt.getTime(),
-          session.expiresAt.getTime(),
-        ],
-      );
-      return true;
-    });
+  createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
+    return this.inTransaction((db) => accounts.createSessionIn(db, session, ifPasswordHash));
   }
 
-  async getSession(id: string): Promise<SessionRecord | undefined> {
-    const row = await this.run((db) =>
-      one<SessionRow>(db, 'SELECT * FROM sessions WHERE id = $1', [id]),
-    );
-    return row && toSession(row);
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.run((db) => accounts.getSession(db, id));
   }
 
-  async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+  getCaller(sessionId: string): Promise<CallerRecord | undefined> {
     return this.callers.load(sessionId);
   }
 
-  async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
-    const changed = await this.run((db) =>
-      changes(
-        db,
-        'UPDATE sessions SET expires_at = $1 WHERE id = $2 AND ended_at IS NULL AND expires_at > $3',
-        [expiresAt.getTime(), id, now.getTime()],
-      ),
-    );
-    return changed === 1;
+  renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.run((db) => accounts.renewSession(db, id, expiresAt, now));
   }
 
-  async endSession(id: string, now: Date): Promise<void> {
-    await this.run((db) =>
-      db.query('UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL', [
-        now.getTime(),
-        id,
-      ]),
-    );
+  endSession(id: string, now: Date): Promise<void> {
+    return this.run((db) => accounts.endSession(db, id, now));
   }
 
   async allocateTicketNumber(tenant: string): Promise<number> {
-    return this.inTransaction(async (db) => {
-      for (;;) {
-        const row = await one<{ ticket_seq: number }>(
-          db,
-          'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq',
-          [tenant],
-        );
-        if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
-        const taken = await one(db, 'SELECT 1 FROM tickets WHERE id = $1', [
-          `ticket${row.ticket_seq}.${tenant}`,
-        ]);
-        if (!taken) return row.ticket_seq;
-      }
-    });
+    return this.inTransaction((db) => allocateTicketNumberIn(db, tenant));
   }
 
   async insertTicket(
@@ -564,30 +378,8 @@ export class PostgresStore implements Store {
     // Without an idempotency record (built from the history id), one statement does it all,
     // for every change that arrives with it.
     if (!change.idempotency) return this.changes.load(change);
-    const { ticket } = change;
     try {
-      return await this.inTransaction(async (db) => {
-        // Waits for a concurrent change of the row, then checks the version it committed.
-        const updated = await changes(
-          db,
-          `UPDATE tickets SET state = $1, step = $2, updated = $3, version = $4, comment_count = $5
-           WHERE id = $6 AND version = $7`,
-          [
-            ticket.state,
-            ticket.step,
-            ticket.updated,
-            ticket.version,
-            ticket.commentCount,
-            ticket.id,
-            change.expectedVersion,
-          ],
-        );
-        if (updated !== 1) return 'conflict' as const;
-        const historyId = await insertHistory(db, ticket.id, change.history);
-        if (change.idempotency && !(await insertIdempotency(db, change.idempotency(historyId))))
-          throw new IdempotencyRace();
-        return { historyId, eventId: await appendChange(db, committedChange(change)) };
-      });
+      return await this.inTransaction((db) => commitChangeIn(db, change));
     } catch (error) {
       if (error instanceof IdempotencyRace) return 'conflict';
       throw error;
@@ -665,18 +457,7 @@ export class PostgresStore implements Store {
   }
 
   async purgeExpired(now: Date): Promise<void> {
-    const t = now.getTime();
-    await this.inTransaction(async (db) => {
-      await db.query('DELETE FROM idempotency WHERE created_at < $1', [t - IDEMPOTENCY_TTL_MS]);
-      await db.query('DELETE FROM login_failures WHERE last_failure_at < $1', [
-        t - LOGIN_FAILURE_TTL_MS,
-      ]);
-      await db.query('DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $2', [
-        t,
-        t - 60_000,
-      ]);
-      await db.query(PURGE_CHANGES, [t - CHANGE_RETENTION_MS]);
-    });
+    await this.inTransaction((db) => purgeExpiredIn(db, now));
   }
 
   /**
@@ -707,6 +488,3 @@ export class PostgresStore implements Store {
     await this.closing;
   }
 }
-
-/** Another request stored an outcome under the same idempotency key first. */
-class IdempotencyRace extends Error {}

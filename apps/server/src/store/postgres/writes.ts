@@ -1,12 +1,17 @@
 import type pg from 'pg';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
+import { committedChange } from '../changeLog.js';
 import { TICKET_COLUMNS, ticketValues } from '../rows.js';
 import {
+  CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
+  LOGIN_FAILURE_TTL_MS,
   type IdempotencyRecord,
   type ProvisionPlan,
   type ProvisionSummary,
+  type TicketChange,
 } from '../store.js';
+import { appendChange, PURGE_CHANGES } from './changeFeed.js';
 
 /**
  * The PostgreSQL store's statement helpers and its writes of tickets, history rows, idempotency
@@ -92,6 +97,68 @@ export async function insertIdempotency(db: Db, record: IdempotencyRecord): Prom
     IDEMPOTENCY_TTL_MS,
   ]);
   return stored === 1;
+}
+
+/** Another request stored an outcome under the same idempotency key first. */
+export class IdempotencyRace extends Error {}
+
+/**
+ * A change with its idempotency record (built from the new history row's id), in the caller's
+ * transaction; `conflict` when the version is no longer the expected one. Throws
+ * IdempotencyRace when the key was taken meanwhile: the transaction must roll back.
+ */
+export async function commitChangeIn(
+  db: Db,
+  change: TicketChange,
+): Promise<{ historyId: number; eventId: number } | 'conflict'> {
+  const { ticket } = change;
+  // Waits for a concurrent change of the row, then checks the version it committed.
+  const updated = await changes(
+    db,
+    `UPDATE tickets SET state = $1, step = $2, updated = $3, version = $4, comment_count = $5
+     WHERE id = $6 AND version = $7`,
+    [
+      ticket.state,
+      ticket.step,
+      ticket.updated,
+      ticket.version,
+      ticket.commentCount,
+      ticket.id,
+      change.expectedVersion,
+    ],
+  );
+  if (updated !== 1) return 'conflict';
+  const historyId = await insertHistory(db, ticket.id, change.history);
+  if (change.idempotency && !(await insertIdempotency(db, change.idempotency(historyId))))
+    throw new IdempotencyRace();
+  return { historyId, eventId: await appendChange(db, committedChange(change)) };
+}
+
+/** The next free ticket number of a tenant; in the caller's transaction. */
+export async function allocateTicketNumberIn(db: Db, tenant: string): Promise<number> {
+  for (;;) {
+    const row = await one<{ ticket_seq: number }>(
+      db,
+      'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq',
+      [tenant],
+    );
+    if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
+    const taken = await one(db, 'SELECT 1 FROM tickets WHERE id = $1', [
+      `ticket${row.ticket_seq}.${tenant}`,
+    ]);
+    if (!taken) return row.ticket_seq;
+  }
+}
+
+/** Removes what has expired by `now`; in the caller's transaction. */
+export async function purgeExpiredIn(db: Db, now: Date): Promise<void> {
+  const t = now.getTime();
+  await db.query('DELETE FROM idempotency WHERE created_at < $1', [t - IDEMPOTENCY_TTL_MS]);
+  await db.query('DELETE FROM login_failures WHERE last_failure_at < $1', [
+    t - LOGIN_FAILURE_TTL_MS,
+  ]);
+  await db.query('DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $2', [t, t - 60_000]);
+  await db.query(PURGE_CHANGES, [t - CHANGE_RETENTION_MS]);
 }
 
 /** Provisioning's writes; inside the caller's transaction. */

@@ -1,0 +1,43 @@
+import pg from 'pg';
+
+/** How the PostgreSQL store talks to its server: time limits, what is worth a retry, types. */
+
+/**
+ * How long one statement may wait for a lock another transaction holds (PostgreSQL's
+ * `lock_timeout`), and how long, in all, a call keeps retrying a busy database before it gives up
+ * with StoreBusyError (a 503).
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+/** Migrations wait longer for each other: another process may be applying a slow one. */
+export const MIGRATION_LOCK_TIMEOUT = '60s';
+/** The first key of the migrations' advisory lock (the second is the schema's name, hashed). */
+export const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** No query takes this long here unless the server stopped answering. */
+export const QUERY_TIMEOUT_MS = 30_000;
+/** The change watcher's queries are tiny: past this, its connection is taken for dead. */
+export const WATCH_QUERY_TIMEOUT_MS = 10_000;
+
+/** lock_not_available (lock_timeout), serialization_failure, deadlock_detected: worth a retry. */
+const BUSY_CODES: ReadonlySet<string> = new Set(['55P03', '40001', '40P01']);
+
+export const isBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && BUSY_CODES.has(code);
+};
+
+/**
+ * BIGINT columns (times in epoch milliseconds, counters, row ids) as JS numbers; node-postgres
+ * answers them as strings by default. Every value the store writes is a safe integer.
+ */
+const parseBigint = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is not a safe integer`);
+  return value;
+};
+export const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseBigint
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};

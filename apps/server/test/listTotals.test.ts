@@ -24,6 +24,9 @@ const FILTERS: readonly { query: string; where: string }[] = [
   { query: 'APIID=payments.acme', where: "api_id = 'payments.acme'" },
   { query: 'AppID=shop.acme', where: "app_id = 'shop.acme'" },
   { query: 'AuthorID=carol.acme', where: "author_id = 'carol.acme'" },
+  // Empty: no ticket has an empty API or app (a ticket without one has none, not '').
+  { query: 'APIID=', where: "api_id = ''" },
+  { query: 'AppID=', where: "app_id = ''" },
   {
     query: 'APIID=payments.acme&AuthorID=ada.acme',
     where: "api_id = 'payments.acme' AND author_id = 'ada.acme'",

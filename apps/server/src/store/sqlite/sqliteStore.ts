@@ -420,11 +420,16 @@ export class SqliteStore implements Store {
       count: query.count,
     };
     const clause = where.join(' AND ');
+    // The counts file a ticket without an API (or app) under '': an empty filter matches no
+    // ticket, so it must match no count either.
+    const countClause = [clause, ...(query.apiId === '' || query.appId === '' ? ['0'] : [])].join(
+      ' AND ',
+    );
     return this.db
       .transaction((): TicketList => {
         // From the counts the triggers keep (migration 4): a few rows, whatever the matches.
         const total = (
-          this.sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${clause}`).get(
+          this.sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${countClause}`).get(
             params,
           ) as { n: number }
         ).n;

@@ -9,8 +9,8 @@
  *   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_WARMUP_SECONDS=3 BENCH_STORES=sqlite,postgres
  *   BENCH_LIST_TICKETS=1000000 BENCH_DATABASE_URL=postgres://…   (TEST_DATABASE_URL otherwise)
  *   BENCH_SCENARIOS=actions,list   (scenarios whose name contains one of these; all by default)
- *   BENCH_PRODUCT_NODE_FLAGS='--max-semi-space-size=4'   (node flags for the product only, e.g.
- *     those the Dockerfile and `npm start` give it; none by default, as `node bin/...` runs it)
+ *   BENCH_PRODUCT_NODE_FLAGS='--max-semi-space-size=8'   (node flags for the product only,
+ *     instead of those the command's first line gives, as the Dockerfile and `npm start` do)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

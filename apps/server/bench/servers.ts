@@ -21,13 +21,12 @@ export type ServerSpec =
 
 function command(spec: ServerSpec, port: number): string[] {
   switch (spec.kind) {
-    case 'product':
-      return [
-        'node',
-        ...(process.env['BENCH_PRODUCT_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
-        join(SERVER_DIR, 'bin/tickets-server.js'),
-        'serve',
-      ];
+    case 'product': {
+      // Run as a command, as an operator does: its first line gives node its flags.
+      const flags = (process.env['BENCH_PRODUCT_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+      const bin = join(SERVER_DIR, 'bin/tickets-server.js');
+      return flags.length > 0 ? ['node', ...flags, bin, 'serve'] : [bin, 'serve'];
+    }
     case 'baseline-sqlite':
       return ['node', '--import', 'tsx', 'bench/baselineSqliteServer.ts', String(port), spec.path];
     case 'baseline-pg':

@@ -133,15 +133,6 @@ export class TicketService {
     return loaded.value;
   }
 
-  private async view(tickets: readonly Ticket[]): Promise<TicketView[]> {
-    const users = await this.options.store.getUsers(tickets.map((ticket) => ticket.authorId));
-    const names = new Map(users.map((user) => [user.id, user.name]));
-    return tickets.map((ticket) => ({
-      ...ticket,
-      authorName: names.get(ticket.authorId) ?? ticket.authorId,
-    }));
-  }
-
   /** A ticket the caller may see (same tenant), with its author's name; or 404. */
   private async visibleTicket(
     caller: Caller,
@@ -270,7 +261,7 @@ export class TicketService {
     const { after } = query;
     if (after !== undefined && tenantOfTicket(after) !== tenant) return unknownAfter(after);
     const page = await this.options.store.listTickets({ tenant, ...query });
-    const tickets = await this.view(page.tickets);
+    const tickets = page.tickets.map(({ ticket, authorName }) => ({ ...ticket, authorName }));
     await this.options.store.flushed();
     if (page.unknownAfter) return unknownAfter(after!);
     return { ok: true, value: { total: page.total, start: query.start, tickets } };

@@ -69,7 +69,7 @@ export interface Store {
   ): Promise<'inserted' | 'id-taken' | 'conflict'>;
   getTicket(id: string): Promise<Ticket | undefined>;
   /** A ticket with its author's name (the id when the author is gone), in one read. */
-  getTicketWithAuthor(id: string): Promise<{ ticket: Ticket; authorName: string } | undefined>;
+  getTicketWithAuthor(id: string): Promise<TicketWithAuthor | undefined>;
   /**
    * One page of the tenant's tickets that match the filters, newest first (ties by id), and how
    * many match in all, both from one snapshot. With `after`, the page starts right after that
@@ -247,10 +247,17 @@ export interface TicketQuery {
   readonly count: number;
 }
 
+/** A ticket and its author's name (the author's id if the user is gone), read together. */
+export interface TicketWithAuthor {
+  readonly ticket: Ticket;
+  readonly authorName: string;
+}
+
 export interface TicketList {
   /** How many tickets match the filters (whatever `after` and `start`). */
   readonly total: number;
-  readonly tickets: Ticket[];
+  /** The page, each ticket with its author's name (one read, not one more per page). */
+  readonly tickets: TicketWithAuthor[];
   /** The `after` ticket is not one of the tenant's (nothing was listed). */
   readonly unknownAfter?: true;
 }

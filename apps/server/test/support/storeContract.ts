@@ -843,8 +843,11 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const t10 = newTicket(10, T(4));
       const g1 = globexTicket(1, T(5));
       const ids = (page: { tickets: readonly Ticket[] }) => page.tickets.map((t) => t.id);
-      const list = (query: Partial<Parameters<Store['listTickets']>[0]> = {}) =>
-        store.listTickets({ tenant: 'acme', start: 0, count: 20, ...query });
+      /** A page, its tickets without their authors' names (the first test checks those). */
+      const list = async (query: Partial<Parameters<Store['listTickets']>[0]> = {}) => {
+        const page = await store.listTickets({ tenant: 'acme', start: 0, count: 20, ...query });
+        return { ...page, tickets: page.tickets.map((entry) => entry.ticket) };
+      };
 
       beforeEach(async () => {
         // Inserted out of order, so that no implementation passes by insertion order.
@@ -861,10 +864,16 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           'ticket2.acme',
           'ticket1.acme',
         ]);
-        expect(page.tickets).toEqual([t10, t9, t3, t2, t1]);
+        // Each with its author's name, read with it.
+        expect((await store.listTickets({ tenant: 'acme', start: 0, count: 20 })).tickets).toEqual(
+          [t10, t9, t3, t2, t1].map((ticket) => ({
+            ticket,
+            authorName: ticket.authorId === 'ada.acme' ? 'Ada' : 'Bob',
+          })),
+        );
         expect(await store.listTickets({ tenant: 'globex', start: 0, count: 20 })).toEqual({
           total: 1,
-          tickets: [g1],
+          tickets: [{ ticket: g1, authorName: 'Gina' }],
         });
         expect(await store.listTickets({ tenant: 'initech', start: 0, count: 20 })).toEqual({
           total: 0,

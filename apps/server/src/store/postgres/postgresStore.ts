@@ -27,6 +27,7 @@ import {
   toHistory,
   toIdempotency,
   toTicket,
+  toTicketWithAuthor,
   type HistoryRow,
   type IdempotencyRow,
   type TicketRow,
@@ -360,7 +361,12 @@ export class PostgresStore implements Store {
     if (first!.after_found === false) return { total, tickets: [], unknownAfter: true };
     return {
       total,
-      tickets: first!.id === null ? [] : rows.map((row) => toTicket(row as TicketRow)),
+      tickets:
+        first!.id === null
+          ? []
+          : rows.map((row) =>
+              toTicketWithAuthor(row as TicketRow & { author_name: string | null }),
+            ),
     };
   }
 

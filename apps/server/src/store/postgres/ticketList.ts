@@ -8,6 +8,7 @@ import { countsOf } from './ticketCounts.js';
  * page is empty: the one row then carries the total alone).
  */
 export type ListRow = { [K in keyof TicketRow]: TicketRow[K] | null } & {
+  readonly author_name: string | null;
   readonly list_total: number;
   readonly list_deltas: number;
   readonly after_found: boolean | null;
@@ -29,7 +30,7 @@ export function listStatement(clause: string, params: unknown[], query: TicketQu
       SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, p.*
       FROM ${countsOf(clause)} c
       LEFT JOIN LATERAL (
-        SELECT t.* FROM tickets t WHERE ${clause} ${order} LIMIT $${limit} OFFSET $${offset}
+        SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name FROM tickets t WHERE ${clause} ${order} LIMIT $${limit} OFFSET $${offset}
       ) p ON true`;
   }
   params.push(query.after);
@@ -43,7 +44,7 @@ export function listStatement(clause: string, params: unknown[], query: TicketQu
     SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found, p.*
     FROM ${countsOf(clause)} c
     LEFT JOIN LATERAL (
-      SELECT t.* FROM tickets t
+      SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name FROM tickets t
       WHERE ${clause} AND t.created <= ${created} AND (t.created < ${created} OR t.id > ${id})
       ${order} LIMIT $${limit} OFFSET $${offset}
     ) p ON true`;

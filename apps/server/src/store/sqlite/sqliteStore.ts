@@ -446,9 +446,11 @@ export class SqliteStore implements Store {
           cursor = { afterCreated: after.created, afterId: after.id };
         }
         const rows = this.sql(
-          `SELECT * FROM tickets WHERE ${page} ORDER BY created DESC, id ASC LIMIT @count OFFSET @start`,
-        ).all({ ...params, ...cursor }) as TicketRow[];
-        return { total, tickets: rows.map(toTicket) };
+          `SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
+           FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
+           LIMIT @count OFFSET @start`,
+        ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
+        return { total, tickets: rows.map(toTicketWithAuthor) };
       })
       .deferred();
   }

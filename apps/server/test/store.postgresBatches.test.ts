@@ -114,6 +114,45 @@ describe('PostgresStore: batched calls', () => {
     for (const t of tickets.slice(1)) expect(counts.get(t.id)).toBe(1);
   });
 
+  /** A change of `read` by a user who does not exist: the history row's foreign key refuses it. */
+  const byNobody = (read: Ticket, text: string): TicketChange => {
+    const change = commentOn(read, text);
+    return { ...change, history: { ...change.history, userId: 'ghost.acme' } };
+  };
+
+  it('a later statement of a batch failing takes back no answer of an earlier one', async () => {
+    const [a, b] = await insertTickets(2);
+    const first = commentOn(a!, 'first');
+    // The second change of A goes in a second statement, which fails; A's first and B's stand.
+    const results = await Promise.allSettled([
+      store.commitChange(first),
+      store.commitChange(byNobody(first.ticket, 'second')),
+      store.commitChange(commentOn(b!, 'on b')),
+    ]);
+    expect(results[0]).toMatchObject({
+      status: 'fulfilled',
+      value: { historyId: expect.any(Number) },
+    });
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: '23503' } });
+    expect(results[2]).toMatchObject({
+      status: 'fulfilled',
+      value: { historyId: expect.any(Number) },
+    });
+    expect(await store.getTicket(a!.id)).toMatchObject({ version: 2, commentCount: 1 });
+    expect(await store.getTicket(b!.id)).toMatchObject({ version: 2, commentCount: 1 });
+  });
+
+  it("a change failing alone in its statement does not fail the ticket's next change in the batch", async () => {
+    const [a] = await insertTickets(1);
+    const [bad, good] = await Promise.allSettled([
+      store.commitChange(byNobody(a!, 'refused')),
+      store.commitChange(commentOn(a!, 'written')),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: '23503' } });
+    expect(good).toMatchObject({ status: 'fulfilled', value: { historyId: expect.any(Number) } });
+    expect((await store.listHistory(a!.id)).map((h) => h.comments)).toEqual([['written']]);
+  });
+
   it('callers and tickets asked together each get their own, and an unknown one nothing', async () => {
     const tickets = await insertTickets(3);
     const sessions = ['s1', 's2', 's3'].map((id) => ({

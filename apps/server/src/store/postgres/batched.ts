@@ -33,32 +33,34 @@ export type Run = <T>(fn: (db: pg.Pool) => Promise<T>) => Promise<T>;
  * Collected until the event loop has handled every request that arrived with them (setImmediate
  * runs after the poll phase), then sent; never cached.
  */
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
+
 const OPTIONS = {
   cache: false,
   batchScheduleFn: (send: () => void) => setImmediate(send),
 } as const;
 
 /**
- * The batches' reads, prepared on each pooled connection once (by name), so that the database
- * parses and plans them once per connection rather than once per batch.
+ * The batches' reads. Not prepared by name, unlike the change statement: they answer `s.*` and
+ * `t.*`, and a prepared statement's columns are fixed, so a column added to the table later (by
+ * a migration of a newer version, or by hand) would fail them on every connection that had
+ * prepared them.
  */
-const CALLERS = {
-  name: 'tickets.callers',
-  text: callerQuery('ANY($1::text[])', 'json_agg(r.resource_id)::text', "'[]'"),
-};
-const TICKETS = { name: 'tickets.tickets', text: ticketWithAuthorQuery('ANY($1::text[])') };
+const CALLERS = callerQuery('ANY($1::text[])', 'json_agg(r.resource_id)::text', "'[]'");
+const TICKETS = ticketWithAuthorQuery('ANY($1::text[])');
 
-const prepared = async <R extends pg.QueryResultRow>(
+const byIds = async <R extends pg.QueryResultRow>(
   db: pg.Pool,
-  statement: { readonly name: string; readonly text: string },
+  text: string,
   ids: readonly string[],
-): Promise<R[]> => (await db.query<R>({ ...statement, values: [ids] })).rows;
+): Promise<R[]> => (await db.query<R>(text, [ids])).rows;
 
 /** The caller (session, user, rights) of each session id, in one query per batch. */
 export const callerLoader = (run: Run): DataLoader<string, CallerRecord | undefined> =>
   new DataLoader(
     async (ids) => {
-      const rows = await run((db) => prepared<CallerRow>(db, CALLERS, [...new Set(ids)]));
+      const rows = await run((db) => byIds<CallerRow>(db, CALLERS, [...new Set(ids)]));
       const found = new Map(rows.map((row) => [row.id, toCaller(row)]));
       return ids.map((id) => found.get(id));
     },
@@ -72,7 +74,7 @@ export const ticketLoader = (
   new DataLoader(
     async (ids) => {
       const rows = await run((db) =>
-        prepared<TicketRow & { author_name: string | null }>(db, TICKETS, [...new Set(ids)]),
+        byIds<TicketRow & { author_name: string | null }>(db, TICKETS, [...new Set(ids)]),
       );
       const found = new Map(rows.map((row) => [row.id, toTicketWithAuthor(row)]));
       return ids.map((id) => found.get(id));
@@ -86,9 +88,11 @@ export const ticketLoader = (
  * first), in one transaction. Every change is still conditional on its own version: of a batch
  * some may win and some conflict.
  *
- * When a statement fails for a reason of its own (a constraint, say; not a busy or unreachable
- * database, which fails them all alike), each of its changes is tried alone, so that only the
- * change at fault fails.
+ * Each change is answered for itself, whatever happens to the others: when a statement fails
+ * for a reason of its own (a constraint, say), each of its changes is tried alone, so that only
+ * the change at fault fails; when the database is busy or unreachable, the changes of that
+ * statement and of the later ones fail, and those of the statements before stay written and
+ * answered as such.
  */
 export const changeLoader = (run: Run): DataLoader<TicketChange, Committed | 'conflict'> =>
   new DataLoader(
@@ -109,12 +113,20 @@ export const changeLoader = (run: Run): DataLoader<TicketChange, Committed | 'co
           const written = await run((db) => commitChangesInOneStatement(db, changes));
           round.forEach((i, k) => (results[i] = written[k]!));
         } catch (error) {
-          if (round.length === 1 || error instanceof StoreBusyError) throw error;
+          if (error instanceof StoreBusyError) {
+            // The database failed them alike: this round, and the later ones, which would meet
+            // the same database. The rounds before are written, and answered so.
+            for (const i of [...round, ...later]) results[i] = error;
+            break;
+          }
           for (const i of round) {
-            results[i] = await run((db) => commitChangesInOneStatement(db, [batch[i]!])).then(
-              ([written]) => written!,
-              (alone: unknown) => (alone instanceof Error ? alone : new Error(String(alone))),
-            );
+            results[i] =
+              round.length === 1
+                ? asError(error)
+                : await run((db) => commitChangesInOneStatement(db, [batch[i]!])).then(
+                    ([written]) => written!,
+                    asError,
+                  );
           }
         }
         pending = later;

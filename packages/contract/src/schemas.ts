@@ -103,11 +103,13 @@ export const ChangesInput = z
   .object({
     lastEventId: z
       .union([
-        z.number().int().min(0),
+        z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+        // Any safe integer: PostgreSQL's eventIds are transaction ids times 1024.
         z
           .string()
-          .regex(/^\d{1,15}$/, 'lastEventId must be an eventId')
-          .transform(Number),
+          .regex(/^\d{1,16}$/, 'lastEventId must be an eventId')
+          .transform(Number)
+          .refine(Number.isSafeInteger, 'lastEventId must be an eventId'),
       ])
       .optional(),
   })

@@ -27,10 +27,11 @@ export function listStatement(clause: string, params: unknown[], query: TicketQu
   const order = 'ORDER BY t.created DESC, t.id ASC';
   if (query.after === undefined) {
     return `
-      SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, p.*
+      SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, p.*,
+      (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
       FROM ${countsOf(clause)} c
       LEFT JOIN LATERAL (
-        SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name FROM tickets t WHERE ${clause} ${order} LIMIT $${limit} OFFSET $${offset}
+        SELECT t.* FROM tickets t WHERE ${clause} ${order} LIMIT $${limit} OFFSET $${offset}
       ) p ON true`;
   }
   params.push(query.after);
@@ -41,10 +42,11 @@ export function listStatement(clause: string, params: unknown[], query: TicketQu
   const [created, id] = ['(SELECT created FROM after_row)', '(SELECT id FROM after_row)'];
   return `
     WITH after_row AS (SELECT created, id FROM tickets WHERE id = $${after} AND tenant = $1)
-    SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found, p.*
+    SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found, p.*,
+      (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
     FROM ${countsOf(clause)} c
     LEFT JOIN LATERAL (
-      SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name FROM tickets t
+      SELECT t.* FROM tickets t
       WHERE ${clause} AND t.created <= ${created} AND (t.created < ${created} OR t.id > ${id})
       ${order} LIMIT $${limit} OFFSET $${offset}
     ) p ON true`;

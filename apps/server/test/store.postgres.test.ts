@@ -22,7 +22,7 @@ import {
 } from './support/postgres.js';
 import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
-import { commentOn, NOW, PLAN, ticket } from './support/pgStoreFixtures.js';
+import { commentOn, NOW, PLAN, ticket } from './support/storeFixtures.js';
 
 /** Each contract test gets a store over a schema of its own, dropped after. */
 describeStoreContract('PostgresStore', async () => {

@@ -6,7 +6,7 @@ import type { Ticket } from '@tickets/domain';
 import { CHANGES_PER_TRANSACTION } from '../src/store/postgres/changeFeed.js';
 import { PostgresStore } from '../src/store/postgres/postgresStore.js';
 import type { TicketChange } from '../src/store/store.js';
-import { commentOn, NOW, PLAN, ticket } from './support/pgStoreFixtures.js';
+import { commentOn, NOW, PLAN, ticket } from './support/storeFixtures.js';
 import { createSchema, dropSchema, TEST_DATABASE_URL, withClient } from './support/postgres.js';
 
 describe('PostgresStore: batched calls', () => {

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { defaultTicketWorkflow, formatTicketId, startTicket } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../src/logger.js';
 import { SQLITE_CHANGE_POLL_MS } from '../src/store/sqlite/changeFeed.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
-import type { ProvisionPlan } from '../src/store/store.js';
 import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
+import { NOW, PLAN, ticket } from './support/storeFixtures.js';
 
 /** Each contract test gets a store over its own file in a fresh directory, removed after. */
 describeStoreContract('SqliteStore', async () => {
@@ -30,43 +29,6 @@ describeStoreContract('SqliteStore', async () => {
     },
   };
 });
-
-const NOW = new Date('2026-03-01T12:00:00.000Z');
-
-const PLAN: ProvisionPlan = {
-  tenants: [{ id: 'acme', name: 'Acme' }],
-  users: [
-    {
-      id: 'ada.acme',
-      tenant: 'acme',
-      email: 'ada@acme.test',
-      name: 'Ada',
-      passwordHash: 'h',
-      siteAdmin: false,
-    },
-  ],
-  resources: [
-    { id: 'payments.acme', tenant: 'acme', type: 'api', name: 'Payments', admins: ['ada.acme'] },
-  ],
-  tickets: [],
-};
-
-const ticket = (n: number) =>
-  startTicket(
-    defaultTicketWorkflow,
-    {
-      id: formatTicketId(`ticket${n}`, 'acme'),
-      tenant: 'acme',
-      title: `Ticket ${n}`,
-      description: '',
-      environment: 'Production',
-      apiId: 'payments.acme',
-      labels: [],
-      tags: [],
-      authorId: 'ada.acme',
-    },
-    NOW,
-  );
 
 /** The store's own connection: per-connection settings can only be read there. */
 const connectionOf = (store: SqliteStore): Database.Database =>

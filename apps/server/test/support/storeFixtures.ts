@@ -1,4 +1,4 @@
-/** A small tenant, its tickets and their changes, for the PostgreSQL store's own tests. */
+/** A small tenant, its tickets and their changes, for the stores' own tests. */
 import { defaultTicketWorkflow, formatTicketId, startTicket, type Ticket } from '@tickets/domain';
 import type { ProvisionPlan, TicketChange } from '../../src/store/store.js';
 

@@ -105,7 +105,10 @@ export class TicketCountFolder {
         () => undefined,
         (error: unknown) => {
           // The deltas stay and still count; the next tick tries again.
-          this.logger?.warn({ err: error }, 'ticket counts could not be folded, or their deltas vacuumed');
+          this.logger?.warn(
+            { err: error },
+            'ticket counts could not be folded, or their deltas vacuumed',
+          );
         },
       )
       .finally(() => {

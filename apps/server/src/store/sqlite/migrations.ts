@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /**
  * Versioned schema migrations, applied in order inside one transaction each. Never edit a
  * released migration: add a new one.
@@ -213,3 +215,32 @@ export const SQLITE_MIGRATIONS: readonly {
     sql: '',
   },
 ];
+
+/** Applies the migrations not yet applied, on `db`; returns their versions. */
+export function applyMigrations(
+  db: Database.Database,
+  sql: (text: string) => Database.Statement,
+): number[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
+  );
+  const applied = new Set(
+    (sql('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (row) => row.version,
+    ),
+  );
+  const done: number[] = [];
+  for (const migration of SQLITE_MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+    done.push(migration.version);
+  }
+  return done;
+}

@@ -10,7 +10,6 @@ import {
   type CallerRecord,
   type HistoryPaging,
   type IdempotencyRecord,
-  decideLoginAttempt,
   type LoginAdmission,
   type LoginFailures,
   type LoginThrottlePolicy,
@@ -29,28 +28,23 @@ import {
   type UserRecord,
 } from '../store.js';
 import {
-  callerQuery,
-  toCaller,
   toTicketWithAuthor,
   ticketWithAuthorQuery,
-  type CallerRow,
   toHistory,
   toIdempotency,
-  toSession,
   toTicket,
-  toUser,
   type HistoryRow,
   type IdempotencyRow,
-  type SessionRow,
   type TicketRow,
-  type UserRow,
 } from '../rows.js';
 import { retryWhileBusy } from '../retryWhileBusy.js';
+import { SqliteAccounts } from './accounts.js';
+import { listTickets } from './ticketList.js';
 import { SqliteChangeFeed } from './changeFeed.js';
 import { GroupCommit } from './groupCommit.js';
 import { WalSync, type Datasync, type StoreBrokenError } from './walSync.js';
 import { IdempotencyRace, SqliteWrites } from './writes.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { applyMigrations } from './migrations.js';
 import { createPrivately } from './privateFile.js';
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
@@ -96,6 +90,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly changes: SqliteChangeFeed;
   private readonly writes: SqliteWrites;
+  private readonly accounts: SqliteAccounts;
   /** Ticket changes and creations: the ones that arrive together share one durable commit. */
   private readonly group: GroupCommit;
 
@@ -108,6 +103,7 @@ export class SqliteStore implements Store {
     const sql = (text: string) => this.sql(text);
     this.changes = new SqliteChangeFeed(sql, logger);
     this.writes = new SqliteWrites(sql, this.changes);
+    this.accounts = new SqliteAccounts(db, sql);
     this.group = new GroupCommit(
       db,
       { isBusy, patienceMs: BUSY_PATIENCE_MS },
@@ -174,28 +170,7 @@ export class SqliteStore implements Store {
 
   /** Applies the migrations not yet applied; returns their versions. */
   private applyMigrations(): number[] {
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
-    );
-    const applied = new Set(
-      (this.sql('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
-        (row) => row.version,
-      ),
-    );
-    const done: number[] = [];
-    for (const migration of SQLITE_MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      this.db
-        .transaction(() => {
-          this.db.exec(migration.sql);
-          this.sql(
-            'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-          ).run(migration.version, migration.name, new Date().toISOString());
-        })
-        .immediate();
-      done.push(migration.version);
-    }
-    return done;
+    return applyMigrations(this.db, (text) => this.sql(text));
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
@@ -219,141 +194,66 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT count(*) AS n FROM tenants').get() as { n: number }).n;
   }
 
-  async getUser(id: string): Promise<UserRecord | undefined> {
-    const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
-    return row && toUser(row);
+  // Accounts: the statements are in accounts.ts.
+
+  getUser(id: string): Promise<UserRecord | undefined> {
+    return this.accounts.getUser(id);
   }
 
-  async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
-    if (ids.length === 0) return [];
-    const rows = this.sql(`SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))`).all(
-      JSON.stringify([...new Set(ids)]),
-    ) as UserRow[];
-    return rows.map(toUser);
+  getUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    return this.accounts.getUsers(ids);
   }
 
-  async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
-    const rows = (
-      tenant === undefined
-        ? this.sql('SELECT * FROM users WHERE email = ? ORDER BY id').all(email.toLowerCase())
-        : this.sql('SELECT * FROM users WHERE email = ? AND tenant = ?').all(
-            email.toLowerCase(),
-            tenant,
-          )
-    ) as UserRow[];
-    return rows.map(toUser);
+  findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
+    return this.accounts.findUsersByEmail(email, tenant);
   }
 
-  async getResource(id: string): Promise<ResourceRecord | undefined> {
-    return this.sql('SELECT id, tenant, type, name FROM resources WHERE id = ?').get(id) as
-      ResourceRecord | undefined;
+  getResource(id: string): Promise<ResourceRecord | undefined> {
+    return this.accounts.getResource(id);
   }
 
-  async adminResourceIds(userId: string): Promise<string[]> {
-    return (
-      this.sql(
-        'SELECT resource_id FROM resource_admins WHERE user_id = ? ORDER BY resource_id',
-      ).all(userId) as {
-        resource_id: string;
-      }[]
-    ).map((row) => row.resource_id);
+  adminResourceIds(userId: string): Promise<string[]> {
+    return this.accounts.adminResourceIds(userId);
   }
 
-  async adminResources(userId: string): Promise<ResourceRecord[]> {
-    return this.sql(
-      `SELECT r.id, r.tenant, r.type, r.name FROM resource_admins a
-       JOIN resources r ON r.id = a.resource_id
-       JOIN users u ON u.id = a.user_id AND u.tenant = r.tenant
-       WHERE a.user_id = ? ORDER BY r.id`,
-    ).all(userId) as ResourceRecord[];
+  adminResources(userId: string): Promise<ResourceRecord[]> {
+    return this.accounts.adminResources(userId);
   }
 
-  async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
-    const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
-      key,
-    ) as { count: number; last_failure_at: number } | undefined;
-    return row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+  getLoginFailures(key: string): Promise<LoginFailures | undefined> {
+    return this.accounts.getLoginFailures(key);
   }
 
-  async recordLoginFailure(key: string, now: Date): Promise<void> {
-    this.countLoginFailure(key, now);
+  recordLoginFailure(key: string, now: Date): Promise<void> {
+    return this.accounts.recordLoginFailure(key, now);
   }
 
-  private countLoginFailure(key: string, now: Date): void {
-    this.sql(
-      `INSERT INTO login_failures (key, count, last_failure_at) VALUES (?, 1, ?)
-         ON CONFLICT (key) DO UPDATE SET count = count + 1, last_failure_at = excluded.last_failure_at`,
-    ).run(key, now.getTime());
+  admitLoginAttempt(key: string, now: Date, policy: LoginThrottlePolicy): Promise<LoginAdmission> {
+    return this.accounts.admitLoginAttempt(key, now, policy);
   }
 
-  async admitLoginAttempt(
-    key: string,
-    now: Date,
-    policy: LoginThrottlePolicy,
-  ): Promise<LoginAdmission> {
-    // One write transaction (synchronous, so no other call of this process runs inside it; BEGIN
-    // IMMEDIATE keeps other processes out): the read, the decision and the count.
-    return this.db
-      .transaction(() => {
-        const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
-          key,
-        ) as { count: number; last_failure_at: number } | undefined;
-        const previous = row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
-        const admission = decideLoginAttempt(previous, now, policy);
-        if (admission.admitted) this.countLoginFailure(key, admission.at);
-        return admission;
-      })
-      .immediate();
+  clearLoginFailures(key: string): Promise<void> {
+    return this.accounts.clearLoginFailures(key);
   }
 
-  async clearLoginFailures(key: string): Promise<void> {
-    this.sql('DELETE FROM login_failures WHERE key = ?').run(key);
+  createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
+    return this.accounts.createSession(session, ifPasswordHash);
   }
 
-  async createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
-    // One statement: the check and the insert cannot be split by a change of the password.
-    return (
-      this.sql(
-        `INSERT INTO sessions (id, user_id, tenant, csrf_token, login_at, expires_at, ended_at)
-         SELECT @id, @userId, @tenant, @csrfToken, @loginAt, @expiresAt, NULL
-         WHERE @hash IS NULL
-            OR EXISTS (SELECT 1 FROM users WHERE id = @userId AND password_hash = @hash)`,
-      ).run({
-        id: session.id,
-        userId: session.userId,
-        tenant: session.tenant,
-        csrfToken: session.csrfToken,
-        loginAt: session.loginAt.getTime(),
-        expiresAt: session.expiresAt.getTime(),
-        hash: ifPasswordHash ?? null,
-      }).changes === 1
-    );
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.accounts.getSession(id);
   }
 
-  async getSession(id: string): Promise<SessionRecord | undefined> {
-    const row = this.sql('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
-    return row && toSession(row);
+  getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+    return this.accounts.getCaller(sessionId);
   }
 
-  async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
-    const row = this.sql(callerQuery('?', 'json_group_array(r.resource_id)', "'[]'")).get(
-      sessionId,
-    ) as CallerRow | undefined;
-    return row && toCaller(row);
+  renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.accounts.renewSession(id, expiresAt, now);
   }
 
-  async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
-    const result = this.sql(
-      'UPDATE sessions SET expires_at = ? WHERE id = ? AND ended_at IS NULL AND expires_at > ?',
-    ).run(expiresAt.getTime(), id, now.getTime());
-    return result.changes === 1;
-  }
-
-  async endSession(id: string, now: Date): Promise<void> {
-    this.sql('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL').run(
-      now.getTime(),
-      id,
-    );
+  endSession(id: string, now: Date): Promise<void> {
+    return this.accounts.endSession(id, now);
   }
 
   async allocateTicketNumber(tenant: string): Promise<number> {
@@ -405,54 +305,7 @@ export class SqliteStore implements Store {
   }
 
   async listTickets(query: TicketQuery): Promise<TicketList> {
-    const where = ['tenant = @tenant'];
-    if (query.apiId !== undefined) where.push('api_id = @apiId');
-    if (query.appId !== undefined) where.push('app_id = @appId');
-    if (query.authorId !== undefined) where.push('author_id = @authorId');
-    if (query.state !== undefined) where.push('state = @state');
-    const params = {
-      tenant: query.tenant,
-      apiId: query.apiId ?? null,
-      appId: query.appId ?? null,
-      authorId: query.authorId ?? null,
-      state: query.state ?? null,
-      start: query.start,
-      count: query.count,
-    };
-    const clause = where.join(' AND ');
-    // The counts file a ticket without an API (or app) under '': an empty filter matches no
-    // ticket, so it must match no count either.
-    const countClause = [clause, ...(query.apiId === '' || query.appId === '' ? ['0'] : [])].join(
-      ' AND ',
-    );
-    return this.db
-      .transaction((): TicketList => {
-        // From the counts the triggers keep (migration 4): a few rows, whatever the matches.
-        const total = (
-          this.sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${countClause}`).get(
-            params,
-          ) as { n: number }
-        ).n;
-        let page = clause;
-        let cursor = {};
-        if (query.after !== undefined) {
-          // Keyset paging: the index walk starts at the `after` ticket's place in the order.
-          const after = this.sql(
-            'SELECT created, id FROM tickets WHERE id = @id AND tenant = @tenant',
-          ).get({ id: query.after, tenant: query.tenant }) as
-            { created: string; id: string } | undefined;
-          if (!after) return { total, tickets: [], unknownAfter: true };
-          page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
-          cursor = { afterCreated: after.created, afterId: after.id };
-        }
-        const rows = this.sql(
-          `SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
-           FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
-           LIMIT @count OFFSET @start`,
-        ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
-        return { total, tickets: rows.map(toTicketWithAuthor) };
-      })
-      .deferred();
+    return listTickets(this.db, (text) => this.sql(text), query);
   }
 
   async commitChange(

@@ -368,30 +368,6 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     expect(await store.commitChange(commentOn(read, 'later'))).not.toBe('conflict');
   });
 
-  it("the background fold vacuums the list counts' deltas it moved, so lists do not read their dead rows", async () => {
-    const store = await open();
-    await store.applyProvision(PLAN);
-    const vacuums = () =>
-      raw(async (client) => {
-        const { rows } = await client.query<{ n: string }>(
-          `SELECT vacuum_count AS n FROM pg_stat_user_tables
-           WHERE schemaname = $1 AND relname = 'ticket_count_deltas'`,
-          [schema],
-        );
-        return Number(rows[0]!.n);
-      });
-    const before = await vacuums();
-    for (let n = 1; n <= 5; n += 1) await store.insertTicket(ticket(n), []);
-    // Within a tick or two of the fold (every two seconds): moved, then vacuumed.
-    await expect.poll(vacuums, { timeout: 20_000, interval: 250 }).toBeGreaterThan(before);
-    await raw(async (client) => {
-      const { rows } = await client.query<{ n: string }>(
-        'SELECT count(*) AS n FROM ticket_count_deltas',
-      );
-      expect(Number(rows[0]!.n)).toBe(0);
-    });
-  });
-
   it('openStore: a postgres:// DATABASE_URL opens a migrated PostgresStore', async () => {
     const config = loadConfig({ DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema) }, []);
     expect(config.database.kind).toBe('postgres');

@@ -209,6 +209,8 @@ export class PostgresStore implements Store {
       const applied = await this.inTransaction((db) => applyMigrationIn(db, migration));
       if (applied) done.push(migration.version);
     }
+    // Only now is the schema known to be current, the counts' tables there to be folded.
+    this.countFolder.startTicking();
     return done;
   }
 

@@ -62,18 +62,27 @@ export const countsOf = (clause: string): string => `
    FROM ticket_count_deltas)`;
 
 /**
- * Folds the deltas of this process's store: every FOLD_EVERY_MS, and at once when a list saw
- * FOLD_AT_DELTAS or more (a burst of writes). One fold at a time per process; several
- * processes take turns (see `fold`).
+ * Folds the deltas of this process's store: every FOLD_EVERY_MS once told the schema is current
+ * (`startTicking`), and at once when a list saw FOLD_AT_DELTAS or more (a burst of writes). One
+ * fold at a time per process; several processes take turns (see `fold`).
  */
 export class TicketCountFolder {
   private folding: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly logger?: Logger,
-  ) {
+  ) {}
+
+  /**
+   * Starts the background folds. The store calls it once its migrations are applied: before,
+   * the counts' tables may not exist yet, and every tick would fail and warn. Calling it again,
+   * or after `close`, does nothing.
+   */
+  startTicking(): void {
+    if (this.timer !== undefined || this.closed) return;
     this.timer = setInterval(() => this.start(), FOLD_EVERY_MS);
     this.timer.unref();
   }
@@ -91,6 +100,7 @@ export class TicketCountFolder {
 
   /** Stops the timer and waits for the fold on its way (before the pool closes). */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     await this.folding;
   }

@@ -1,4 +1,4 @@
-import type { Ticket, TicketId, TicketState } from '@tickets/domain';
+import type { HistoryEntry, Ticket, TicketId, TicketState } from '@tickets/domain';
 import type {
   CallerRecord,
   IdempotencyRecord,
@@ -127,6 +127,28 @@ export const ticketValues = (ticket: Ticket): unknown[] => [
   ticket.version,
   ticket.commentCount,
   ticket.workflowId ?? null,
+];
+
+/** The columns of a new `history` row (the database gives its id), in `historyValues`' order. */
+export const HISTORY_COLUMNS = [
+  'ticket_id',
+  'action',
+  'from_state',
+  'to_state',
+  'comments',
+  'user_id',
+  'created',
+] as const;
+
+/** A history entry of ticket `ticketId` as the values of its row, in HISTORY_COLUMNS' order. */
+export const historyValues = (ticketId: string, entry: HistoryEntry): unknown[] => [
+  ticketId,
+  entry.action,
+  entry.from,
+  entry.to,
+  JSON.stringify(entry.comments),
+  entry.userId,
+  entry.created,
 ];
 
 export const toUser = (row: UserRow): UserRecord => ({

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
 import { committedChange } from '../changeLog.js';
-import { TICKET_COLUMNS, ticketValues } from '../rows.js';
+import { HISTORY_COLUMNS, historyValues, TICKET_COLUMNS, ticketValues } from '../rows.js';
 import {
   CHANGE_RETENTION_MS,
   IDEMPOTENCY_TTL_MS,
@@ -48,6 +48,9 @@ export const changes = async (
 const INSERT_TICKET = `INSERT INTO tickets (${TICKET_COLUMNS.join(', ')})
   VALUES (${placeholders(TICKET_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`;
 
+const INSERT_HISTORY = `INSERT INTO history (${HISTORY_COLUMNS.join(', ')})
+  VALUES (${placeholders(HISTORY_COLUMNS.length)}) RETURNING id`;
+
 /**
  * Inserts an idempotency record unless its key is taken by one that has not expired (an expired
  * one is replaced); one row changed when stored.
@@ -69,20 +72,7 @@ export async function insertHistory(
   ticketId: string,
   entry: HistoryEntry,
 ): Promise<number> {
-  const row = await one<{ id: number }>(
-    db,
-    `INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [
-      ticketId,
-      entry.action,
-      entry.from,
-      entry.to,
-      JSON.stringify(entry.comments),
-      entry.userId,
-      entry.created,
-    ],
-  );
+  const row = await one<{ id: number }>(db, INSERT_HISTORY, historyValues(ticketId, entry));
   return row!.id;
 }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { HistoryEntry, Ticket } from '@tickets/domain';
 import { committedChange, createdChange } from '../changeLog.js';
-import { ticketParams } from '../rows.js';
+import { HISTORY_COLUMNS, historyValues, ticketParams } from '../rows.js';
 import {
   IDEMPOTENCY_TTL_MS,
   type IdempotencyRecord,
@@ -13,6 +13,9 @@ import type { SqliteChangeFeed } from './changeFeed.js';
 
 /** Another request stored an outcome under the same idempotency key first. */
 export class IdempotencyRace extends Error {}
+
+const INSERT_HISTORY = `INSERT INTO history (${HISTORY_COLUMNS.join(', ')})
+  VALUES (${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
 
 /**
  * The SQLite store's writes of tickets, history, idempotency records and provisioning: plain
@@ -38,19 +41,7 @@ export class SqliteWrites {
   }
 
   readonly insertHistory = (ticketId: string, entry: HistoryEntry): number =>
-    Number(
-      this.sql(
-        'INSERT INTO history (ticket_id, action, from_state, to_state, comments, user_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        ticketId,
-        entry.action,
-        entry.from,
-        entry.to,
-        JSON.stringify(entry.comments),
-        entry.userId,
-        entry.created,
-      ).lastInsertRowid,
-    );
+    Number(this.sql(INSERT_HISTORY).run(...historyValues(ticketId, entry)).lastInsertRowid);
 
   readonly insertIdempotency = (record: IdempotencyRecord): boolean =>
     this.sql(

@@ -1,16 +1,9 @@
 // Concurrent writes on one ticket (CONTRACT §5): exactly one winner per state, the others 409,
 // no lost update, and a history that tells one consistent story. Also concurrent retries with one
 // Idempotency-Key, and the same race between two server processes over one SQLite file.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { act, call, login, type Session } from './support/client.js';
-import {
-  provisionFile,
-  serverEnv,
-  startChildServer,
-  tempDir,
-  type ChildServer,
-  type TempDir,
-} from './support/childServer.js';
+import { sqliteProvisioned, twoServersOnOneDatabase } from './support/childServer.js';
 import { fixture } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -280,26 +273,10 @@ describe('concurrent actions on one ticket (one server)', () => {
 });
 
 describe('concurrent actions through two server processes over one SQLite file', () => {
-  let dir: TempDir;
-  const children: ChildServer[] = [];
-  beforeAll(async () => {
-    dir = tempDir();
-    await provisionFile(dir.dbPath, fixture);
-    // Both share the data folder, hence the generated secret: a session works on either.
-    children.push(await startChildServer(serverEnv(dir.dir)));
-    children.push(await startChildServer(serverEnv(dir.dir)));
-  });
-  afterEach(() => {
-    for (const child of children)
-      expect(child.logs.filter((line) => line['level'] === 50)).toEqual([]);
-  });
-  afterAll(async () => {
-    for (const child of children) await child.stop();
-    dir?.remove();
-  });
+  const shared = twoServersOnOneDatabase({ prepare: sqliteProvisioned(fixture) });
 
   it(`${PARALLEL} resolves split over both processes: exactly one 200 per round`, async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const ada = await login(a.url, 'ada@acme.test');
     const root = await login(b.url, 'root@acme.test');
     const id = 'ticket4.acme'; // REOPEN

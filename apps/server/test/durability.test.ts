@@ -2,15 +2,14 @@
 // writes are in flight and restarted on the same file (CONTRACT §5: a 200 means it is durable),
 // and stopped with SIGTERM while requests are half sent (§6: SIGTERM drains, then closes).
 import { request, type IncomingMessage } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, login, type Session } from './support/client.js';
 import {
   integrityCheck,
   provisionFile,
   readDb,
+  scratchSpace,
   serverEnv,
-  startChildServer,
-  tempDir,
   type ChildServer,
   type TempDir,
 } from './support/childServer.js';
@@ -72,25 +71,11 @@ function random(seed: number): () => number {
 }
 
 describe('durability of the real server process', () => {
-  const cleanup: (() => Promise<unknown> | void)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-
-  async function start(dir: TempDir): Promise<ChildServer> {
-    const server = await startChildServer(serverEnv(dir.dir));
-    cleanup.push(() => server.stop());
-    return server;
-  }
-
-  function freshDir(): TempDir {
-    const dir = tempDir();
-    cleanup.push(() => dir.remove());
-    return dir;
-  }
+  const scratch = scratchSpace('tickets-child-');
+  const start = (dir: TempDir): Promise<ChildServer> => scratch.start(serverEnv(dir.dir));
 
   it('SIGKILL with writes in flight: every answered write survives, the file is sound', async () => {
-    const dir = freshDir();
+    const dir = scratch.fresh();
     await provisionFile(dir.dbPath, fixture);
     const first = await start(dir);
     const root = await login(first.url, 'root@acme.test');
@@ -286,7 +271,7 @@ describe('durability of the real server process', () => {
   });
 
   it('SIGTERM drains requests in flight, then stops cleanly with exit code 0', async () => {
-    const dir = freshDir();
+    const dir = scratch.fresh();
     await provisionFile(dir.dbPath, fixture);
     const server = await start(dir);
     const root = await login(server.url, 'root@acme.test');

@@ -6,16 +6,9 @@
 // throttled as one; what one process writes the other reads; SIGTERM stops both cleanly. Traffic goes to 127.0.0.1 only; the processes are stopped by PID.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { act, call, login, type Session } from './support/client.js';
-import {
-  runCli,
-  serverEnv,
-  startChildServer,
-  tempDir,
-  type ChildServer,
-  type TempDir,
-} from './support/childServer.js';
+import { runCli, serverEnv, twoServersOnOneDatabase } from './support/childServer.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { fixture } from './support/fixtures.js';
 import { eventually, readSse } from './support/trpc.js';
@@ -62,55 +55,46 @@ async function ticket(url: string, session: Session, id: string): Promise<Ticket
 
 describe('two server processes over one PostgreSQL schema', () => {
   let schema: string | undefined;
-  let dir: TempDir;
-  let env: NodeJS.ProcessEnv;
-  const children: ChildServer[] = [];
+  const shared = twoServersOnOneDatabase({
+    prefix: 'tickets-pg-e2e-',
+    prepare: async (dir) => {
+      schema = await createSchema('tickets_e2e');
+      const env = serverEnv(dir.dir, {
+        DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema),
+        TICKETS_SECRET: SECRET,
+      });
+
+      const migrated = await runCli(['migrate'], env);
+      expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+      expect(migrated.stdout).toBe(
+        `applied migration(s) ${POSTGRES_MIGRATIONS.map((m) => m.version).join(', ')}; the database is up to date\n`,
+      );
+      const again = await runCli(['migrate'], env);
+      expect(again.stdout).toBe('the database is up to date (nothing to apply)\n');
+
+      const file = join(dir.dir, 'fixture.json');
+      writeFileSync(file, JSON.stringify(fixture));
+      const provisioned = await runCli(['provision', file], env);
+      expect(provisioned, provisioned.stderr).toMatchObject({ code: 0 });
+      expect(provisioned.stdout).toContain('provisioned: 2 tenant(s)');
+      return env;
+    },
+    // Both at once: each checks the migrations under the advisory lock as it opens the store.
+    atOnce: true,
+    cleanup: async () => {
+      if (schema !== undefined) await dropSchema(schema);
+    },
+  });
 
   beforeAll(async () => {
-    schema = await createSchema('tickets_e2e');
-    dir = tempDir('tickets-pg-e2e-');
-    env = serverEnv(dir.dir, {
-      DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema),
-      TICKETS_SECRET: SECRET,
-    });
-
-    const migrated = await runCli(['migrate'], env);
-    expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
-    expect(migrated.stdout).toBe(
-      `applied migration(s) ${POSTGRES_MIGRATIONS.map((m) => m.version).join(', ')}; the database is up to date\n`,
-    );
-    const again = await runCli(['migrate'], env);
-    expect(again.stdout).toBe('the database is up to date (nothing to apply)\n');
-
-    const file = join(dir.dir, 'fixture.json');
-    writeFileSync(file, JSON.stringify(fixture));
-    const provisioned = await runCli(['provision', file], env);
-    expect(provisioned, provisioned.stderr).toMatchObject({ code: 0 });
-    expect(provisioned.stdout).toContain('provisioned: 2 tenant(s)');
-
-    // Both at once: each checks the migrations under the advisory lock as it opens the store.
-    const started = await Promise.allSettled([startChildServer(env), startChildServer(env)]);
-    for (const result of started) if (result.status === 'fulfilled') children.push(result.value);
-    for (const result of started) if (result.status === 'rejected') throw result.reason;
-    for (const child of children) {
+    for (const child of shared.servers) {
       expect((await child.waitForLog('listening'))['database']).toBe('postgres');
       expect(new URL(child.url).hostname).toBe('127.0.0.1');
     }
   });
 
-  afterEach(() => {
-    for (const child of children)
-      expect(child.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    for (const child of children) await child.stop();
-    dir?.remove();
-    if (schema !== undefined) await dropSchema(schema);
-  });
-
   it('a change made through one process reaches a live subscriber of the other (from the start of the log)', async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const bob = await login(a.url, 'bob@acme.test');
     const root = await login(b.url, 'root@acme.test');
     const controller = new AbortController();
@@ -141,7 +125,7 @@ describe('two server processes over one PostgreSQL schema', () => {
   });
 
   it(`${ROUNDS} rounds of ${PARALLEL} identical actions split over both: one 200 per round, the rest 409`, async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     // Each user logs in on one process and is then served by both.
     const ada = await login(a.url, 'ada@acme.test');
     const root = await login(b.url, 'root@acme.test');
@@ -217,7 +201,7 @@ describe('two server processes over one PostgreSQL schema', () => {
   });
 
   it('a ticket created on one process is read, listed and changed on the other', async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const onA = await login(a.url, 'bob@acme.test');
     const onB = await login(b.url, 'ada@acme.test');
     const created = await call(a.url, onA, '/api/tickets', {
@@ -253,7 +237,7 @@ describe('two server processes over one PostgreSQL schema', () => {
   });
 
   it('a concurrent burst of wrong logins split over both processes gets one guess in all past the second failure, not one each', async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const attempt = (url: string, email: string, password: string): Promise<Response> =>
       fetch(`${url}/api/login`, {
         method: 'POST',
@@ -287,8 +271,8 @@ describe('two server processes over one PostgreSQL schema', () => {
   });
 
   it('SIGTERM stops both processes cleanly', async () => {
-    for (const child of children) child.signal('SIGTERM');
-    for (const child of children) {
+    for (const child of shared.servers) child.signal('SIGTERM');
+    for (const child of shared.servers) {
       expect(await child.exited).toEqual({ code: 0, signal: null });
       expect(child.logs.map((line) => line['msg'])).toContain('stopped');
       expect(child.stderr()).toBe('');

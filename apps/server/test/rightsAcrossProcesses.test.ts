@@ -1,15 +1,12 @@
 // Nothing about a caller is cached between requests: a change of rights or a logout made by one
 // process (or by provisioning, in a third) counts at the very next request on every other
 // process sharing the database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { act, call, login } from './support/client.js';
 import {
   provisionFile,
-  serverEnv,
-  startChildServer,
-  tempDir,
-  type ChildServer,
-  type TempDir,
+  sqliteProvisioned,
+  twoServersOnOneDatabase,
 } from './support/childServer.js';
 import { fixture } from './support/fixtures.js';
 
@@ -22,22 +19,10 @@ const withPaymentsAdmins = (admins: string[]) => ({
 });
 
 describe('rights and sessions across two server processes over one SQLite file', () => {
-  let dir: TempDir;
-  const children: ChildServer[] = [];
-  beforeAll(async () => {
-    dir = tempDir();
-    await provisionFile(dir.dbPath, fixture);
-    // Both share the data folder, hence the generated secret: a session works on either.
-    children.push(await startChildServer(serverEnv(dir.dir)));
-    children.push(await startChildServer(serverEnv(dir.dir)));
-  });
-  afterAll(async () => {
-    for (const child of children) await child.stop();
-    dir?.remove();
-  });
+  const shared = twoServersOnOneDatabase({ prepare: sqliteProvisioned(fixture) });
 
   it('rights taken away by provisioning are gone at the next request of either process, and back when given back', async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const ada = await login(a.url, 'ada@acme.test');
     // Resolving is for admins of the ticket's API: Ada may, on both processes.
     expect(
@@ -47,13 +32,13 @@ describe('rights and sessions across two server processes over one SQLite file',
       await act(b.url, ada, 'ticket1.acme', 'ticket.action.resolve', { query: '?dryRun=true' }),
     ).toMatchObject({ status: 200, text: 'RESOLVED' });
 
-    await provisionFile(dir.dbPath, withPaymentsAdmins([]));
+    await provisionFile(shared.dir.dbPath, withPaymentsAdmins([]));
     for (const server of [a, b]) {
       const refused = await act(server.url, ada, 'ticket1.acme', 'ticket.action.resolve');
       expect(refused.status).toBe(403);
     }
 
-    await provisionFile(dir.dbPath, withPaymentsAdmins(['ada.acme']));
+    await provisionFile(shared.dir.dbPath, withPaymentsAdmins(['ada.acme']));
     expect(await act(b.url, ada, 'ticket1.acme', 'ticket.action.resolve')).toMatchObject({
       status: 200,
       text: 'RESOLVED',
@@ -61,7 +46,7 @@ describe('rights and sessions across two server processes over one SQLite file',
   });
 
   it('a logout on one process ends the session on the other at its next request', async () => {
-    const [a, b] = children as [ChildServer, ChildServer];
+    const [a, b] = shared.servers;
     const ada = await login(a.url, 'ada@acme.test');
     expect((await call(b.url, ada, '/api/tickets/ticket2.acme')).status).toBe(200);
     expect((await call(a.url, ada, '/api/login/logout', { method: 'POST' })).status).toBeLessThan(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { provision, type ProvisionInput } from '../../src/provision.js';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 
@@ -71,11 +71,13 @@ export const runScript = (
   });
 
 /**
- * Scratch space for a describe block: `fresh()` makes a temporary folder, and the servers pushed
- * on `children` are stopped; both are cleaned up after each test.
+ * Scratch space for a describe block: `fresh()` makes a temporary folder, `start()` starts a
+ * server, and the servers started (or pushed on `children`) are stopped; all of it is cleaned
+ * up after each test, the servers before their folders.
  */
 export function scratchSpace(prefix: string): {
   fresh(): TempDir;
+  start(env: NodeJS.ProcessEnv, args?: readonly string[]): Promise<ChildServer>;
   readonly children: ChildServer[];
 } {
   const dirs: TempDir[] = [];
@@ -90,7 +92,70 @@ export function scratchSpace(prefix: string): {
       dirs.push(dir);
       return dir;
     },
+    async start(env, args = []) {
+      const server = await startChildServer(env, args);
+      children.push(server);
+      return server;
+    },
     children,
+  };
+}
+
+/** Two server processes over one database, for the tests of a describe block. */
+export interface TwoServers {
+  /** The temporary folder `prepare` was given (the SQLite file and the secret live there). */
+  readonly dir: TempDir;
+  /** Both processes, serving, in the order they were started. */
+  readonly servers: readonly [ChildServer, ChildServer];
+}
+
+/**
+ * Registers, in the calling describe block, two `serve` processes sharing one database: before
+ * its tests, `prepare` readies the database in a fresh temporary folder and answers the servers'
+ * environment, and both are started and listening; after each test neither may have logged at
+ * error level or above; after the block they are stopped (by PID), the folder removed, and
+ * `cleanup` run (to drop a schema, say). `atOnce` starts them together, so that each opens the
+ * database while the other does, rather than one after the other.
+ */
+export function twoServersOnOneDatabase(options: {
+  readonly prefix?: string;
+  readonly prepare: (dir: TempDir) => Promise<NodeJS.ProcessEnv>;
+  readonly atOnce?: boolean;
+  readonly cleanup?: () => Promise<void>;
+}): TwoServers {
+  let dir: TempDir | undefined;
+  const servers: ChildServer[] = [];
+  beforeAll(async () => {
+    dir = tempDir(options.prefix);
+    const env = await options.prepare(dir);
+    if (options.atOnce) {
+      const started = await Promise.allSettled([startChildServer(env), startChildServer(env)]);
+      // Every one that started is stopped after, even when the other failed.
+      for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
+      for (const result of started) if (result.status === 'rejected') throw result.reason;
+    } else {
+      servers.push(await startChildServer(env));
+      servers.push(await startChildServer(env));
+    }
+  });
+  afterEach(() => {
+    for (const server of servers)
+      expect(server.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+  });
+  afterAll(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+    dir?.remove();
+    await options.cleanup?.();
+  });
+  return {
+    get dir() {
+      if (dir === undefined) throw new Error('the servers are not started yet (use in a test)');
+      return dir;
+    },
+    get servers() {
+      if (servers.length !== 2) throw new Error('the servers are not started yet (use in a test)');
+      return servers as [ChildServer, ChildServer];
+    },
   };
 }
 
@@ -129,6 +194,17 @@ export async function provisionFile(dbPath: string, data: ProvisionInput): Promi
     await store.close();
   }
 }
+
+/**
+ * A `prepare` for twoServersOnOneDatabase: `data` provisioned into the SQLite file of the folder,
+ * which both servers share, hence the secret the first generates: a session works on either.
+ */
+export const sqliteProvisioned =
+  (data: ProvisionInput) =>
+  async (dir: TempDir): Promise<NodeJS.ProcessEnv> => {
+    await provisionFile(dir.dbPath, data);
+    return serverEnv(dir.dir);
+  };
 
 /** Runs `node --import tsx src/cli.ts ARGS` to completion and collects its output. */
 export function runCli(

@@ -1,6 +1,6 @@
-// Nothing about a caller is cached between requests: a change of rights or a logout made by one
-// process (or by provisioning, in a third) counts at the very next request on every other
-// process sharing the database.
+// A change of rights or a logout made by one process (or by provisioning, in a third) counts at
+// the very next request on every process sharing the database, though each keeps the callers it
+// read (the SQLite store, while the file's data_version and its own writes say nothing changed).
 import { describe, expect, it } from 'vitest';
 import { act, call, login } from './support/client.js';
 import {

@@ -72,6 +72,55 @@ describe('SqliteStore: SQLite specifics', () => {
     expect(existsSync(`${path}-wal`)).toBe(true);
   });
 
+  it('every write answers only once the log is flushed: sessions, login failures, provisioning, tickets', async () => {
+    // The flush is held until released: a write that answers before it would be lost by a
+    // power cut after its answer.
+    let release: () => void = () => {};
+    let held = false;
+    const store = open({
+      datasync: async (file) => {
+        if (held) await new Promise<void>((resolve) => (release = resolve));
+        await file.datasync();
+      },
+    });
+    await store.applyProvision(PLAN);
+    const session = {
+      id: 's1',
+      userId: 'ada.acme',
+      tenant: 'acme',
+      csrfToken: 'c',
+      loginAt: NOW,
+      expiresAt: new Date(NOW.getTime() + 3_600_000),
+    };
+    const writes: [string, () => Promise<unknown>][] = [
+      ['createSession', () => store.createSession(session)],
+      ['renewSession', () => store.renewSession('s1', new Date(NOW.getTime() + 7_200_000), NOW)],
+      ['endSession', () => store.endSession('s1', NOW)],
+      ['recordLoginFailure', () => store.recordLoginFailure('k', NOW)],
+      [
+        'admitLoginAttempt',
+        () => store.admitLoginAttempt('k2', NOW, { failuresBeforeDelay: 5, maxDelayMs: 2 }),
+      ],
+      ['clearLoginFailures', () => store.clearLoginFailures('k')],
+      [
+        'applyProvision',
+        () => store.applyProvision({ ...PLAN, tenants: [{ id: 'acme', name: 'A' }] }),
+      ],
+      ['insertTicket', () => store.insertTicket(ticket(1), [])],
+    ];
+    for (const [name, write] of writes) {
+      held = true;
+      let answered = false;
+      const done = write().then(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answered, `${name} answered before its flush`).toBe(false);
+      held = false;
+      release();
+      await done;
+      expect(answered).toBe(true);
+    }
+  });
+
   it('synchronous = NORMAL when asked for', () => {
     const db = connectionOf(open({ synchronous: 'NORMAL' }));
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL

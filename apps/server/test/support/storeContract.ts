@@ -579,6 +579,23 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.getCaller('s1'))?.session.endedAt).toEqual(NOW);
       });
 
+      it('getCaller: a session created, renewed or ended, and a change of rights, through the same store show at once', async () => {
+        expect(await store.getCaller('s1')).toBeUndefined();
+        await store.createSession(session('s1', { userId: 'ada.acme' }));
+        expect((await store.getCaller('s1'))?.adminOf).toEqual(['payments.acme', 'shop.acme']);
+        await store.renewSession('s1', at(HOUR), NOW);
+        expect((await store.getCaller('s1'))?.session.expiresAt).toEqual(at(HOUR));
+        await store.applyProvision({
+          ...SEED,
+          resources: SEED.resources.map((resource) =>
+            resource.id === 'payments.acme' ? { ...resource, admins: [] } : resource,
+          ),
+        });
+        expect((await store.getCaller('s1'))?.adminOf).toEqual(['shop.acme']);
+        await store.endSession('s1', at(MINUTE));
+        expect((await store.getCaller('s1'))?.session.endedAt).toEqual(at(MINUTE));
+      });
+
       it('createSession with ifPasswordHash: only while the user still has that password', async () => {
         const s = session('s1');
         const user = (await store.getUser(s.userId))!;

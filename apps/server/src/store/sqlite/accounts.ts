@@ -19,15 +19,34 @@ import {
   type UserRecord,
 } from '../store.js';
 
+/** How many callers the cache keeps at most. */
+const MAX_CACHED_CALLERS = 10_000;
+
 /**
  * The SQLite store's accounts: users, resources and their admins, the login throttle and
  * sessions, over the store's connection and its cache of prepared statements.
  */
 export class SqliteAccounts {
+  /**
+   * Callers read so far, by session id, while nothing they were read from can have changed:
+   * SQLite's `data_version` (which moves when another connection, of this process or another,
+   * commits) is as it was, and this connection has written no accounts since (`forgetCallers`).
+   */
+  private readonly callers = new Map<string, CallerRecord | undefined>();
+  private callersVersion: unknown;
+
   constructor(
     private readonly db: Database.Database,
     private readonly sql: (text: string) => Database.Statement,
   ) {}
+
+  /**
+   * Drops the callers read so far; called right after every write of this connection that is
+   * not a ticket's (sessions, users, rights, provisioning), before any other call can run.
+   */
+  forgetCallers(): void {
+    this.callers.clear();
+  }
 
   async getUser(id: string): Promise<UserRecord | undefined> {
     const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
@@ -146,10 +165,24 @@ export class SqliteAccounts {
   }
 
   async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+    // Read before the caller: a commit landing between the two moves it again, and the next
+    // call reads afresh.
+    const version = this.sql('PRAGMA data_version').pluck().get();
+    if (version !== this.callersVersion) {
+      this.callers.clear();
+      this.callersVersion = version;
+    }
+    if (this.callers.has(sessionId)) return this.callers.get(sessionId);
     const row = this.sql(callerQuery('?', 'json_group_array(r.resource_id)', "'[]'")).get(
       sessionId,
     ) as CallerRow | undefined;
-    return row && toCaller(row);
+    const caller = row && toCaller(row);
+    // Bounded: past the limit, the oldest entry goes (the live sessions of a busy server fit).
+    if (this.callers.size >= MAX_CACHED_CALLERS) {
+      this.callers.delete(this.callers.keys().next().value!);
+    }
+    this.callers.set(sessionId, caller);
+    return caller;
   }
 
   async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {

@@ -200,63 +200,67 @@ export class SqliteStore implements Store {
 
   // Accounts: the statements are in accounts.ts.
 
-  getUser(id: string): Promise<UserRecord | undefined> {
+  async getUser(id: string): Promise<UserRecord | undefined> {
     return this.accounts.getUser(id);
   }
 
-  getUsers(ids: readonly string[]): Promise<UserRecord[]> {
+  async getUsers(ids: readonly string[]): Promise<UserRecord[]> {
     return this.accounts.getUsers(ids);
   }
 
-  findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
+  async findUsersByEmail(email: string, tenant?: string): Promise<UserRecord[]> {
     return this.accounts.findUsersByEmail(email, tenant);
   }
 
-  getResource(id: string): Promise<ResourceRecord | undefined> {
+  async getResource(id: string): Promise<ResourceRecord | undefined> {
     return this.accounts.getResource(id);
   }
 
-  adminResourceIds(userId: string): Promise<string[]> {
+  async adminResourceIds(userId: string): Promise<string[]> {
     return this.accounts.adminResourceIds(userId);
   }
 
-  adminResources(userId: string): Promise<ResourceRecord[]> {
+  async adminResources(userId: string): Promise<ResourceRecord[]> {
     return this.accounts.adminResources(userId);
   }
 
-  getLoginFailures(key: string): Promise<LoginFailures | undefined> {
+  async getLoginFailures(key: string): Promise<LoginFailures | undefined> {
     return this.accounts.getLoginFailures(key);
   }
 
-  recordLoginFailure(key: string, now: Date): Promise<void> {
+  async recordLoginFailure(key: string, now: Date): Promise<void> {
     return this.accounts.recordLoginFailure(key, now);
   }
 
-  admitLoginAttempt(key: string, now: Date, policy: LoginThrottlePolicy): Promise<LoginAdmission> {
+  async admitLoginAttempt(
+    key: string,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAdmission> {
     return this.accounts.admitLoginAttempt(key, now, policy);
   }
 
-  clearLoginFailures(key: string): Promise<void> {
+  async clearLoginFailures(key: string): Promise<void> {
     return this.accounts.clearLoginFailures(key);
   }
 
-  createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
+  async createSession(session: SessionRecord, ifPasswordHash?: string): Promise<boolean> {
     return this.accounts.createSession(session, ifPasswordHash);
   }
 
-  getSession(id: string): Promise<SessionRecord | undefined> {
+  async getSession(id: string): Promise<SessionRecord | undefined> {
     return this.accounts.getSession(id);
   }
 
-  getCaller(sessionId: string): Promise<CallerRecord | undefined> {
+  async getCaller(sessionId: string): Promise<CallerRecord | undefined> {
     return this.accounts.getCaller(sessionId);
   }
 
-  renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+  async renewSession(id: string, expiresAt: Date, now: Date): Promise<boolean> {
     return this.accounts.renewSession(id, expiresAt, now);
   }
 
-  endSession(id: string, now: Date): Promise<void> {
+  async endSession(id: string, now: Date): Promise<void> {
     return this.accounts.endSession(id, now);
   }
 
@@ -446,16 +450,24 @@ const READS = new Set([
   'flushed',
   'ping',
 ]);
+/** The class's own members that are no Store calls, and `close`, which waits for flushes itself. */
+const SYNCHRONOUS = new Set(['constructor', 'sql', 'applyMigrations', 'close']);
 /** The group commit retries its batches and flushes them itself. */
 const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
 
 // Every call of the Store interface (the async methods; `close` aside) is retried while the
-// database is busy; one that writes then resolves only once what it wrote is on disk (WalSync),
+// database is busy; one that writes drops the cached callers (SqliteAccounts), then resolves
+// only once what it wrote is on disk (WalSync),
 // while reads answer at once (Store.flushed is for answers that show what was read). Private
 // helpers are synchronous and run inside those calls.
 for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   const method: unknown = Reflect.get(SqliteStore.prototype, name);
-  if (name === 'close' || !(method instanceof AsyncFunction)) continue;
+  if (SYNCHRONOUS.has(name)) continue;
+  // A Store call declared without `async` (a plain delegation) would escape the wrapper: no
+  // busy retry, no flush before its answer. Refused here, when the module loads.
+  if (!(method instanceof AsyncFunction)) {
+    throw new TypeError(`SqliteStore.${name} must be declared async (see the wrapper below)`);
+  }
   const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
   Object.defineProperty(SqliteStore.prototype, name, {
     value: async function durably(this: SqliteStore, ...args: unknown[]) {
@@ -463,10 +475,17 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       // After a failed flush nothing is written (nor acknowledged) any more.
       if (!READS.has(name)) wal.assertUsable();
       if (GROUP_COMMITTED.has(name)) return call.apply(this, args);
-      const result = await retryWhileBusy(() => call.apply(this, args), {
-        isBusy,
-        patienceMs: BUSY_PATIENCE_MS,
-      });
+      const result = await retryWhileBusy(
+        () => {
+          const done = call.apply(this, args);
+          // The call's statements ran synchronously, just now: no caller read before them is
+          // served after them. (Ticket writes, group-committed, touch no accounts.)
+          if (!READS.has(name))
+            (this as unknown as { accounts: SqliteAccounts }).accounts.forgetCallers();
+          return done;
+        },
+        { isBusy, patienceMs: BUSY_PATIENCE_MS },
+      );
       if (!READS.has(name)) {
         wal.committed();
         await wal.durable();

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4
 // The `tickets-server` command: serve | migrate | provision FILE (see src/cli.ts).
 import { setFlagsFromString } from 'node:v8';
 
@@ -7,9 +7,10 @@ import { setFlagsFromString } from 'node:v8';
 // about 110 to 150-185 MiB. Growing by 30% (at least V8's own minimum step) keeps it near 110 MiB
 // for a few percent more CPU per request. Set before the server's modules load; an operator who
 // gives node --heap-growing-percent keeps theirs. The young generation's bound,
-// --max-semi-space-size, cannot be set from inside the process: the first line gives it when the
-// command is run as itself (as npm's bin link, the container and the benchmark run it), and
-// `node bin/tickets-server.js` runs without it.
+// --max-semi-space-size, cannot be set from inside the process, nor can glibc's MALLOC_ARENA_MAX
+// (two malloc arenas, not one per thread that ever allocated, each keeping what it freed): the
+// first line gives both when the command is run as itself (as npm's bin link, the container and
+// the benchmark run it), and `node bin/tickets-server.js` runs without them.
 if (!/--heap[-_]growing[-_]percent/.test(process.execArgv.join(' '))) {
   setFlagsFromString('--heap-growing-percent=30');
 }

@@ -6,7 +6,12 @@ import { parseArgs } from 'node:util';
 export type CsrfMode = 'write' | 'all' | 'off';
 
 export type DatabaseConfig =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly path: string;
+      /** SQLite's page cache, MiB (the SQLite store's default when absent). */
+      readonly cacheMiB?: number;
+    }
   | { readonly kind: 'postgres'; readonly url: string };
 
 export interface Config {
@@ -123,6 +128,12 @@ export const OPTIONS = {
     default: 'off',
     help: 'behind a TLS-terminating proxy: trust X-Forwarded-Proto, so cookies are Secure',
     scope: 'serve',
+  },
+  TICKETS_SQLITE_CACHE_MIB: {
+    value: 'MIB',
+    default: '8',
+    help: "SQLite's page cache in MiB (1 to 4096): more keeps more of a big database in memory",
+    scope: 'all',
   },
   LOG_LEVEL: {
     value: 'LEVEL',
@@ -241,8 +252,13 @@ function integer(name: string, value: string, min: number, max: number): number 
   return n;
 }
 
-function databaseFrom(url: string | undefined, dataDir: string, cwd: string): DatabaseConfig {
-  if (!url) return { kind: 'sqlite', path: resolve(dataDir, 'tickets.db') };
+function databaseFrom(
+  url: string | undefined,
+  dataDir: string,
+  cwd: string,
+  cacheMiB: number,
+): DatabaseConfig {
+  if (!url) return { kind: 'sqlite', path: resolve(dataDir, 'tickets.db'), cacheMiB };
   if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
     return { kind: 'postgres', url };
   if (url.startsWith('sqlite:')) {
@@ -252,6 +268,7 @@ function databaseFrom(url: string | undefined, dataDir: string, cwd: string): Da
     return {
       kind: 'sqlite',
       path: path === ':memory:' ? path : isAbsolute(path) ? path : resolve(cwd, path),
+      cacheMiB,
     };
   }
   throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
@@ -341,7 +358,12 @@ export function loadConfig(
   return {
     host: value('HOST'),
     port: integer('PORT', value('PORT'), 0, 65535),
-    database: databaseFrom(get('DATABASE_URL'), dataDir, cwd),
+    database: databaseFrom(
+      get('DATABASE_URL'),
+      dataDir,
+      cwd,
+      integer('TICKETS_SQLITE_CACHE_MIB', value('TICKETS_SQLITE_CACHE_MIB'), 1, 4096),
+    ),
     dataDir,
     secret,
     sessionMinutes,

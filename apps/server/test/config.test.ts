@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, [], CWD)).toEqual({
       host: '127.0.0.1',
       port: 8080,
-      database: { kind: 'sqlite', path: '/srv/tickets/data/tickets.db' },
+      database: { kind: 'sqlite', path: '/srv/tickets/data/tickets.db', cacheMiB: 8 },
       dataDir: '/srv/tickets/data',
       secret: undefined,
       sessionMinutes: 30,
@@ -64,6 +64,7 @@ describe('loadConfig', () => {
           TICKETS_DATA_DIR: '/var/lib/tickets',
           TICKETS_DEMO: 'off',
           TICKETS_TRUST_PROXY: 'on',
+          TICKETS_SQLITE_CACHE_MIB: '64',
         },
         [],
         CWD,
@@ -71,7 +72,7 @@ describe('loadConfig', () => {
     ).toEqual({
       host: '0.0.0.0',
       port: 9000,
-      database: { kind: 'sqlite', path: '/var/lib/tickets/main.db' },
+      database: { kind: 'sqlite', path: '/var/lib/tickets/main.db', cacheMiB: 64 },
       dataDir: '/var/lib/tickets',
       secret: SECRET,
       sessionMinutes: 1,
@@ -104,6 +105,12 @@ describe('loadConfig', () => {
       loadConfig({ TICKETS_SESSION_MAX_MINUTES: String(30 * 24 * 60) }, [], CWD).sessionMaxMinutes,
     ).toBe(43200);
     expect(loadConfig({ TICKETS_SECRET: 'x'.repeat(32) }, [], CWD).secret).toBe('x'.repeat(32));
+    expect(loadConfig({ TICKETS_SQLITE_CACHE_MIB: '1' }, [], CWD).database).toMatchObject({
+      cacheMiB: 1,
+    });
+    expect(loadConfig({ TICKETS_SQLITE_CACHE_MIB: '4096' }, [], CWD).database).toMatchObject({
+      cacheMiB: 4096,
+    });
   });
 
   it('resolves a relative data folder against the working directory; the database follows it', () => {
@@ -114,6 +121,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ TICKETS_DATA_DIR: '/abs/dir' }, [], CWD).database).toEqual({
       kind: 'sqlite',
       path: '/abs/dir/tickets.db',
+      cacheMiB: 8,
     });
   });
 
@@ -135,14 +143,18 @@ describe('loadConfig', () => {
       ['sqlite:../shared/tickets.db', '/srv/shared/tickets.db'],
       ['sqlite::memory:', ':memory:'],
     ])('%s selects SQLite at %s', (url, path) => {
-      expect(loadConfig({ DATABASE_URL: url }, [], CWD).database).toEqual({ kind: 'sqlite', path });
+      expect(loadConfig({ DATABASE_URL: url }, [], CWD).database).toEqual({
+        kind: 'sqlite',
+        path,
+        cacheMiB: 8,
+      });
     });
 
     it('a relative sqlite: path is relative to the working directory, not the data folder', () => {
       expect(
         loadConfig({ DATABASE_URL: 'sqlite:x.db', TICKETS_DATA_DIR: '/elsewhere' }, [], CWD)
           .database,
-      ).toEqual({ kind: 'sqlite', path: '/srv/tickets/x.db' });
+      ).toEqual({ kind: 'sqlite', path: '/srv/tickets/x.db', cacheMiB: 8 });
     });
 
     it.each([
@@ -334,6 +346,9 @@ describe('loadConfig', () => {
       ['TICKETS_SESSION_MAX_MINUTES', '0'],
       ['TICKETS_SESSION_MAX_MINUTES', '43201'],
       ['TICKETS_SESSION_MAX_MINUTES', '8h'],
+      ['TICKETS_SQLITE_CACHE_MIB', '0'],
+      ['TICKETS_SQLITE_CACHE_MIB', '4097'],
+      ['TICKETS_SQLITE_CACHE_MIB', '8M'],
       ['TICKETS_CSRF', 'maybe'],
       ['TICKETS_CSRF', 'WRITE'],
       ['TICKETS_CSRF', 'true'],

@@ -72,9 +72,15 @@ describe('Dockerfile', () => {
     expect(last(runtime, 'EXPOSE')).toBe(env['PORT']);
     // `tickets-server` is on the PATH, for `docker exec ... tickets-server provision`.
     expect(env['PATH']).toMatch(/^\/app\/node_modules\/\.bin:/);
-    for (const name of Object.keys(env).filter((n) => n !== 'NODE_ENV' && n !== 'PATH')) {
-      expect(KNOWN_VARIABLES, name).toContain(name);
-    }
+    // glibc's arenas bounded as the command's first line bounds them (docs/operating.md, "Memory").
+    expect(env['MALLOC_ARENA_MAX']).toBe('2');
+    expect(readFileSync(join(SERVER_DIR, 'bin/tickets-server.js'), 'utf8').split('\n')[0]).toBe(
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4',
+    );
+    const own = Object.keys(env).filter(
+      (n) => !['NODE_ENV', 'PATH', 'MALLOC_ARENA_MAX'].includes(n),
+    );
+    for (const name of own) expect(KNOWN_VARIABLES, name).toContain(name);
     // The demo (known passwords) is never on by default in the image.
     expect(env['TICKETS_DEMO']).toBeUndefined();
   });

@@ -67,6 +67,9 @@ describe('SqliteStore: SQLite specifics', () => {
     // FULL durability is the store's own flush of the log before it acknowledges (WalSync).
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    // Temporary files (the group commit's statement journals) in memory; an 8 MiB page cache.
+    expect(db.pragma('temp_store', { simple: true })).toBe(2);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
     // WAL is a property of the file: another connection sees it too.
     expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
     expect(existsSync(`${path}-wal`)).toBe(true);
@@ -119,6 +122,17 @@ describe('SqliteStore: SQLite specifics', () => {
       await done;
       expect(answered).toBe(true);
     }
+  });
+
+  it('the page cache is as large as asked (TICKETS_SQLITE_CACHE_MIB)', async () => {
+    expect(connectionOf(open({ cacheMiB: 64 })).pragma('cache_size', { simple: true })).toBe(
+      -64 * 1024,
+    );
+    // Through the configuration, as the server opens it.
+    const { openStore } = await import('../src/store/openStore.js');
+    const store = await openStore({ kind: 'sqlite', path, cacheMiB: 2 });
+    toClose.push(store);
+    expect(connectionOf(store as SqliteStore).pragma('cache_size', { simple: true })).toBe(-2048);
   });
 
   it('synchronous = NORMAL when asked for', () => {

@@ -20,7 +20,8 @@ export async function openStore(
   const migrate = options.migrate ?? true;
   if (database.kind === 'sqlite') {
     const { SqliteStore } = await import('./sqlite/sqliteStore.js');
-    return SqliteStore.open(database.path, { migrate, logger, onFatal, datasync });
+    const { path, cacheMiB } = database;
+    return SqliteStore.open(path, { migrate, logger, onFatal, datasync, cacheMiB });
   }
   const { PostgresStore } = await import('./postgres/postgresStore.js');
   return PostgresStore.open(database.url, {

@@ -60,7 +60,12 @@ const isBusy = (error: unknown): boolean => {
   );
 };
 
+/** SQLite's page cache unless told otherwise (TICKETS_SQLITE_CACHE_MIB), MiB. */
+export const DEFAULT_CACHE_MIB = 8;
+
 export interface SqliteStoreOptions {
+  /** SQLite's page cache, MiB (DEFAULT_CACHE_MIB by default). */
+  readonly cacheMiB?: number | undefined;
   /** `FULL` (default) makes a committed transaction survive a power loss; `NORMAL` a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** Apply pending migrations on open (default); `migrate` opens without, to report them. */
@@ -141,6 +146,9 @@ export class SqliteStore implements Store {
     // statement journal, which otherwise spills to a new temporary file past 64 KiB: a batch
     // of a few actions did, every time (open, unlink, writes, close: a quarter of an action's CPU).
     db.pragma('temp_store = MEMORY');
+    // The page cache (in KiB when negative). better-sqlite3's own default, 16 MiB, took a server
+    // under load past 100 MiB; beyond the cache, the operating system's keeps the file close.
+    db.pragma(`cache_size = ${-Math.round((options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
     // Wait for another process's lock only briefly inside SQLite (that wait blocks the event
     // loop); longer waits happen between attempts, asynchronously (see retryWhileBusy).
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -131,7 +131,7 @@ export const OPTIONS = {
   },
   TICKETS_SQLITE_CACHE_MIB: {
     value: 'MIB',
-    default: '8',
+    default: '4',
     help: "SQLite's page cache in MiB (1 to 4096): more keeps more of a big database in memory",
     scope: 'all',
   },

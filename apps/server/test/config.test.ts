@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, [], CWD)).toEqual({
       host: '127.0.0.1',
       port: 8080,
-      database: { kind: 'sqlite', path: '/srv/tickets/data/tickets.db', cacheMiB: 8 },
+      database: { kind: 'sqlite', path: '/srv/tickets/data/tickets.db', cacheMiB: 4 },
       dataDir: '/srv/tickets/data',
       secret: undefined,
       sessionMinutes: 30,
@@ -121,7 +121,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ TICKETS_DATA_DIR: '/abs/dir' }, [], CWD).database).toEqual({
       kind: 'sqlite',
       path: '/abs/dir/tickets.db',
-      cacheMiB: 8,
+      cacheMiB: 4,
     });
   });
 
@@ -146,7 +146,7 @@ describe('loadConfig', () => {
       expect(loadConfig({ DATABASE_URL: url }, [], CWD).database).toEqual({
         kind: 'sqlite',
         path,
-        cacheMiB: 8,
+        cacheMiB: 4,
       });
     });
 
@@ -154,7 +154,7 @@ describe('loadConfig', () => {
       expect(
         loadConfig({ DATABASE_URL: 'sqlite:x.db', TICKETS_DATA_DIR: '/elsewhere' }, [], CWD)
           .database,
-      ).toEqual({ kind: 'sqlite', path: '/srv/tickets/x.db', cacheMiB: 8 });
+      ).toEqual({ kind: 'sqlite', path: '/srv/tickets/x.db', cacheMiB: 4 });
     });
 
     it.each([

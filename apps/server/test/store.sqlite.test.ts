@@ -67,9 +67,9 @@ describe('SqliteStore: SQLite specifics', () => {
     // FULL durability is the store's own flush of the log before it acknowledges (WalSync).
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
-    // Temporary files (the group commit's statement journals) in memory; an 8 MiB page cache.
+    // Temporary files (the group commit's statement journals) in memory; a 4 MiB page cache.
     expect(db.pragma('temp_store', { simple: true })).toBe(2);
-    expect(db.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-4 * 1024);
     // WAL is a property of the file: another connection sees it too.
     expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
     expect(existsSync(`${path}-wal`)).toBe(true);

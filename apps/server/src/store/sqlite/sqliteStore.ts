@@ -61,7 +61,7 @@ const isBusy = (error: unknown): boolean => {
 };
 
 /** SQLite's page cache unless told otherwise (TICKETS_SQLITE_CACHE_MIB), MiB. */
-export const DEFAULT_CACHE_MIB = 8;
+export const DEFAULT_CACHE_MIB = 4;
 
 export interface SqliteStoreOptions {
   /** SQLite's page cache, MiB (DEFAULT_CACHE_MIB by default). */

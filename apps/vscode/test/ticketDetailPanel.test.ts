@@ -17,15 +17,17 @@ interface Pending {
 function slowController() {
   const pending: Pending[] = [];
   const failures: unknown[] = [];
+  /** What `failed` answers: true when it handled the failure (a renewed session). */
+  const handles = { failure: false };
   const controller = {
     detail: (_ticketId: string) =>
       new Promise<TicketDetail>((resolve, reject) => pending.push({ resolve, reject })),
     failed: async (error: unknown) => {
       failures.push(error);
-      return false;
+      return handles.failure;
     },
   };
-  return { controller: controller as unknown as TicketsController, pending, failures };
+  return { controller: controller as unknown as TicketsController, pending, failures, handles };
 }
 
 const log = () => {
@@ -170,6 +172,31 @@ describe('the ticket detail panel', () => {
     await again;
     expect(ui.panels).toHaveLength(2);
     expect(ui.panels[1]!.webview.html).toContain('<h1>Back again</h1>');
+  });
+
+  it('fetches once more after the session was renewed, and shows the ticket', async () => {
+    server.handles.failure = true;
+    const showing = panels.show('ticket7.acme');
+    const panel = ui.panels[0]!;
+    const closed = disposals(panel);
+    const expired = new TicketsClientError({ kind: 'unauthenticated', message: 'expired' });
+    server.pending.shift()!.reject(expired);
+    await settle();
+    // The second fetch, after the renewal, fills the panel; a second failure would not loop.
+    server.pending.shift()!.resolve(detailOf('After renewal'));
+    await showing;
+    expect(panel.webview.html).toContain('<h1>After renewal</h1>');
+    expect(server.failures).toEqual([expired]);
+    expect(closed()).toBe(0);
+
+    const again = panels.changed('ticket7.acme');
+    server.pending.shift()!.reject(expired);
+    await settle();
+    server.pending.shift()!.reject(expired);
+    await again;
+    expect(server.pending).toHaveLength(0);
+    expect(server.failures).toEqual([expired, expired, expired]);
+    expect(panel.webview.html).toContain('<h1>After renewal</h1>');
   });
 
   it('keeps the webview locked down', async () => {

@@ -61,7 +61,8 @@ export class TicketDetailPanels implements vscode.Disposable {
     if (open) await this.render(ticketId, open);
   }
 
-  private async render(ticketId: string, open: OpenPanel): Promise<void> {
+  /** `retry`: after a failure the controller handled (a renewed session), fetch once more. */
+  private async render(ticketId: string, open: OpenPanel, retry = true): Promise<void> {
     const render = ++open.renders;
     // Whether this render's answer may still be shown: the panel is open and no newer render
     // was started meanwhile (that one shows the newer state, or reports its own failure).
@@ -79,7 +80,10 @@ export class TicketDetailPanels implements vscode.Disposable {
       );
       // Handling the failure may take a while (a new sign-in): the panel may have been closed, or
       // a newer render started that may well succeed, in the meantime.
-      if (!(await this.controller.failed(error)) && latest()) open.panel.dispose();
+      const handled = await this.controller.failed(error);
+      if (!latest()) return;
+      if (handled && retry) await this.render(ticketId, open, false);
+      else if (!handled) open.panel.dispose();
     }
   }
 

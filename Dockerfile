@@ -9,9 +9,10 @@
 # Configuration is the server's environment (tickets-server --help); secrets may come from files
 # (TICKETS_SECRET_FILE, DATABASE_URL_FILE). The demo tenant is opt-in: -e TICKETS_DEMO=on.
 #
-# The port is the PORT variable (-e PORT=9000 -p 9000:9000), never a `--port` flag: the health
-# check reads the same PORT to find the server, so a flag would move the server but not the check,
-# and the container would be reported unhealthy.
+# The port is the PORT variable (-e PORT=9000 -p 9000:9000), never a `--port` flag, and the address
+# the HOST variable, never `--host`: the health check reads the same PORT and HOST to find the
+# server, so a flag would move the server but not the check, and the container would be reported
+# unhealthy.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -26,16 +27,22 @@ WORKDIR /src
 COPY package.json package-lock.json turbo.json tsconfig.base.json LICENSE ./
 COPY packages ./packages
 COPY apps ./apps
+COPY deploy/tarball-folder.ts ./deploy/
 RUN npm ci --no-audit --no-fund --ignore-scripts \
   && npm rebuild better-sqlite3 \
   && npm pack -w apps/server --pack-destination /tmp
 
-# 2. Install: the tarball into an empty folder, production dependencies only (better-sqlite3
-#    compiles here when no prebuilt binary can be fetched, hence the toolchain of stage 1).
+# 2. Install: the tarball into an empty folder, production dependencies only, at the versions
+#    package-lock.json pins, the ones the tests ran against. `npm install` of the bare tarball would
+#    take whatever the registry has that day within the ranges of package.json; instead the
+#    folder's own lockfile is cut from the repository's (deploy/tarball-folder.ts, with the helper
+#    that packedTarball.test.ts installs the tarball with) and `npm ci` installs exactly that lock,
+#    its tarballs checked against the lock's integrity hashes and found in the cache stage 1 filled.
+#    better-sqlite3 compiles here when no prebuilt binary can be fetched, hence stage 1's toolchain.
 FROM build AS install
 WORKDIR /app
-RUN echo '{"name":"tickets-server-image","private":true,"allowScripts":{"better-sqlite3":true}}' > package.json \
-  && npm install --omit=dev --no-audit --no-fund /tmp/tickets-server-*.tgz \
+RUN cd /src && node --import tsx deploy/tarball-folder.ts /tmp/tickets-server-*.tgz /app \
+  && cd /app && npm ci --no-audit --no-fund \
   && npm cache clean --force
 
 # 3. Run: Node and the installed package, nothing else.
@@ -54,9 +61,12 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
-# Asks the port the server reads from PORT (the image sets no --port flag; see above).
+# Asks the address and port the server listens on, from HOST and PORT as the server reads them (the
+# image sets no --host or --port flag; see above): loopback when HOST means every interface
+# (127.0.0.1 for 0.0.0.0 or unset, [::1] for ::), and HOST itself when the operator names one
+# address, since the server does not answer on 127.0.0.1 then.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const h = process.env.HOST || '0.0.0.0'; const a = h === '0.0.0.0' ? '127.0.0.1' : h === '::' ? '::1' : h; fetch('http://' + (a.includes(':') ? '[' + a + ']' : a) + ':' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --max-semi-space-size=4: V8's young generation stays at two 4 MiB semi-spaces instead of
 # growing to two 16 MiB ones under load: 10-20 MiB less peak memory for about 3% more CPU per
 # request (docs/operating.md, "Memory"). Only node's own arguments can set it, not the server.

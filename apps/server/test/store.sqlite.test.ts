@@ -204,7 +204,13 @@ describe('SqliteStore: SQLite specifics', () => {
     const tables = () =>
       raw().prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     expect(tables()).not.toContain('tickets');
+    const pragmas = vi.spyOn(connectionOf(store), 'pragma');
     expect(await store.migrate()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
+    // Migrations sort (index builds) in temporary files, not in memory; serving goes back to memory.
+    const set = pragmas.mock.calls.map(([text]) => text).filter((text) => text.startsWith('temp'));
+    expect(set).toEqual(['temp_store = DEFAULT', 'temp_store = MEMORY']);
+    expect(connectionOf(store).pragma('temp_store', { simple: true })).toBe(2);
+    pragmas.mockRestore();
     expect(tables()).toEqual(expect.arrayContaining(['tickets', 'history', 'workflows']));
     expect(await store.migrate()).toEqual([]);
     await store.close();

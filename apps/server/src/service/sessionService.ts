@@ -308,7 +308,8 @@ export class SessionService {
     const now = this.options.now().getTime();
     if (!cookie || cookie.expiresAt <= now)
       return unauthenticated('the session is invalid or has expired');
-    // One read: the session, its user and their rights, as they stand now (nothing cached).
+    // One read: the session, its user and their rights, as they stand now (a store may keep
+    // them, only while nothing they were read from has changed).
     const found = await this.options.store.getCaller(cookie.tokenId);
     if (!found || found.session.tenant !== tenant || found.session.userId !== cookie.userId) {
       return unauthenticated('the session is invalid or has expired');

@@ -19,8 +19,15 @@ import {
   type UserRecord,
 } from '../store.js';
 
-/** How many callers the cache keeps at most. */
-const MAX_CACHED_CALLERS = 10_000;
+/** How many callers the cache keeps at most (about 1 KiB each): the oldest read goes first. */
+const MAX_CACHED_CALLERS = 1_000;
+
+const deepFreeze = (caller: CallerRecord): CallerRecord => {
+  Object.freeze(caller.session);
+  Object.freeze(caller.user);
+  Object.freeze(caller.adminOf);
+  return Object.freeze(caller);
+};
 
 /**
  * The SQLite store's accounts: users, resources and their admins, the login throttle and
@@ -176,7 +183,8 @@ export class SqliteAccounts {
     const row = this.sql(callerQuery('?', 'json_group_array(r.resource_id)', "'[]'")).get(
       sessionId,
     ) as CallerRow | undefined;
-    const caller = row && toCaller(row);
+    // Shared by every request of the session until forgotten: frozen, so none can change it.
+    const caller = row && deepFreeze(toCaller(row));
     // Bounded: past the limit, the oldest entry goes (the live sessions of a busy server fit).
     if (this.callers.size >= MAX_CACHED_CALLERS) {
       this.callers.delete(this.callers.keys().next().value!);

@@ -60,6 +60,9 @@ const isBusy = (error: unknown): boolean => {
   );
 };
 
+/** Where SQLite keeps temporary tables and journals while serving (not while migrating). */
+const TEMP_STORE = 'MEMORY';
+
 /** SQLite's page cache unless told otherwise (TICKETS_SQLITE_CACHE_MIB), MiB. */
 export const DEFAULT_CACHE_MIB = 4;
 
@@ -118,6 +121,10 @@ export class SqliteStore implements Store {
       },
       () => wal.assertUsable(),
     );
+    // A Store call as a function-valued field would escape the wrapper at the end of the file.
+    for (const [name, value] of Object.entries(this)) {
+      if (typeof value === 'function') throw new TypeError(`SqliteStore.${name}: a method, please`);
+    }
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -145,7 +152,8 @@ export class SqliteStore implements Store {
     // Temporary files in memory. The group commit's savepoints keep the pages they change in a
     // statement journal, which otherwise spills to a new temporary file past 64 KiB: a batch
     // of a few actions did, every time (open, unlink, writes, close: a quarter of an action's CPU).
-    db.pragma('temp_store = MEMORY');
+    // Not while migrating (see applyMigrations).
+    db.pragma(`temp_store = ${TEMP_STORE}`);
     // The page cache (in KiB when negative). better-sqlite3's own default, 16 MiB, took a server
     // under load past 100 MiB; beyond the cache, the operating system's keeps the file close.
     db.pragma(`cache_size = ${-Math.round((options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
@@ -182,7 +190,14 @@ export class SqliteStore implements Store {
 
   /** Applies the migrations not yet applied; returns their versions. */
   private applyMigrations(): number[] {
-    return applyMigrations(this.db, (text) => this.sql(text));
+    // Building an index over a million tickets sorts them: in temporary files, as SQLite does
+    // by default, not in memory (where it took three times the memory of the whole server).
+    this.db.pragma('temp_store = DEFAULT');
+    try {
+      return applyMigrations(this.db, (text) => this.sql(text));
+    } finally {
+      this.db.pragma(`temp_store = ${TEMP_STORE}`);
+    }
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
@@ -460,6 +475,17 @@ const READS = new Set([
 ]);
 /** The class's own members that are no Store calls, and `close`, which waits for flushes itself. */
 const SYNCHRONOUS = new Set(['constructor', 'sql', 'applyMigrations', 'close']);
+/**
+ * Writes that change nothing a caller is read from (sessions, users, resource admins): the
+ * cached callers stay. (Ticket writes, group-committed, touch none either.)
+ */
+const CALLERS_UNTOUCHED = new Set([
+  'allocateTicketNumber',
+  'saveIdempotency',
+  'recordLoginFailure',
+  'admitLoginAttempt',
+  'clearLoginFailures',
+]);
 /** The group commit retries its batches and flushes them itself. */
 const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
 
@@ -469,8 +495,9 @@ const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
 // while reads answer at once (Store.flushed is for answers that show what was read). Private
 // helpers are synchronous and run inside those calls.
 for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
-  const method: unknown = Reflect.get(SqliteStore.prototype, name);
   if (SYNCHRONOUS.has(name)) continue;
+  const { value: method, get, set } = Object.getOwnPropertyDescriptor(SqliteStore.prototype, name)!;
+  if (get || set) throw new TypeError(`SqliteStore.${name}: no accessors on the store (see below)`);
   // A Store call declared without `async` (a plain delegation) would escape the wrapper: no
   // busy retry, no flush before its answer. Refused here, when the module loads.
   if (!(method instanceof AsyncFunction)) {
@@ -483,14 +510,16 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       // After a failed flush nothing is written (nor acknowledged) any more.
       if (!READS.has(name)) wal.assertUsable();
       if (GROUP_COMMITTED.has(name)) return call.apply(this, args);
+      const accounts = (this as unknown as { accounts: SqliteAccounts }).accounts;
+      const forgets = !READS.has(name) && !CALLERS_UNTOUCHED.has(name);
       const result = await retryWhileBusy(
         () => {
           const done = call.apply(this, args);
+          if (!forgets) return done;
           // The call's statements ran synchronously, just now: no caller read before them is
-          // served after them. (Ticket writes, group-committed, touch no accounts.)
-          if (!READS.has(name))
-            (this as unknown as { accounts: SqliteAccounts }).accounts.forgetCallers();
-          return done;
+          // served after them. And again when it settles, should a write ever come after an await.
+          accounts.forgetCallers();
+          return done.finally(() => accounts.forgetCallers());
         },
         { isBusy, patienceMs: BUSY_PATIENCE_MS },
       );

@@ -6,7 +6,7 @@ import type * as vscodeTypes from 'vscode';
 import type { TicketDetail, TicketsController } from '../src/services/controller.js';
 import { TicketDetailPanels } from '../src/views/ticketDetailPanel.js';
 import { defaultActions, ticket } from './fixtures.js';
-import { ui, type FakePanel } from './vscode.js';
+import { ui, window, type FakePanel } from './vscode.js';
 
 interface Pending {
   resolve(detail: TicketDetail): void;
@@ -30,16 +30,8 @@ function slowController() {
   return { controller: controller as unknown as TicketsController, pending, failures, handles };
 }
 
-const log = () => {
-  const line = (level: string) => (text: string) => void ui.logs.push(`${level} ${text}`);
-  return {
-    trace: line('trace'),
-    debug: line('debug'),
-    info: line('info'),
-    warn: line('warn'),
-    error: line('error'),
-  } as unknown as vscodeTypes.LogOutputChannel;
-};
+/** The double's log channel: its lines land in `ui.logs`. */
+const log = () => window.createOutputChannel() as unknown as vscodeTypes.LogOutputChannel;
 
 const detailOf = (title: string, state: 'OPEN' | 'RESOLVED' = 'OPEN'): TicketDetail => ({
   ticket: ticket({ id: 'ticket7.acme', title, state }),

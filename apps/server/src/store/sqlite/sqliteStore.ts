@@ -37,7 +37,6 @@ import {
   type IdempotencyRow,
   type TicketRow,
 } from '../rows.js';
-import { retryWhileBusy } from '../retryWhileBusy.js';
 import { SqliteAccounts } from './accounts.js';
 import { listTickets } from './ticketList.js';
 import { SqliteChangeFeed } from './changeFeed.js';
@@ -46,12 +45,11 @@ import { WalSync, type Datasync, type StoreBrokenError } from './walSync.js';
 import { IdempotencyRace, SqliteWrites } from './writes.js';
 import { applyMigrations } from './migrations.js';
 import { createPrivately } from './privateFile.js';
+import { wrapStoreCalls } from './storeCalls.js';
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
 const BUSY_TIMEOUT_MS = 25;
 const BUSY_PATIENCE_MS = 5_000;
-
-const AsyncFunction = (async () => {}).constructor;
 
 const isBusy = (error: unknown): boolean => {
   const code = (error as { code?: unknown } | null)?.code;
@@ -121,7 +119,7 @@ export class SqliteStore implements Store {
       },
       () => wal.assertUsable(),
     );
-    // A Store call as a function-valued field would escape the wrapper at the end of the file.
+    // A Store call as a function-valued field would escape wrapStoreCalls (storeCalls.ts).
     for (const [name, value] of Object.entries(this)) {
       if (typeof value === 'function') throw new TypeError(`SqliteStore.${name}: a method, please`);
     }
@@ -447,87 +445,4 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Calls that write nothing: after them, there is nothing new to flush. */
-const READS = new Set([
-  'getTenant',
-  'getWorkflow',
-  'countTenants',
-  'getUser',
-  'getUsers',
-  'findUsersByEmail',
-  'getResource',
-  'adminResourceIds',
-  'adminResources',
-  'getLoginFailures',
-  'getSession',
-  'getCaller',
-  'getTicket',
-  'getTicketWithAuthor',
-  'listTickets',
-  'listHistory',
-  'pageHistory',
-  'getIdempotency',
-  'listChanges',
-  'latestEventId',
-  'watchChanges',
-  'flushed',
-  'ping',
-]);
-/** The class's own members that are no Store calls, and `close`, which waits for flushes itself. */
-const SYNCHRONOUS = new Set(['constructor', 'sql', 'applyMigrations', 'close']);
-/**
- * Writes that change nothing a caller is read from (sessions, users, resource admins): the
- * cached callers stay. (Ticket writes, group-committed, touch none either.)
- */
-const CALLERS_UNTOUCHED = new Set([
-  'allocateTicketNumber',
-  'saveIdempotency',
-  'recordLoginFailure',
-  'admitLoginAttempt',
-  'clearLoginFailures',
-]);
-/** The group commit retries its batches and flushes them itself. */
-const GROUP_COMMITTED = new Set(['insertTicket', 'commitChange']);
-
-// Every call of the Store interface (the async methods; `close` aside) is retried while the
-// database is busy; one that writes drops the cached callers (SqliteAccounts), then resolves
-// only once what it wrote is on disk (WalSync),
-// while reads answer at once (Store.flushed is for answers that show what was read). Private
-// helpers are synchronous and run inside those calls.
-for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
-  if (SYNCHRONOUS.has(name)) continue;
-  const { value: method, get, set } = Object.getOwnPropertyDescriptor(SqliteStore.prototype, name)!;
-  if (get || set) throw new TypeError(`SqliteStore.${name}: no accessors on the store (see below)`);
-  // A Store call declared without `async` (a plain delegation) would escape the wrapper: no
-  // busy retry, no flush before its answer. Refused here, when the module loads.
-  if (!(method instanceof AsyncFunction)) {
-    throw new TypeError(`SqliteStore.${name} must be declared async (see the wrapper below)`);
-  }
-  const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
-  Object.defineProperty(SqliteStore.prototype, name, {
-    value: async function durably(this: SqliteStore, ...args: unknown[]) {
-      const wal = (this as unknown as { wal: WalSync }).wal;
-      // After a failed flush nothing is written (nor acknowledged) any more.
-      if (!READS.has(name)) wal.assertUsable();
-      if (GROUP_COMMITTED.has(name)) return call.apply(this, args);
-      const accounts = (this as unknown as { accounts: SqliteAccounts }).accounts;
-      const forgets = !READS.has(name) && !CALLERS_UNTOUCHED.has(name);
-      const result = await retryWhileBusy(
-        () => {
-          const done = call.apply(this, args);
-          if (!forgets) return done;
-          // The call's statements ran synchronously, just now: no caller read before them is
-          // served after them. And again when it settles, should a write ever come after an await.
-          accounts.forgetCallers();
-          return done.finally(() => accounts.forgetCallers());
-        },
-        { isBusy, patienceMs: BUSY_PATIENCE_MS },
-      );
-      if (!READS.has(name)) {
-        wal.committed();
-        await wal.durable();
-      }
-      return result;
-    },
-  });
-}
+wrapStoreCalls(SqliteStore.prototype, { isBusy, patienceMs: BUSY_PATIENCE_MS });

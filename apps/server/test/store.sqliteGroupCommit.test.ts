@@ -6,60 +6,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  applyAction,
-  defaultTicketWorkflow,
-  formatTicketId,
-  startTicket,
-  type Actor,
-} from '@tickets/domain';
+import { applyAction, defaultTicketWorkflow, type Actor } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GroupCommit } from '../src/store/sqlite/groupCommit.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import type { ProvisionPlan, TicketChange } from '../src/store/store.js';
 import { childEnv, SERVER_DIR } from './support/childServer.js';
+import { NOW, PLAN, ticket } from './support/storeFixtures.js';
 
-const NOW = new Date('2026-03-01T12:00:00.000Z');
-const ADA: Actor = { userId: 'ada.acme', tenant: 'acme', siteAdmin: false, adminOf: ['api.acme'] };
+const ADA: Actor = {
+  userId: 'ada.acme',
+  tenant: 'acme',
+  siteAdmin: false,
+  adminOf: ['payments.acme'],
+};
 
-const seedTicket = (n: number) =>
-  startTicket(
-    defaultTicketWorkflow,
-    {
-      id: formatTicketId(`ticket${n}`, 'acme'),
-      tenant: 'acme',
-      title: `Ticket ${n}`,
-      description: '',
-      environment: 'Production',
-      apiId: 'api.acme',
-      labels: [],
-      tags: [],
-      authorId: 'ada.acme',
-    },
-    NOW,
-  );
-
+/** The stores' fixture tenant with `tickets` of its tickets provisioned. */
 const plan = (tickets: number): ProvisionPlan => ({
-  tenants: [{ id: 'acme', name: 'Acme' }],
-  users: [
-    {
-      id: 'ada.acme',
-      tenant: 'acme',
-      email: 'ada@acme.test',
-      name: 'Ada',
-      passwordHash: 'h',
-      siteAdmin: false,
-    },
-  ],
-  resources: [{ id: 'api.acme', tenant: 'acme', type: 'api', name: 'API', admins: ['ada.acme'] }],
-  tickets: Array.from({ length: tickets }, (_, i) => ({ ticket: seedTicket(i), history: [] })),
+  ...PLAN,
+  tickets: Array.from({ length: tickets }, (_, i) => ({ ticket: ticket(i), history: [] })),
 });
 
 /** Resolving ticket `n` as read at version 1 (or at `expectedVersion`). */
 function resolveChange(n: number, expectedVersion = 1, key?: string): TicketChange {
   const result = applyAction(
     defaultTicketWorkflow,
-    seedTicket(n),
+    ticket(n),
     { actionName: 'ticket.action.resolve', comments: [] },
     ADA,
     NOW,
@@ -211,7 +183,7 @@ describe('SqliteStore: group commit', () => {
       import { applyAction, defaultTicketWorkflow } from '@tickets/domain';
       import { SqliteStore } from './src/store/sqlite/sqliteStore.ts';
       const store = SqliteStore.open(process.env.DB_PATH);
-      const actor = { userId: 'ada.acme', tenant: 'acme', siteAdmin: false, adminOf: ['api.acme'] };
+      const actor = { userId: 'ada.acme', tenant: 'acme', siteAdmin: false, adminOf: ['payments.acme'] };
       for (let start = 0; start < ${tickets}; start += 32) {
         await Promise.all(Array.from({ length: 32 }, async (_, i) => {
           const id = 'ticket' + (start + i) + '.acme';

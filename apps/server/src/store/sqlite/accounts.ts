@@ -37,7 +37,8 @@ export class SqliteAccounts {
   /**
    * Callers read so far, by session id, while nothing they were read from can have changed:
    * SQLite's `data_version` (which moves when another connection, of this process or another,
-   * commits) is as it was, and this connection has written no accounts since (`forgetCallers`).
+   * commits) is as it was, and this connection has written nothing a caller is read from since
+   * (`forgetCallers`).
    */
   private readonly callers = new Map<string, CallerRecord | undefined>();
   private callersVersion: unknown;
@@ -48,8 +49,9 @@ export class SqliteAccounts {
   ) {}
 
   /**
-   * Drops the callers read so far; called right after every write of this connection that is
-   * not a ticket's (sessions, users, rights, provisioning), before any other call can run.
+   * Drops the callers read so far; called right after every write of this connection that can
+   * change one (sessions, users, rights, provisioning: see storeCalls.ts), before any other call
+   * can run.
    */
   forgetCallers(): void {
     this.callers.clear();

@@ -10,7 +10,7 @@
 // Run from the repository's root (tsx is one of its dev dependencies).
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { lockfileForTarball } from '../apps/server/test/tarball/lockfile.js';
+import { lockfileForTarball } from '../apps/server/scripts/tarballLockfile.js';
 
 const [tarball, folder, ...rest] = process.argv.slice(2);
 if (!tarball || !folder || rest.length > 0) {

@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_DIR } from './support/childServer.js';
 import { envOf, execForm, last, readDockerfile } from './container/dockerfile.js';
-import { lockfileForTarball } from './tarball/lockfile.js';
+import { lockfileForTarball } from '../scripts/tarballLockfile.js';
 
 const run = promisify(execFile);
 const REPOSITORY = resolve(SERVER_DIR, '../..');

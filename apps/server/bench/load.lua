@@ -1,6 +1,7 @@
 -- wrk script of the benchmark (bench/load.ts runs it). Modes, the first argument:
---   actions FIRST COUNT COOKIE CSRF_HEADER CSRF   cycles tickets t{FIRST}..t{FIRST+COUNT-1}.bench,
---       resolve on even passes and reopen on odd ones (every ticket starts in REOPEN)
+--   actions FIRST COUNT COOKIE CSRF_HEADER CSRF [KEYS]   cycles tickets t{FIRST}..t{FIRST+COUNT-1}.bench,
+--       resolve on even passes and reopen on odd ones (every ticket starts in REOPEN); with KEYS,
+--       each request carries a new Idempotency-Key, KEYS-{n} (as the typed client sends one)
 --   login DOMAIN PASSWORD                         POST /api/login as u{n}@DOMAIN, each a new
 --       unknown account (so every attempt costs a password check, none is throttled)
 --   list PATH COOKIE                              GET PATH&start=0,20,...,980
@@ -18,6 +19,7 @@ function init(args)
   if mode == "actions" then
     first, count = tonumber(args[2]), tonumber(args[3])
     headers = { ["Cookie"] = args[4], [args[5]] = args[6], ["Content-Type"] = "application/json" }
+    keys = args[7]
   elseif mode == "login" then
     domain, password = args[2], args[3]
     headers = { ["Content-Type"] = "application/json" }
@@ -31,6 +33,7 @@ function request()
   i = i + 1
   if mode == "actions" then
     local action = (math.floor(n / count) % 2 == 0) and "resolve" or "reopen"
+    if keys then headers["Idempotency-Key"] = keys .. "-" .. n end
     return wrk.format("POST", "/api/tickets/t" .. (first + n % count) .. ".bench/actions", headers,
       '{"ActionName":"ticket.action.' .. action .. '","Comments":"bench"}')
   elseif mode == "login" then

@@ -1,5 +1,5 @@
 /** The benchmark's table: per scenario and server, medians over rounds and same-round ratios. */
-import type { RunResult } from './scenarios.js';
+import { SCENARIOS, type RunResult } from './scenarios.js';
 
 export interface Sample extends RunResult {
   readonly round: number;
@@ -40,8 +40,8 @@ export function printReport(samples: readonly Sample[]): void {
     const [scenario, server] = key.split('\u0000') as [string, string];
     const runs = samples.filter((s) => s.scenario === scenario && s.server === server);
     const rates = runs.map((s) => s.perSecond);
-    // The login flood is compared with the same round's plain actions of the baseline.
-    const refScenario = scenario.includes('logins') ? 'actions @16' : scenario;
+    // A product-only scenario is compared with the same round's baselines of another one.
+    const refScenario = SCENARIOS.find((s) => s.name === scenario)?.comparedWith ?? scenario;
     const toBaseline = ratio(
       samples,
       runs,

@@ -28,6 +28,10 @@ export interface Scenario {
   readonly productOnly?: boolean;
   /** The list scenarios' page (`&start=` is appended), LIST_PATH by default. */
   readonly path?: string;
+  /** Actions that each carry a new Idempotency-Key, as the typed client's (and so the extension's) do. */
+  readonly idempotent?: boolean;
+  /** For a product-only scenario: the scenario whose baselines its ratios are taken to. */
+  readonly comparedWith?: string;
 }
 
 /**
@@ -42,7 +46,18 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'actions @1', kind: 'actions', connections: 1 },
   { name: 'actions @16', kind: 'actions', connections: 16 },
   { name: 'actions @64', kind: 'actions', connections: 64 },
+  {
+    name: 'actions @16, Idempotency-Key',
+    kind: 'actions',
+    connections: 16,
+    productOnly: true,
+    idempotent: true,
+    comparedWith: 'actions @16',
+  },
   { name: 'one ticket @16 (conflicts)', kind: 'conflicts', connections: 16 },
+  // One client: how long a page takes to answer at scale. At 16, the same page under a load
+  // that keeps the one core busy, where each answer also waits for the 15 others in flight.
+  { name: 'list page, 1M tickets @1', kind: 'list', connections: 1, productOnly: true },
   { name: 'list page, 1M tickets @16', kind: 'list', connections: 16, productOnly: true },
   {
     name: 'list deep page (after), 1M tickets @16',
@@ -51,8 +66,17 @@ export const SCENARIOS: readonly Scenario[] = [
     productOnly: true,
     path: DEEP_LIST_PATH,
   },
-  { name: 'actions @16 + 100 logins', kind: 'login flood', connections: 16, productOnly: true },
+  {
+    name: 'actions @16 + 100 logins',
+    kind: 'login flood',
+    connections: 16,
+    productOnly: true,
+    comparedWith: 'actions @16',
+  },
 ];
+
+/** Runs of idempotent scenarios so far in this process: part of their keys. */
+let keyRuns = 0;
 
 /** Login connections beside the actions in the login-flood scenario. */
 const FLOOD_CONNECTIONS = 100;
@@ -95,6 +119,8 @@ export async function runScenario(
       session.cookie,
       session.csrfHeader,
       session.csrf,
+      // Keys never seen before: a key used again would be answered as a replay, without a change.
+      ...(scenario.idempotent ? [`bench-${process.pid}-${++keyRuns}`] : []),
     ]);
   let result: LoadResult;
   let logins: LoadResult | undefined;

@@ -1,11 +1,16 @@
 // The PostgreSQL store batches what concurrent requests ask in one turn of the event loop
-// (src/store/postgres/batched.ts): callers, tickets, and changes without idempotency records.
+// (src/store/postgres/batched.ts): callers, tickets, and changes, with or without idempotency
+// records.
 // What each request gets must be exactly what it would get alone.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ticket } from '@tickets/domain';
 import { CHANGES_PER_TRANSACTION } from '../src/store/postgres/changeFeed.js';
 import { PostgresStore } from '../src/store/postgres/postgresStore.js';
-import type { TicketChange } from '../src/store/store.js';
+import {
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyRecord,
+  type TicketChange,
+} from '../src/store/store.js';
 import { commentOn, NOW, PLAN, ticket } from './support/storeFixtures.js';
 import { createSchema, dropSchema, TEST_DATABASE_URL, withClient } from './support/postgres.js';
 
@@ -112,6 +117,84 @@ describe('PostgresStore: batched calls', () => {
     expect(await store.listHistory(tickets[0]!.id)).toEqual([]);
     const counts = await historyCounts();
     for (const t of tickets.slice(1)) expect(counts.get(t.id)).toBe(1);
+  });
+
+  const keyed = (change: TicketChange, key: string, createdAt = NOW): TicketChange => ({
+    ...change,
+    idempotency: record(key, `"${change.ticket.id} under ${key}"`, createdAt),
+  });
+  const record = (key: string, outcome: string, createdAt = NOW): IdempotencyRecord => ({
+    userId: 'ada.acme',
+    key,
+    requestHash: `hash of ${outcome}`,
+    outcome,
+    createdAt,
+  });
+
+  it('changes with idempotency records asked together are written in one transaction, each with its record', async () => {
+    const tickets = await insertTickets(8);
+    const changes = tickets.map((t, i) => keyed(commentOn(t, `on ${t.id}`), `key-${i}`));
+    const results = await Promise.all(changes.map((c) => store.commitChange(c)));
+    expect(results.every((r) => r !== 'conflict')).toBe(true);
+    const committed = results as { historyId: number; eventId: number }[];
+    expect(
+      new Set(committed.map((r) => Math.floor(r.eventId / CHANGES_PER_TRANSACTION))).size,
+    ).toBe(1);
+    for (const [i, change] of changes.entries()) {
+      expect(await store.getIdempotency('ada.acme', `key-${i}`)).toEqual(change.idempotency);
+      expect(await store.getTicket(change.ticket.id)).toMatchObject({ version: 2 });
+    }
+  });
+
+  it('a change whose key is already taken is a conflict that writes nothing; the others asked with it are written', async () => {
+    const tickets = await insertTickets(4);
+    const earlier = record('taken', '"earlier"');
+    await store.saveIdempotency(earlier);
+    const changes = [
+      keyed(commentOn(tickets[0]!, 'late'), 'taken'),
+      keyed(commentOn(tickets[1]!, 'keyed'), 'free'),
+      commentOn(tickets[2]!, 'keyless'),
+      keyed(commentOn(tickets[3]!, 'keyed too'), 'free-too'),
+    ];
+    const results = await Promise.all(changes.map((c) => store.commitChange(c)));
+    expect(results[0]).toBe('conflict');
+    for (const result of results.slice(1)) {
+      expect(result).toMatchObject({ historyId: expect.any(Number) });
+    }
+    expect(await store.getTicket(tickets[0]!.id)).toEqual(tickets[0]);
+    expect(await store.listHistory(tickets[0]!.id)).toEqual([]);
+    expect(await store.getIdempotency('ada.acme', 'taken')).toEqual(earlier);
+    expect(await store.getIdempotency('ada.acme', 'free')).toEqual(changes[1]!.idempotency);
+    expect(await store.getIdempotency('ada.acme', 'free-too')).toEqual(changes[3]!.idempotency);
+    const counts = await historyCounts();
+    for (const t of tickets.slice(1)) expect(counts.get(t.id)).toBe(1);
+  });
+
+  it('of two changes asked together under one key, one is written with its record and the other is a conflict', async () => {
+    const [a, b] = await insertTickets(2);
+    const changes = [keyed(commentOn(a!, 'on a'), 'same'), keyed(commentOn(b!, 'on b'), 'same')];
+    const results = await Promise.all(changes.map((c) => store.commitChange(c)));
+    const won = results.findIndex((r) => r !== 'conflict');
+    expect(won).toBeGreaterThanOrEqual(0);
+    expect(results.filter((r) => r === 'conflict')).toHaveLength(1);
+    const lost = 1 - won;
+    expect(await store.getIdempotency('ada.acme', 'same')).toEqual(changes[won]!.idempotency);
+    expect(await store.getTicket(changes[won]!.ticket.id)).toMatchObject({ version: 2 });
+    expect(await store.listHistory([a!, b!][lost]!.id)).toEqual([]);
+  });
+
+  it('a change whose key holds an expired record is written, and its record replaces the old one', async () => {
+    const [a, b] = await insertTickets(2);
+    await store.saveIdempotency(
+      record('old', '"expired"', new Date(NOW.getTime() - IDEMPOTENCY_TTL_MS - 60_000)),
+    );
+    const changes = [keyed(commentOn(a!, 'reuses old'), 'old'), keyed(commentOn(b!, 'new'), 'new')];
+    const results = await Promise.all(changes.map((c) => store.commitChange(c)));
+    expect(results.every((r) => r !== 'conflict')).toBe(true);
+    expect(await store.getIdempotency('ada.acme', 'old')).toEqual(changes[0]!.idempotency);
+    expect(await store.getIdempotency('ada.acme', 'new')).toEqual(changes[1]!.idempotency);
+    const counts = await historyCounts();
+    expect([counts.get(a!.id), counts.get(b!.id)]).toEqual([1, 1]);
   });
 
   /** A change of `read` by a user who does not exist: the history row's foreign key refuses it. */

@@ -44,13 +44,13 @@ function resolveChange(n: number, expectedVersion = 1, key?: string): TicketChan
     idempotency:
       key === undefined
         ? undefined
-        : () => ({
+        : {
             userId: 'ada.acme',
             key,
             requestHash: `resolve ${n}`,
             outcome: '{}',
             createdAt: NOW,
-          }),
+          },
   };
 }
 

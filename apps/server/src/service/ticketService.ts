@@ -176,7 +176,7 @@ export class TicketService {
       ticket: change.ticket,
       expectedVersion: read.version,
       history: change.history,
-      idempotency: record && (() => record(outcome)),
+      idempotency: record?.(outcome),
     });
     if (committed === 'conflict') return record ? 'raced' : fail(LOST_RACE);
     this.options.onChange?.({ kind, ticket: outcome.value.ticket, userId: caller.user.id });

@@ -275,8 +275,11 @@ export interface TicketChange {
   readonly ticket: Ticket;
   readonly expectedVersion: number;
   readonly history: HistoryEntry;
-  /** Builds the idempotency record from the new history row id, inside the transaction. */
-  readonly idempotency?: ((historyId: number) => IdempotencyRecord) | undefined;
+  /**
+   * The outcome kept under the caller's idempotency key, written in the change's transaction:
+   * both or neither. A key already taken (and not expired) makes the change a conflict.
+   */
+  readonly idempotency?: IdempotencyRecord | undefined;
 }
 
 /**

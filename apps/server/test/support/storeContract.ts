@@ -187,6 +187,11 @@ function idempotency(
   };
 }
 
+/** A record the database refuses (its outcome is NOT NULL): the change's transaction fails. */
+const UNWRITABLE_RECORD = idempotency('ada.acme', 'unwritable', {
+  outcome: null as unknown as string,
+});
+
 function session(id: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
     id,
@@ -1004,15 +1009,12 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
         // A second change computed from the same (now stale) read loses.
         const stale = transition(ticket, TICKET_ACTIONS.close, BOB, at(2 * MINUTE), ['late']);
-        const build = vi.fn((historyId: number) =>
-          idempotency('bob.acme', 'stale', { outcome: String(historyId) }),
-        );
         expect(
           await store.commitChange({
             ticket: stale.ticket,
             expectedVersion: ticket.version,
             history: stale.history,
-            idempotency: build,
+            idempotency: idempotency('bob.acme', 'stale'),
           }),
         ).toBe('conflict');
         expect(await store.getTicket(ticket.id)).toEqual(first.ticket);
@@ -1046,31 +1048,39 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.listHistory(ghost.id)).toEqual([]);
       });
 
-      it('calls the idempotency builder once with the new history id and stores its record', async () => {
+      it('stores the idempotency record with the change', async () => {
         const resolved = transition(ticket, TICKET_ACTIONS.resolve, ADA, at(MINUTE));
-        const build = vi.fn((historyId: number) =>
-          idempotency('ada.acme', 'resolve-1', {
-            outcome: JSON.stringify({ ok: true, value: { historyId } }),
-            createdAt: at(MINUTE),
-          }),
-        );
+        const record = idempotency('ada.acme', 'resolve-1', {
+          outcome: JSON.stringify({ ok: true, value: { state: 'RESOLVED' } }),
+          createdAt: at(MINUTE),
+        });
         const result = await store.commitChange({
           ticket: resolved.ticket,
           expectedVersion: ticket.version,
           history: resolved.history,
-          idempotency: build,
+          idempotency: record,
         });
         if (result === 'conflict') throw new Error('expected the change to be written');
-        expect(build).toHaveBeenCalledTimes(1);
-        expect(build).toHaveBeenCalledWith(result.historyId);
         expect((await store.listHistory(ticket.id)).map((e) => e.id)).toEqual([result.historyId]);
-        expect(await store.getIdempotency('ada.acme', 'resolve-1')).toEqual(
-          build.mock.results[0]!.value,
+        expect(await store.getTicket(ticket.id)).toEqual(resolved.ticket);
+        expect(await store.getIdempotency('ada.acme', 'resolve-1')).toEqual(record);
+      });
+
+      it('an expired record under the key is replaced by the change', async () => {
+        await store.saveIdempotency(
+          idempotency('ada.acme', 'old', { createdAt: at(-IDEMPOTENCY_TTL_MS - MINUTE) }),
         );
-        expect(JSON.parse((await store.getIdempotency('ada.acme', 'resolve-1'))!.outcome)).toEqual({
-          ok: true,
-          value: { historyId: result.historyId },
+        const resolved = transition(ticket, TICKET_ACTIONS.resolve, ADA, at(MINUTE));
+        const record = idempotency('ada.acme', 'old', { outcome: '"new"', createdAt: at(MINUTE) });
+        const result = await store.commitChange({
+          ticket: resolved.ticket,
+          expectedVersion: ticket.version,
+          history: resolved.history,
+          idempotency: record,
         });
+        expect(result).not.toBe('conflict');
+        expect(await store.getTicket(ticket.id)).toEqual(resolved.ticket);
+        expect(await store.getIdempotency('ada.acme', 'old')).toEqual(record);
       });
 
       it('conflict when the idempotency key is already stored: the ticket is unchanged', async () => {
@@ -1082,8 +1092,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
             ticket: resolved.ticket,
             expectedVersion: ticket.version,
             history: resolved.history,
-            idempotency: (historyId) =>
-              idempotency('ada.acme', 'k', { outcome: `"later ${historyId}"` }),
+            idempotency: idempotency('ada.acme', 'k', { outcome: '"later"' }),
           }),
         ).toBe('conflict');
         expect(await store.getTicket(ticket.id)).toEqual(ticket);
@@ -1101,18 +1110,16 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getTicket(ticket.id)).toEqual(resolved.ticket);
       });
 
-      it('one transaction: when building the idempotency record throws, nothing is written', async () => {
+      it('one transaction: when the idempotency record cannot be written, nothing is written', async () => {
         const resolved = transition(ticket, TICKET_ACTIONS.resolve, ADA, at(MINUTE));
         await expect(
           store.commitChange({
             ticket: resolved.ticket,
             expectedVersion: ticket.version,
             history: resolved.history,
-            idempotency: () => {
-              throw new Error('builder failed');
-            },
+            idempotency: UNWRITABLE_RECORD,
           }),
-        ).rejects.toThrow('builder failed');
+        ).rejects.toThrow();
         expect(await store.getTicket(ticket.id)).toEqual(ticket);
         expect(await store.listHistory(ticket.id)).toEqual([]);
       });
@@ -1762,20 +1769,15 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           expectedVersion: ticket.version,
           history: resolved.history,
         };
-        expect(await store.commitChange({ ...change, idempotency: () => taken })).toBe('conflict');
+        expect(await store.commitChange({ ...change, idempotency: taken })).toBe('conflict');
         // The version moved on.
         expect(await store.commitChange({ ...change, expectedVersion: ticket.version + 1 })).toBe(
           'conflict',
         );
         // The transaction failed.
         await expect(
-          store.commitChange({
-            ...change,
-            idempotency: () => {
-              throw new Error('builder failed');
-            },
-          }),
-        ).rejects.toThrow('builder failed');
+          store.commitChange({ ...change, idempotency: UNWRITABLE_RECORD }),
+        ).rejects.toThrow();
 
         // Once a later change is listable, whatever was committed before it is too.
         const written = await commit(ticket, resolved);

@@ -83,18 +83,22 @@ export const ticketLoader = (
   );
 
 /**
- * Changes without an idempotency record, written together: each statement changes a ticket at
- * most once (a second change of the same ticket goes in the next statement, so it sees the
- * first), in one transaction. Every change is still conditional on its own version: of a batch
- * some may win and some conflict.
+ * Changes, written together: each statement changes a ticket at most once (a second change of
+ * the same ticket goes in the next statement, so it sees the first), in one transaction. Every
+ * change is still conditional on its own version: of a batch some may win and some conflict.
  *
  * Each change is answered for itself, whatever happens to the others: when a statement fails
- * for a reason of its own (a constraint, say), each of its changes is tried alone, so that only
- * the change at fault fails; when the database is busy or unreachable, the changes of that
+ * for a reason of its own (a constraint, or an idempotency key already taken), each of its
+ * changes is written alone, so that only the change at fault fails; a change with an
+ * idempotency record alone by `alone`, in a transaction of its own, where a taken key is a
+ * conflict of that change. When the database is busy or unreachable, the changes of that
  * statement and of the later ones fail, and those of the statements before stay written and
  * answered as such.
  */
-export const changeLoader = (run: Run): DataLoader<TicketChange, Committed | 'conflict'> =>
+export const changeLoader = (
+  run: Run,
+  alone: (change: TicketChange) => Promise<Committed | 'conflict'>,
+): DataLoader<TicketChange, Committed | 'conflict'> =>
   new DataLoader(
     async (batch) => {
       const results: (Committed | 'conflict' | Error)[] = [];
@@ -120,10 +124,12 @@ export const changeLoader = (run: Run): DataLoader<TicketChange, Committed | 'co
             break;
           }
           for (const i of round) {
-            results[i] =
-              round.length === 1
+            const change = batch[i]!;
+            results[i] = change.idempotency
+              ? await alone(change).catch(asError)
+              : round.length === 1
                 ? asError(error)
-                : await run((db) => commitChangesInOneStatement(db, [batch[i]!])).then(
+                : await run((db) => commitChangesInOneStatement(db, [change])).then(
                     ([written]) => written!,
                     asError,
                   );

@@ -10,10 +10,15 @@ export interface Committed {
 }
 
 /**
- * Changes of distinct tickets without idempotency records, in one statement, hence one round
- * trip and one transaction: for each ticket whose version is still the expected one, the update,
- * its history row and its change-log row; for the others, nothing. The changes arrive as one
- * JSON array (one parameter, whatever their number).
+ * Changes of distinct tickets, in one statement, hence one round trip and one transaction: for
+ * each ticket whose version is still the expected one, the update, its history row, its
+ * change-log row and its idempotency record if it has one; for the others, nothing. The changes
+ * arrive as one JSON array (one parameter, whatever their number).
+ *
+ * An idempotency record is a plain INSERT: when its key is taken (by a request with the same key
+ * that committed first, or by an expired record), the statement fails whole, and the caller
+ * writes each of its changes alone, where a taken key makes that change alone a conflict and an
+ * expired record gives its key up (writes.ts, commitChangeIn).
  *
  * Under READ COMMITTED an update waits for a concurrent change of its row, then checks the
  * version that one committed, as a single change does. Rows are locked in the array's order, and
@@ -29,7 +34,8 @@ const CHANGES_IN_ONE_STATEMENT = `
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
       place int, id text, expected bigint, state text, step bigint, updated text, version bigint,
       comment_count bigint, action text, from_state text, to_state text, comments text,
-      user_id text, created text, tenant text, kind text, changed_at bigint)
+      user_id text, created text, tenant text, kind text, changed_at bigint,
+      key_user text, key text, request_hash text, outcome text, key_created bigint)
   ), changed AS (
     UPDATE tickets t SET state = i.state, step = i.step, updated = i.updated,
       version = i.version, comment_count = i.comment_count
@@ -47,6 +53,10 @@ const CHANGES_IN_ONE_STATEMENT = `
       i.id, i.kind, i.action, i.from_state, i.to_state, i.version, i.user_id, i.changed_at
     FROM changed JOIN input i USING (place)
     RETURNING id, ticket_id
+  ), kept AS (
+    INSERT INTO idempotency (user_id, key, request_hash, outcome, created_at)
+    SELECT i.key_user, i.key, i.request_hash, i.outcome, i.key_created
+    FROM changed JOIN input i USING (place) WHERE i.key IS NOT NULL
   )
   SELECT logged.ticket_id, logged.id AS history_id, change.id AS event_id
   FROM logged JOIN change USING (ticket_id)`;
@@ -83,6 +93,13 @@ export async function commitChangesInOneStatement(
         tenant: logged.tenant,
         kind: logged.kind,
         changed_at: logged.changed_at,
+        ...(change.idempotency && {
+          key_user: change.idempotency.userId,
+          key: change.idempotency.key,
+          request_hash: change.idempotency.requestHash,
+          outcome: change.idempotency.outcome,
+          key_created: change.idempotency.createdAt.getTime(),
+        }),
       };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

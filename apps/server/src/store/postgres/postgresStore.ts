@@ -95,7 +95,10 @@ export class PostgresStore implements Store {
   /** The hot calls, batched per turn of the event loop (batched.ts). */
   private readonly callers = callerLoader((fn) => this.run(fn));
   private readonly tickets = ticketLoader((fn) => this.run(fn));
-  private readonly changes = changeLoader((fn) => this.run(fn));
+  private readonly changes = changeLoader(
+    (fn) => this.run(fn),
+    (change) => this.commitChangeAlone(change),
+  );
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -375,17 +378,19 @@ export class PostgresStore implements Store {
   async commitChange(
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
-    const committed = await this.commitChangeNow(change);
+    // One statement writes every change that arrives with this one (batched.ts).
+    const committed = await this.changes.load(change);
     if (committed !== 'conflict') this.announcer.announce();
     return committed;
   }
 
-  private async commitChangeNow(
+  /**
+   * A change in a transaction of its own, statement by statement: where one with an
+   * idempotency record goes when its batch's statement failed (its key may be taken).
+   */
+  private async commitChangeAlone(
     change: TicketChange,
   ): Promise<{ historyId: number; eventId: number } | 'conflict'> {
-    // Without an idempotency record (built from the history id), one statement does it all,
-    // for every change that arrives with it.
-    if (!change.idempotency) return this.changes.load(change);
     try {
       return await this.inTransaction((db) => commitChangeIn(db, change));
     } catch (error) {

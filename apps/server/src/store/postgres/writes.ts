@@ -93,8 +93,7 @@ export async function insertIdempotency(db: Db, record: IdempotencyRecord): Prom
 export class IdempotencyRace extends Error {}
 
 /**
- * A change with its idempotency record (built from the new history row's id), in the caller's
- * transaction; `conflict` when the version is no longer the expected one. Throws
+ * A change with its idempotency record, in the caller's transaction; `conflict` when the version is no longer the expected one. Throws
  * IdempotencyRace when the key was taken meanwhile: the transaction must roll back.
  */
 export async function commitChangeIn(
@@ -119,7 +118,7 @@ export async function commitChangeIn(
   );
   if (updated !== 1) return 'conflict';
   const historyId = await insertHistory(db, ticket.id, change.history);
-  if (change.idempotency && !(await insertIdempotency(db, change.idempotency(historyId))))
+  if (change.idempotency && !(await insertIdempotency(db, change.idempotency)))
     throw new IdempotencyRace();
   return { historyId, eventId: await appendChange(db, committedChange(change)) };
 }

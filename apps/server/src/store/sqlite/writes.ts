@@ -92,7 +92,7 @@ export class SqliteWrites {
     });
     if (updated.changes !== 1) return 'conflict';
     const historyId = this.insertHistory(ticket.id, change.history);
-    if (change.idempotency && !this.insertIdempotency(change.idempotency(historyId)))
+    if (change.idempotency && !this.insertIdempotency(change.idempotency))
       throw new IdempotencyRace();
     return { historyId, eventId: this.changes.append(committedChange(change)) };
   }

@@ -271,4 +271,21 @@ describe('PostgresStore: batched calls', () => {
     ]);
     expect(read[0]).toMatchObject({ authorName: 'Ada' });
   });
+
+  it('idempotency records asked together each get their own, by user and key, and an unknown one nothing', async () => {
+    const ada = record('k1', '"ada k1"');
+    const adaK2 = record('k2', '"ada k2"');
+    const bob = { ...record('k1', '"bob k1"'), userId: 'bob.acme' };
+    for (const r of [ada, adaK2, bob]) await store.saveIdempotency(r);
+    const asked: [string, string][] = [
+      ['bob.acme', 'k1'],
+      ['ada.acme', 'k1'],
+      ['ada.acme', 'nope'],
+      ['bob.acme', 'k2'],
+      ['ada.acme', 'k2'],
+      ['ada.acme', 'k1'],
+    ];
+    const found = await Promise.all(asked.map(([user, key]) => store.getIdempotency(user, key)));
+    expect(found).toEqual([bob, ada, undefined, undefined, adaK2, ada]);
+  });
 });

@@ -5,11 +5,13 @@ import {
   callerQuery,
   ticketWithAuthorQuery,
   toCaller,
+  toIdempotency,
   toTicketWithAuthor,
   type CallerRow,
+  type IdempotencyRow,
   type TicketRow,
 } from '../rows.js';
-import type { CallerRecord, TicketChange } from '../store.js';
+import type { CallerRecord, IdempotencyRecord, TicketChange } from '../store.js';
 import type { Ticket } from '@tickets/domain';
 import { CHANGES_PER_TRANSACTION } from './changeFeed.js';
 import { commitChangesInOneStatement, type Committed } from './batchedChanges.js';
@@ -17,7 +19,8 @@ import { commitChangesInOneStatement, type Committed } from './batchedChanges.js
 /**
  * The PostgreSQL store's hot calls, batched: what concurrent requests ask during one turn of the
  * event loop goes to the database as one statement. Every request of an action reads its caller,
- * reads its ticket and writes its change; under load many are at the same step at once, and one
+ * reads its ticket (and, with an Idempotency-Key, the record under it) and writes its change;
+ * under load many are at the same step at once, and one
  * statement for all of them costs the database (and this process) little more than one of them:
  * one round trip, one plan, and for the writes one transaction, so one flush of the write-ahead
  * log.
@@ -78,6 +81,33 @@ export const ticketLoader = (
       );
       const found = new Map(rows.map((row) => [row.id, toTicketWithAuthor(row)]));
       return ids.map((id) => found.get(id));
+    },
+    { ...OPTIONS, maxBatchSize: 256 },
+  );
+
+const IDEMPOTENCY = `SELECT i.* FROM idempotency i
+  JOIN unnest($1::text[], $2::text[]) AS k(user_id, key) ON i.user_id = k.user_id AND i.key = k.key`;
+
+/** The record under each (user, key), in one query per batch: a keyed write reads it first. */
+export const idempotencyLoader = (
+  run: Run,
+): DataLoader<readonly [userId: string, key: string], IdempotencyRecord | undefined> =>
+  new DataLoader(
+    async (pairs) => {
+      const rows = await run(
+        async (db) =>
+          (
+            await db.query<IdempotencyRow>(IDEMPOTENCY, [
+              pairs.map(([userId]) => userId),
+              pairs.map(([, key]) => key),
+            ])
+          ).rows,
+      );
+      const found = new Map(rows.map((row) => [`${row.user_id}\u0000${row.key}`, row]));
+      return pairs.map(([userId, key]) => {
+        const row = found.get(`${userId}\u0000${key}`);
+        return row && toIdempotency(row);
+      });
     },
     { ...OPTIONS, maxBatchSize: 256 },
   );

@@ -37,7 +37,7 @@ import { PostgresChangeWatch, appendChange, latestEventId, listChanges } from '.
 import { applyMigrationIn, POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
 import * as accounts from './accounts.js';
-import { callerLoader, changeLoader, ticketLoader } from './batched.js';
+import { callerLoader, changeLoader, idempotencyLoader, ticketLoader } from './batched.js';
 import { TicketCountFolder } from './ticketCounts.js';
 import { listStatement, type ListRow } from './ticketList.js';
 import {
@@ -95,6 +95,7 @@ export class PostgresStore implements Store {
   /** The hot calls, batched per turn of the event loop (batched.ts). */
   private readonly callers = callerLoader((fn) => this.run(fn));
   private readonly tickets = ticketLoader((fn) => this.run(fn));
+  private readonly idempotency = idempotencyLoader((fn) => this.run(fn));
   private readonly changes = changeLoader(
     (fn) => this.run(fn),
     (change) => this.commitChangeAlone(change),
@@ -445,13 +446,7 @@ export class PostgresStore implements Store {
   }
 
   async getIdempotency(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.run((db) =>
-      one<IdempotencyRow>(db, 'SELECT * FROM idempotency WHERE user_id = $1 AND key = $2', [
-        userId,
-        key,
-      ]),
-    );
-    return row && toIdempotency(row);
+    return this.idempotency.load([userId, key]);
   }
 
   async saveIdempotency(record: IdempotencyRecord): Promise<IdempotencyRecord> {

@@ -183,6 +183,47 @@ describe('PostgresStore: batched calls', () => {
     expect(await store.listHistory([a!, b!][lost]!.id)).toEqual([]);
   });
 
+  it('a second change under a key already in the statement goes in the next one: the first statement stands, the second change is a conflict', async () => {
+    const tickets = await insertTickets(4);
+    const changes = [
+      keyed(commentOn(tickets[0]!, 'first under k'), 'k'),
+      keyed(commentOn(tickets[1]!, 'second under k'), 'k'),
+      keyed(commentOn(tickets[2]!, 'under x'), 'x'),
+      commentOn(tickets[3]!, 'keyless'),
+    ];
+    const results = await Promise.all(changes.map((c) => store.commitChange(c)));
+    expect(results[1]).toBe('conflict');
+    const written = [results[0], results[2], results[3]] as { eventId: number }[];
+    // The three others in one transaction: the repeated key did not fail their statement.
+    expect(new Set(written.map((r) => Math.floor(r.eventId / CHANGES_PER_TRANSACTION))).size).toBe(
+      1,
+    );
+    expect(await store.getIdempotency('ada.acme', 'k')).toEqual(changes[0]!.idempotency);
+    expect(await store.listHistory(tickets[1]!.id)).toEqual([]);
+  });
+
+  it('a change with a key that fails for a reason of its own fails alone, its key stays free; the others are written', async () => {
+    const tickets = await insertTickets(3);
+    const bad = keyed(byNobody(tickets[0]!, 'by nobody'), 'bad');
+    const results = await Promise.allSettled([
+      store.commitChange(bad),
+      store.commitChange(keyed(commentOn(tickets[1]!, 'fine'), 'fine')),
+      store.commitChange(commentOn(tickets[2]!, 'fine too')),
+    ]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: '23503' } });
+    expect(results[1]).toMatchObject({
+      status: 'fulfilled',
+      value: { historyId: expect.any(Number) },
+    });
+    expect(results[2]).toMatchObject({
+      status: 'fulfilled',
+      value: { historyId: expect.any(Number) },
+    });
+    expect(await store.getIdempotency('ada.acme', 'bad')).toBeUndefined();
+    expect(await store.getIdempotency('ada.acme', 'fine')).toBeDefined();
+    expect(await store.listHistory(tickets[0]!.id)).toEqual([]);
+  });
+
   it('a change whose key holds an expired record is written, and its record replaces the old one', async () => {
     const [a, b] = await insertTickets(2);
     await store.saveIdempotency(

@@ -192,6 +192,9 @@ const UNWRITABLE_RECORD = idempotency('ada.acme', 'unwritable', {
   outcome: null as unknown as string,
 });
 
+/** How each database refuses it: PostgreSQL's not_null_violation, SQLite's NOT NULL constraint. */
+const REFUSED_AS_NULL = { code: expect.stringMatching(/^(23502|SQLITE_CONSTRAINT_NOTNULL)$/) };
+
 function session(id: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
     id,
@@ -1119,7 +1122,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
             history: resolved.history,
             idempotency: UNWRITABLE_RECORD,
           }),
-        ).rejects.toThrow();
+        ).rejects.toMatchObject(REFUSED_AS_NULL);
         expect(await store.getTicket(ticket.id)).toEqual(ticket);
         expect(await store.listHistory(ticket.id)).toEqual([]);
       });
@@ -1777,7 +1780,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         // The transaction failed.
         await expect(
           store.commitChange({ ...change, idempotency: UNWRITABLE_RECORD }),
-        ).rejects.toThrow();
+        ).rejects.toMatchObject(REFUSED_AS_NULL);
 
         // Once a later change is listable, whatever was committed before it is too.
         const written = await commit(ticket, resolved);

@@ -113,15 +113,17 @@ export const idempotencyLoader = (
   );
 
 /**
- * Changes, written together: each statement changes a ticket at most once (a second change of
- * the same ticket goes in the next statement, so it sees the first), in one transaction. Every
- * change is still conditional on its own version: of a batch some may win and some conflict.
+ * Changes, written together: each statement changes a ticket at most once, and writes a caller's
+ * idempotency key at most once (a second change of the same ticket, or under the same key, goes
+ * in the next statement, so it sees the first), in one transaction. Every change is still
+ * conditional on its own version: of a batch some may win and some conflict.
  *
  * Each change is answered for itself, whatever happens to the others: when a statement fails
  * for a reason of its own (a constraint, or an idempotency key already taken), each of its
  * changes is written alone, so that only the change at fault fails; a change with an
  * idempotency record alone by `alone`, in a transaction of its own, where a taken key is a
- * conflict of that change. When the database is busy or unreachable, the changes of that
+ * conflict of that change. Written one by one, a batch costs what it did before batching, one
+ * transaction per change. When the database is busy or unreachable, the changes of the failed
  * statement and of the later ones fail, and those of the statements before stay written and
  * answered as such.
  */
@@ -134,13 +136,20 @@ export const changeLoader = (
       const results: (Committed | 'conflict' | Error)[] = [];
       let pending = batch.map((_, i) => i);
       while (pending.length > 0) {
-        const seen = new Set<string>();
+        const tickets = new Set<string>();
+        const keys = new Set<string>();
         const round: number[] = [];
         const later: number[] = [];
         for (const i of pending) {
-          const { id } = batch[i]!.ticket;
-          (seen.has(id) ? later : round).push(i);
-          seen.add(id);
+          const { ticket, idempotency } = batch[i]!;
+          const key = idempotency && `${idempotency.userId}\u0000${idempotency.key}`;
+          if (tickets.has(ticket.id) || (key !== undefined && keys.has(key))) {
+            later.push(i);
+            continue;
+          }
+          round.push(i);
+          tickets.add(ticket.id);
+          if (key !== undefined) keys.add(key);
         }
         const changes = round.map((i) => batch[i]!);
         try {

@@ -18,13 +18,16 @@ export interface Committed {
  * An idempotency record is a plain INSERT: when its key is taken (by a request with the same key
  * that committed first, or by an expired record), the statement fails whole, and the caller
  * writes each of its changes alone, where a taken key makes that change alone a conflict and an
- * expired record gives its key up (writes.ts, commitChangeIn).
+ * expired record gives its key up (writes.ts, commitChangeIn). A key that another transaction
+ * has inserted and not yet committed makes the statement wait for that one, as a ticket row
+ * would, up to the lock timeout.
  *
  * Under READ COMMITTED an update waits for a concurrent change of its row, then checks the
  * version that one committed, as a single change does. Rows are locked in the array's order, and
  * the array is sorted by ticket id, so that two batches sharing tickets lock them in the same
- * order rather than deadlock (were one to happen anyway, PostgreSQL would abort one statement,
- * whole, and the store would run it again).
+ * order rather than deadlock. Keys are not in their own order: two statements inserting the same
+ * two keys (each asked twice at once, on different tickets) can deadlock. When a deadlock
+ * happens anyway, PostgreSQL aborts one statement, whole, and the store runs it again.
  *
  * A change's id in the log is the transaction's id times CHANGES_PER_TRANSACTION plus its place
  * in the array (changeFeed.ts says why).

@@ -93,8 +93,9 @@ export async function insertIdempotency(db: Db, record: IdempotencyRecord): Prom
 export class IdempotencyRace extends Error {}
 
 /**
- * A change with its idempotency record, in the caller's transaction; `conflict` when the version is no longer the expected one. Throws
- * IdempotencyRace when the key was taken meanwhile: the transaction must roll back.
+ * A change with its idempotency record, in the caller's transaction; `conflict` when the version
+ * is no longer the expected one. Throws IdempotencyRace when the key was taken meanwhile: the
+ * transaction must roll back.
  */
 export async function commitChangeIn(
   db: Db,

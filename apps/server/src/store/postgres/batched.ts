@@ -20,10 +20,9 @@ import { commitChangesInOneStatement, type Committed } from './batchedChanges.js
  * The PostgreSQL store's hot calls, batched: what concurrent requests ask during one turn of the
  * event loop goes to the database as one statement. Every request of an action reads its caller,
  * reads its ticket (and, with an Idempotency-Key, the record under it) and writes its change;
- * under load many are at the same step at once, and one
- * statement for all of them costs the database (and this process) little more than one of them:
- * one round trip, one plan, and for the writes one transaction, so one flush of the write-ahead
- * log.
+ * under load many are at the same step at once, and one statement for all of them costs the
+ * database (and this process) little more than one of them: one round trip, one plan, and for
+ * the writes one transaction, so one flush of the write-ahead log.
  *
  * Nothing is cached: a batch is sent after every request in it asked, so each one reads what was
  * committed before it asked, as an unbatched read would.
@@ -85,6 +84,9 @@ export const ticketLoader = (
     { ...OPTIONS, maxBatchSize: 256 },
   );
 
+/** One string per (user, idempotency key), for sets and maps. */
+const keyOf = (userId: string, key: string): string => `${userId}\u0000${key}`;
+
 const IDEMPOTENCY = `SELECT i.* FROM idempotency i
   JOIN unnest($1::text[], $2::text[]) AS k(user_id, key) ON i.user_id = k.user_id AND i.key = k.key`;
 
@@ -103,9 +105,9 @@ export const idempotencyLoader = (
             ])
           ).rows,
       );
-      const found = new Map(rows.map((row) => [`${row.user_id}\u0000${row.key}`, row]));
+      const found = new Map(rows.map((row) => [keyOf(row.user_id, row.key), row]));
       return pairs.map(([userId, key]) => {
-        const row = found.get(`${userId}\u0000${key}`);
+        const row = found.get(keyOf(userId, key));
         return row && toIdempotency(row);
       });
     },
@@ -142,7 +144,7 @@ export const changeLoader = (
         const later: number[] = [];
         for (const i of pending) {
           const { ticket, idempotency } = batch[i]!;
-          const key = idempotency && `${idempotency.userId}\u0000${idempotency.key}`;
+          const key = idempotency && keyOf(idempotency.userId, idempotency.key);
           if (tickets.has(ticket.id) || (key !== undefined && keys.has(key))) {
             later.push(i);
             continue;

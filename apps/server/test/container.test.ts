@@ -100,7 +100,7 @@ describe('Dockerfile', () => {
     // glibc's arenas bounded as the command's first line bounds them (docs/operating.md, "Memory").
     expect(env['MALLOC_ARENA_MAX']).toBe('2');
     expect(readFileSync(join(SERVER_DIR, 'bin/tickets-server.js'), 'utf8').split('\n')[0]).toBe(
-      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4',
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --no-allocation-site-pretenuring',
     );
     const own = Object.keys(env).filter(
       (n) => !['NODE_ENV', 'PATH', 'MALLOC_ARENA_MAX'].includes(n),
@@ -120,11 +120,12 @@ describe('Dockerfile', () => {
       name: string;
       bin: Record<string, string>;
     };
-    // The young-generation bound of docs/operating.md ("Memory"), which only node's own
-    // arguments can set.
+    // The young-generation bound and V8's pretenuring off (docs/operating.md, "Memory"), which
+    // only node's own arguments can set.
     expect(entrypoint).toEqual([
       'node',
       '--max-semi-space-size=4',
+      '--no-allocation-site-pretenuring',
       `/app/node_modules/${pkg.name}/${pkg.bin['tickets-server']}`,
     ]);
     expect(execForm(last(runtime, 'CMD')!)).toEqual(['serve']);

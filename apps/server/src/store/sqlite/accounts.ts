@@ -18,6 +18,7 @@ import {
   type SessionRecord,
   type UserRecord,
 } from '../store.js';
+import type { Transactions } from './transactions.js';
 
 /** How many callers the cache keeps at most (about 1 KiB each): the oldest read goes first. */
 const MAX_CACHED_CALLERS = 1_000;
@@ -44,7 +45,7 @@ export class SqliteAccounts {
   private callersVersion: unknown;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly transactions: Transactions,
     private readonly sql: (text: string) => Database.Statement,
   ) {}
 
@@ -131,17 +132,15 @@ export class SqliteAccounts {
   ): Promise<LoginAdmission> {
     // One write transaction (synchronous, so no other call of this process runs inside it; BEGIN
     // IMMEDIATE keeps other processes out): the read, the decision and the count.
-    return this.db
-      .transaction(() => {
-        const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
-          key,
-        ) as { count: number; last_failure_at: number } | undefined;
-        const previous = row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
-        const admission = decideLoginAttempt(previous, now, policy);
-        if (admission.admitted) this.countLoginFailure(key, admission.at);
-        return admission;
-      })
-      .immediate();
+    return this.transactions.write(() => {
+      const row = this.sql('SELECT count, last_failure_at FROM login_failures WHERE key = ?').get(
+        key,
+      ) as { count: number; last_failure_at: number } | undefined;
+      const previous = row && { count: row.count, lastFailureAt: new Date(row.last_failure_at) };
+      const admission = decideLoginAttempt(previous, now, policy);
+      if (admission.admitted) this.countLoginFailure(key, admission.at);
+      return admission;
+    });
   }
 
   async clearLoginFailures(key: string): Promise<void> {

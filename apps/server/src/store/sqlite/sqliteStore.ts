@@ -46,6 +46,7 @@ import { IdempotencyRace, SqliteWrites } from './writes.js';
 import { applyMigrations } from './migrations.js';
 import { createPrivately } from './privateFile.js';
 import { wrapStoreCalls } from './storeCalls.js';
+import { transactionsOf, type Transactions } from './transactions.js';
 
 /** How long SQLite itself waits for a lock, blocking; and how long, in all, a call keeps trying. */
 const BUSY_TIMEOUT_MS = 25;
@@ -97,6 +98,7 @@ export class SqliteStore implements Store {
   private readonly changes: SqliteChangeFeed;
   private readonly writes: SqliteWrites;
   private readonly accounts: SqliteAccounts;
+  private readonly transactions: Transactions;
   /** Ticket changes and creations: the ones that arrive together share one durable commit. */
   private readonly group: GroupCommit;
 
@@ -109,7 +111,8 @@ export class SqliteStore implements Store {
     const sql = (text: string) => this.sql(text);
     this.changes = new SqliteChangeFeed(sql, logger);
     this.writes = new SqliteWrites(sql, this.changes);
-    this.accounts = new SqliteAccounts(db, sql);
+    this.transactions = transactionsOf(db);
+    this.accounts = new SqliteAccounts(this.transactions, sql);
     this.group = new GroupCommit(
       db,
       { isBusy, patienceMs: BUSY_PATIENCE_MS },
@@ -286,20 +289,18 @@ export class SqliteStore implements Store {
   }
 
   async allocateTicketNumber(tenant: string): Promise<number> {
-    return this.db
-      .transaction(() => {
-        for (;;) {
-          const row = this.sql(
-            'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq',
-          ).get(tenant) as { ticket_seq: number } | undefined;
-          if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
-          const taken = this.sql('SELECT 1 FROM tickets WHERE id = ?').get(
-            `ticket${row.ticket_seq}.${tenant}`,
-          );
-          if (!taken) return row.ticket_seq;
-        }
-      })
-      .immediate();
+    return this.transactions.write(() => {
+      for (;;) {
+        const row = this.sql(
+          'UPDATE tenants SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq',
+        ).get(tenant) as { ticket_seq: number } | undefined;
+        if (!row) throw new Error(`allocateTicketNumber: no tenant ${tenant}`);
+        const taken = this.sql('SELECT 1 FROM tickets WHERE id = ?').get(
+          `ticket${row.ticket_seq}.${tenant}`,
+        );
+        if (!taken) return row.ticket_seq;
+      }
+    });
   }
 
   async insertTicket(
@@ -334,7 +335,7 @@ export class SqliteStore implements Store {
   }
 
   async listTickets(query: TicketQuery): Promise<TicketList> {
-    return listTickets(this.db, (text) => this.sql(text), query);
+    return listTickets(this.transactions, (text) => this.sql(text), query);
   }
 
   async commitChange(
@@ -362,19 +363,17 @@ export class SqliteStore implements Store {
     page: HistoryPaging,
   ): Promise<{ total: number; entries: StoredHistoryEntry[] }> {
     const params = { ticketId, start: page.start, count: page.count };
-    return this.db
-      .transaction(() => {
-        const total = (
-          this.sql('SELECT count(*) AS n FROM history WHERE ticket_id = @ticketId').get(params) as {
-            n: number;
-          }
-        ).n;
-        const rows = this.sql(
-          'SELECT * FROM history WHERE ticket_id = @ticketId ORDER BY id LIMIT @count OFFSET @start',
-        ).all(params) as HistoryRow[];
-        return { total, entries: rows.map(toHistory) };
-      })
-      .deferred();
+    return this.transactions.read(() => {
+      const total = (
+        this.sql('SELECT count(*) AS n FROM history WHERE ticket_id = @ticketId').get(params) as {
+          n: number;
+        }
+      ).n;
+      const rows = this.sql(
+        'SELECT * FROM history WHERE ticket_id = @ticketId ORDER BY id LIMIT @count OFFSET @start',
+      ).all(params) as HistoryRow[];
+      return { total, entries: rows.map(toHistory) };
+    });
   }
 
   async listChanges(
@@ -412,21 +411,19 @@ export class SqliteStore implements Store {
   }
 
   async applyProvision(plan: ProvisionPlan): Promise<ProvisionSummary> {
-    return this.db.transaction(() => this.writes.applyProvision(plan)).immediate();
+    return this.transactions.write(() => this.writes.applyProvision(plan));
   }
 
   async purgeExpired(now: Date): Promise<void> {
     const t = now.getTime();
-    this.db
-      .transaction(() => {
-        this.sql('DELETE FROM idempotency WHERE created_at < ?').run(t - IDEMPOTENCY_TTL_MS);
-        this.sql('DELETE FROM login_failures WHERE last_failure_at < ?').run(
-          t - LOGIN_FAILURE_TTL_MS,
-        );
-        this.sql('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
-        this.changes.purge(t - CHANGE_RETENTION_MS);
-      })
-      .immediate();
+    this.transactions.write(() => {
+      this.sql('DELETE FROM idempotency WHERE created_at < ?').run(t - IDEMPOTENCY_TTL_MS);
+      this.sql('DELETE FROM login_failures WHERE last_failure_at < ?').run(
+        t - LOGIN_FAILURE_TTL_MS,
+      );
+      this.sql('DELETE FROM sessions WHERE expires_at < ? OR ended_at < ?').run(t, t - 60_000);
+      this.changes.purge(t - CHANGE_RETENTION_MS);
+    });
   }
 
   async flushed(): Promise<void> {

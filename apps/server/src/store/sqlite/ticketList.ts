@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { toTicketWithAuthor, type TicketRow } from '../rows.js';
 import type { TicketList, TicketQuery } from '../store.js';
+import type { Transactions } from './transactions.js';
 
 /**
  * The SQLite store's list page, in one read transaction: the total from the counts the
@@ -8,7 +9,7 @@ import type { TicketList, TicketQuery } from '../store.js';
  * `after` ticket's place, with keyset paging).
  */
 export function listTickets(
-  db: Database.Database,
+  transactions: Transactions,
   sql: (text: string) => Database.Statement,
   query: TicketQuery,
 ): TicketList {
@@ -32,32 +33,30 @@ export function listTickets(
   const countClause = [clause, ...(query.apiId === '' || query.appId === '' ? ['0'] : [])].join(
     ' AND ',
   );
-  return db
-    .transaction((): TicketList => {
-      // From the counts the triggers keep (migration 4): a few rows, whatever the matches.
-      const total = (
-        sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${countClause}`).get(
-          params,
-        ) as { n: number }
-      ).n;
-      let page = clause;
-      let cursor = {};
-      if (query.after !== undefined) {
-        // Keyset paging: the index walk starts at the `after` ticket's place in the order.
-        const after = sql(
-          'SELECT created, id FROM tickets WHERE id = @id AND tenant = @tenant',
-        ).get({ id: query.after, tenant: query.tenant }) as
-          { created: string; id: string } | undefined;
-        if (!after) return { total, tickets: [], unknownAfter: true };
-        page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
-        cursor = { afterCreated: after.created, afterId: after.id };
-      }
-      const rows = sql(
-        `SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
+  return transactions.read((): TicketList => {
+    // From the counts the triggers keep (migration 4): a few rows, whatever the matches.
+    const total = (
+      sql(`SELECT coalesce(sum(n), 0) AS n FROM ticket_counts WHERE ${countClause}`).get(
+        params,
+      ) as { n: number }
+    ).n;
+    let page = clause;
+    let cursor = {};
+    if (query.after !== undefined) {
+      // Keyset paging: the index walk starts at the `after` ticket's place in the order.
+      const after = sql('SELECT created, id FROM tickets WHERE id = @id AND tenant = @tenant').get({
+        id: query.after,
+        tenant: query.tenant,
+      }) as { created: string; id: string } | undefined;
+      if (!after) return { total, tickets: [], unknownAfter: true };
+      page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
+      cursor = { afterCreated: after.created, afterId: after.id };
+    }
+    const rows = sql(
+      `SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
          FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
          LIMIT @count OFFSET @start`,
-      ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
-      return { total, tickets: rows.map(toTicketWithAuthor) };
-    })
-    .deferred();
+    ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
+    return { total, tickets: rows.map(toTicketWithAuthor) };
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * The benchmark's bookkeeping on the database itself (not through the servers): put the action
- * tickets back in REOPEN before a run, count after it, and check the file or schema.
+ * tickets back in REOPEN before a run and write what is pending to the files, count after it,
+ * and check the file or schema.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -17,6 +18,12 @@ export interface Counts {
 export interface BenchDatabase {
   /** Every action ticket back in REOPEN (versions and history untouched). */
   reset(): Promise<void>;
+  /**
+   * Writes what earlier runs left pending to the database files, so that no run pays for
+   * another's (a PostgreSQL checkpoint falls due by the log's volume, which the action runs
+   * fill; its writes and flushes then slow every server on the disk, the SQLite ones too).
+   */
+  settle(): Promise<void>;
   counts(): Promise<Counts>;
   /** Problems found by the database's own check ([] when none). */
   integrity(): Promise<string[]>;
@@ -37,6 +44,9 @@ export function sqliteDatabase(path: string): BenchDatabase {
     async reset() {
       db.prepare(RESET).run();
     },
+    async settle() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     async counts() {
       return db.prepare(COUNTS).get() as Counts;
     },
@@ -53,9 +63,20 @@ export function sqliteDatabase(path: string): BenchDatabase {
 export async function postgresDatabase(url: string, schema: string): Promise<BenchDatabase> {
   const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
   await client.connect();
+  let checkpoints = true;
   return {
     async reset() {
       await client.query(RESET);
+    },
+    async settle() {
+      if (!checkpoints) return;
+      await client.query('CHECKPOINT').catch((error: unknown) => {
+        // CHECKPOINT needs a superuser or pg_checkpoint: without, runs share the server's own.
+        console.warn(
+          `no CHECKPOINT before the runs (${(error as Error).message}): expect more noise`,
+        );
+        checkpoints = false;
+      });
     },
     async counts() {
       const { rows } = await client.query<Record<keyof Counts, string>>(COUNTS);

@@ -102,11 +102,17 @@ async function main(): Promise<void> {
       await runScenario(SCENARIOS[1]!, target, WARMUP_SECONDS);
     }
     const samples: Sample[] = [];
+    let settling = 0;
+    const settle = async () => {
+      const from = Date.now();
+      for (const db of databases) await db.settle();
+      settling += Date.now() - from;
+    };
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const scenario of CHOSEN) {
         for (const target of targets) {
           if (scenario.productOnly && target.role !== 'product') continue;
-          const sample = await runScenario(scenario, target, SECONDS);
+          const sample = await runScenario(scenario, target, SECONDS, settle);
           samples.push({ ...sample, round });
           process.stdout.write('.');
         }
@@ -121,7 +127,8 @@ async function main(): Promise<void> {
     console.log(
       `${ROUNDS} rounds × ${SECONDS} s per run, node ${process.version}, ${availableParallelism()} cores (${cpu}), ` +
         `${availableParallelism() >= 2 ? 'servers on core 0, wrk on the last' : 'unpinned'}; ` +
-        `${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+        `${((Date.now() - started) / 1000).toFixed(0)} s in all (${(settling / 1000).toFixed(0)} s of it ` +
+        'writing pending pages to disk before each run)',
     );
     printReport(samples);
     console.log(

@@ -101,13 +101,16 @@ const statusNote = (label: string, result: LoadResult, ok = '200') =>
     .map(([status, n]) => `${label}${status}×${n}`)
     .join(' ');
 
+/** One run; `settle` (every database's pending writes to disk) comes after the reset. */
 export async function runScenario(
   scenario: Scenario,
   target: Target,
   seconds: number,
+  settle: () => Promise<void> = () => target.db.settle(),
 ): Promise<RunResult> {
   const { server, db, session } = target;
   await db.reset();
+  await settle();
   const before = await db.counts();
   resetPeakRss(server.pid);
   const cpuBefore = cpuMicros(server.pid);

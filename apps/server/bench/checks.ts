@@ -22,8 +22,10 @@ export interface BenchDatabase {
    * Writes what earlier runs left pending to the database files, so that no run pays for
    * another's (a PostgreSQL checkpoint falls due by the log's volume, which the action runs
    * fill; its writes and flushes then slow every server on the disk, the SQLite ones too).
+   * Answers whether it could (false: a reader kept SQLite's log from being written back whole,
+   * or PostgreSQL refused the CHECKPOINT).
    */
-  settle(): Promise<void>;
+  settle(): Promise<boolean>;
   counts(): Promise<Counts>;
   /** Problems found by the database's own check ([] when none). */
   integrity(): Promise<string[]>;
@@ -45,7 +47,11 @@ export function sqliteDatabase(path: string): BenchDatabase {
       db.prepare(RESET).run();
     },
     async settle() {
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      // RESTART, not TRUNCATE: the log is written back whole and the next write starts it over,
+      // in the same file, as the servers' own checkpoints leave it (a truncated file would
+      // grow again under the product's flushes, each flushing the file's size too).
+      const [result] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
+      return result?.busy === 0;
     },
     async counts() {
       return db.prepare(COUNTS).get() as Counts;
@@ -69,14 +75,16 @@ export async function postgresDatabase(url: string, schema: string): Promise<Ben
       await client.query(RESET);
     },
     async settle() {
-      if (!checkpoints) return;
-      await client.query('CHECKPOINT').catch((error: unknown) => {
-        // CHECKPOINT needs a superuser or pg_checkpoint: without, runs share the server's own.
-        console.warn(
-          `no CHECKPOINT before the runs (${(error as Error).message}): expect more noise`,
-        );
-        checkpoints = false;
-      });
+      if (!checkpoints) return false;
+      return client.query('CHECKPOINT').then(
+        () => true,
+        (error: unknown) => {
+          // CHECKPOINT needs a superuser or pg_checkpoint: without, runs share the server's own.
+          console.warn(`no CHECKPOINT before the runs (${(error as Error).message})`);
+          checkpoints = false;
+          return false;
+        },
+      );
     },
     async counts() {
       const { rows } = await client.query<Record<keyof Counts, string>>(COUNTS);

@@ -3,6 +3,10 @@ import { SCENARIOS, type RunResult } from './scenarios.js';
 
 export interface Sample extends RunResult {
   readonly round: number;
+  /** Which of the run's phases (rounds of some scenarios, then rounds of others) it ran in. */
+  readonly phase: number;
+  /** Run only as the baselines of a product-only scenario of its phase: not a row of its own. */
+  readonly reference: boolean;
 }
 
 const median = (values: readonly number[]): number => {
@@ -14,7 +18,9 @@ const median = (values: readonly number[]): number => {
 /** The median over rounds of this sample's req/s over the same round's sample of `reference`. */
 function ratio(samples: readonly Sample[], of: Sample[], reference: (s: Sample) => boolean) {
   const ratios = of.flatMap((sample) => {
-    const ref = samples.find((s) => s.round === sample.round && reference(s));
+    const ref = samples.find(
+      (s) => s.phase === sample.phase && s.round === sample.round && reference(s),
+    );
     return ref ? [sample.perSecond / ref.perSecond] : [];
   });
   return ratios.length > 0 ? median(ratios).toFixed(2) : '–';
@@ -35,10 +41,11 @@ export function printReport(samples: readonly Sample[]): void {
   ].join(' ');
   console.log(header);
   console.log('-'.repeat(header.length));
-  const keys = [...new Set(samples.map((s) => `${s.scenario}\u0000${s.server}`))];
+  const shown = samples.filter((s) => !s.reference);
+  const keys = [...new Set(shown.map((s) => `${s.scenario}\u0000${s.server}`))];
   for (const key of keys) {
     const [scenario, server] = key.split('\u0000') as [string, string];
-    const runs = samples.filter((s) => s.scenario === scenario && s.server === server);
+    const runs = shown.filter((s) => s.scenario === scenario && s.server === server);
     const rates = runs.map((s) => s.perSecond);
     // A product-only scenario is compared with the same round's baselines of another one.
     const refScenario = SCENARIOS.find((s) => s.name === scenario)?.comparedWith ?? scenario;

@@ -106,7 +106,7 @@ export async function runScenario(
   scenario: Scenario,
   target: Target,
   seconds: number,
-  settle: () => Promise<void> = () => target.db.settle(),
+  settle: () => Promise<unknown> = () => target.db.settle(),
 ): Promise<RunResult> {
   const { server, db, session } = target;
   await db.reset();

@@ -5,8 +5,6 @@ export interface Sample extends RunResult {
   readonly round: number;
   /** Which of the run's phases (rounds of some scenarios, then rounds of others) it ran in. */
   readonly phase: number;
-  /** Run only as the baselines of a product-only scenario of its phase: not a row of its own. */
-  readonly reference: boolean;
 }
 
 const median = (values: readonly number[]): number => {
@@ -15,7 +13,10 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** The median over rounds of this sample's req/s over the same round's sample of `reference`. */
+/**
+ * The median over rounds of this sample's req/s over the sample of `reference` of the same
+ * phase and round ('–' when there is none).
+ */
 function ratio(samples: readonly Sample[], of: Sample[], reference: (s: Sample) => boolean) {
   const ratios = of.flatMap((sample) => {
     const ref = samples.find(
@@ -41,11 +42,10 @@ export function printReport(samples: readonly Sample[]): void {
   ].join(' ');
   console.log(header);
   console.log('-'.repeat(header.length));
-  const shown = samples.filter((s) => !s.reference);
-  const keys = [...new Set(shown.map((s) => `${s.scenario}\u0000${s.server}`))];
+  const keys = [...new Set(samples.map((s) => `${s.scenario}\u0000${s.server}`))];
   for (const key of keys) {
     const [scenario, server] = key.split('\u0000') as [string, string];
-    const runs = shown.filter((s) => s.scenario === scenario && s.server === server);
+    const runs = samples.filter((s) => s.scenario === scenario && s.server === server);
     const rates = runs.map((s) => s.perSecond);
     // A product-only scenario is compared with the same round's baselines of another one.
     const refScenario = SCENARIOS.find((s) => s.name === scenario)?.comparedWith ?? scenario;

@@ -110,9 +110,8 @@ async function main(): Promise<void> {
     };
     // The login floods' rounds come after all the others: a server's resident memory rarely
     // falls back after a flood's password checks, and a later run's peak would start there.
-    // A product-only scenario whose baselines' scenario is not in its phase runs that scenario
-    // on the baselines in its own rounds (a reference, not shown), so that its ratios are still
-    // taken within a round.
+    // Ratios pair runs of one phase and round only, so a flood's have no baseline to pair with
+    // (the README compares its actions with the product's own at 16 connections).
     const phases = [
       CHOSEN.filter((scenario) => scenario.kind !== 'login flood'),
       CHOSEN.filter((scenario) => scenario.kind === 'login flood'),
@@ -120,16 +119,10 @@ async function main(): Promise<void> {
     for (const [index, phase] of phases.entries()) {
       for (let round = 1; round <= ROUNDS && phase.length > 0; round += 1) {
         for (const scenario of phase) {
-          const reference =
-            scenario.comparedWith !== undefined &&
-            !phase.some((s) => s.name === scenario.comparedWith)
-              ? SCENARIOS.find((s) => s.name === scenario.comparedWith)
-              : undefined;
           for (const target of targets) {
-            const own = !scenario.productOnly || target.role === 'product';
-            if (!own && reference === undefined) continue;
-            const sample = await runScenario(own ? scenario : reference!, target, SECONDS, settle);
-            samples.push({ ...sample, round, phase: index, reference: !own });
+            if (scenario.productOnly && target.role !== 'product') continue;
+            const sample = await runScenario(scenario, target, SECONDS, settle);
+            samples.push({ ...sample, round, phase: index });
             process.stdout.write('.');
           }
         }

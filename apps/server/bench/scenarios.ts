@@ -71,7 +71,6 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'login flood',
     connections: 16,
     productOnly: true,
-    comparedWith: 'actions @16',
   },
 ];
 

@@ -601,8 +601,16 @@ describe('password storage', () => {
       expect(row.password_hash).toMatch(
         /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$/,
       );
-      const [, n] = row.password_hash.split('$');
-      expect(Number(n)).toBeGreaterThanOrEqual(1 << 14);
+      // At least OWASP's minimum: one of its equivalent (N, r = 8, p) choices, from
+      // (2^17, 8, 1) down to (2^13, 8, 10): N of 2^13 or more, and N · p of 81,920 or more.
+      const [n, r, p] = row.password_hash.split('$').slice(1, 4).map(Number) as [
+        number,
+        number,
+        number,
+      ];
+      expect(n).toBeGreaterThanOrEqual(1 << 13);
+      expect(r).toBeGreaterThanOrEqual(8);
+      expect(n * p).toBeGreaterThanOrEqual(81_920);
     }
     // Same password, different salts: no two hashes alike.
     expect(new Set(rows.map((row) => row.password_hash)).size).toBe(rows.length);

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 
 /**
- * A process-wide bound on password checks (scrypt, about 32 MiB and tens of milliseconds of CPU
+ * A process-wide bound on password checks (scrypt, 8 MiB and a hundred milliseconds or more of CPU
  * each, on libuv's thread pool, which the SQLite store's flushes to disk also use). At most
  * `concurrency` run at once, at most `queueLimit` wait; a login beyond that is refused at once
  * (503 with Retry-After) instead of piling up: a flood of logins cannot starve other requests

@@ -84,7 +84,7 @@ describe('POST /api/tickets/{TicketID}/actions: every row of the error table', (
     ticketId: string,
     options: {
       headers?: Record<string, string>;
-      body?: string;
+      body?: string | Buffer;
       noCsrf?: boolean;
       query?: string;
     } = {},
@@ -372,6 +372,61 @@ describe('POST /api/tickets/{TicketID}/actions: every row of the error table', (
         400,
       );
       expect(doctype).toMatch(/DOCTYPE/);
+    });
+  });
+
+  describe('400: bytes that are not text in the declared charset', () => {
+    const bytes = (...parts: (string | number[])[]): Buffer =>
+      Buffer.concat(
+        parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))),
+      );
+
+    it.each([
+      [
+        'JSON with a byte that is not UTF-8',
+        'application/json',
+        bytes(`{"ActionName":"${RESOLVE}","Comments":"M`, [0xfc], 'ller"}'),
+      ],
+      [
+        'XML with a truncated UTF-8 sequence',
+        'application/xml; charset=utf-8',
+        bytes(
+          `<Action><ActionName>${RESOLVE}</ActionName><Comments>M`,
+          [0xc3],
+          '</Comments></Action>',
+        ),
+      ],
+      [
+        'US-ASCII with a byte over 127',
+        'application/json; charset=us-ascii',
+        bytes(`{"ActionName":"${RESOLVE}","Comments":"M`, [0xfc], 'ller"}'),
+      ],
+      [
+        'XML declaring UTF-8 with a Latin-1 byte',
+        'application/xml',
+        bytes(
+          `<?xml version="1.0" encoding="UTF-8"?><Action><ActionName>${RESOLVE}</ActionName><Comments>M`,
+          [0xfc],
+          'ller</Comments></Action>',
+        ),
+      ],
+    ])('refuses %s, storing nothing (never U+FFFD)', async (_name, type, body) => {
+      const text = await refusedOnTicket1(
+        () => postAction(ada, 'ticket1.acme', { headers: { 'Content-Type': type }, body }),
+        400,
+      );
+      expect(text).toMatch(/UTF-8|US-ASCII/);
+    });
+
+    it('refuses an XML declaration naming an encoding it does not read (415)', async () => {
+      await refusedOnTicket1(
+        () =>
+          postAction(ada, 'ticket1.acme', {
+            headers: { 'Content-Type': 'application/xml' },
+            body: `<?xml version="1.0" encoding="Shift_JIS"?><Action><ActionName>${RESOLVE}</ActionName></Action>`,
+          }),
+        415,
+      );
     });
   });
 
@@ -847,6 +902,28 @@ describe('POST /api/tickets/{TicketID}/actions: what it accepts', () => {
       To: to,
       Comments: [`via ${contentType}`],
     });
+  });
+
+  it.each([
+    ['its XML declaration, without a charset parameter', 'application/xml'],
+    ['the charset parameter', 'application/json; charset=ISO-8859-1'],
+  ])('reads a Latin-1 body by %s', async (_name, contentType) => {
+    const { action, to } = next();
+    const text = contentType.includes('xml')
+      ? `<?xml version="1.0" encoding="ISO-8859-1"?><Action><ActionName>${action}</ActionName><Comments>Straße Müller</Comments></Action>`
+      : JSON.stringify({ ActionName: action, Comments: 'Straße Müller' });
+    const response = await call(server.url, ada, actionsPath('ticket2.acme'), {
+      method: 'POST',
+      headers: { 'Content-Type': contentType },
+      body: Buffer.from(text, 'latin1'),
+    });
+    expect({ status: response.status, text: await response.text() }).toEqual({
+      status: 200,
+      text: to,
+    });
+    state = to;
+    const after = await snapshot(server.url, ada, 'ticket2.acme');
+    expect(after.history.at(-1)).toMatchObject({ Action: action, Comments: ['Straße Müller'] });
   });
 
   it.each([

@@ -493,6 +493,33 @@ describe('paging over many tickets', () => {
     expect(ids(exactly)).toEqual(expectedOrder.slice(100));
   });
 
+  it('a count of any number of digits over 100 is clamped too', async () => {
+    const huge = await getJson<TicketListJson>(
+      server,
+      ada,
+      '/api/tickets?count=100000000000000000000',
+    );
+    expect(ids(huge)).toEqual(expectedOrder.slice(0, 100));
+  });
+
+  it.each([
+    ['start=0x10', 'start', 'start must be a whole number'],
+    ['start=1e2', 'start', 'start must be a whole number'],
+    ['start=%205', 'start', 'start must be a whole number'],
+    ['start=-1', 'start', 'start may not be negative'],
+    ['start=100000000000000000000', 'start', 'start is at most'],
+    ['count=0x10', 'count', 'count must be a whole number'],
+    ['count=2.5', 'count', 'count must be a whole number'],
+    ['count=0', 'count', 'count must be at least 1'],
+  ])(
+    'refuses %s, written as no whole number in decimal digits is (400)',
+    async (query, field, detail) => {
+      const response = await call(server.url, ada, `/api/tickets?${query}`, { headers: JSON_ONLY });
+      const problem = await expectProblem(response, 400, 'invalid-input', field);
+      expect(problem.detail).toContain(detail);
+    },
+  );
+
   it('walking the pages gives every ticket once, newest first, ties by TicketID', async () => {
     const seen: string[] = [];
     for (let start = 0; start < 116; start += 25) {

@@ -165,6 +165,36 @@ describe('login', () => {
     );
   });
 
+  it.each([
+    ['application/json;charset=UTF-8', 'application/json'],
+    ['application/xml; charset=utf-8', 'application/xml'],
+    ['application/vnd.soa.v81+json; charset="UTF-8", */*;q=0.1', 'application/vnd.soa.v81+json'],
+  ])(
+    'logs in with Accept: %s (a UTF-8 charset parameter is no reason to refuse)',
+    async (accept, type) => {
+      const response = await fetch(`${server.url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: accept },
+        body: JSON.stringify({ email: 'carol@acme.test', password: PASSWORD }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')?.split(';')[0]).toBe(type);
+    },
+  );
+
+  it('refuses Accept with a charset it does not write (406), logging nobody in', async () => {
+    const response = await fetch(`${server.url}/api/login`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json; charset=iso-8859-1',
+      },
+      body: JSON.stringify({ email: 'carol@acme.test', password: PASSWORD }),
+    });
+    expect(response.status).toBe(406);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
   it('a wrong password and an unknown e-mail get the identical 401 (apart from the request id)', async () => {
     const wrong = await postLogin(server, 'bob@acme.test', 'not-the-password');
     const unknown = await postLogin(server, 'nobody@acme.test', PASSWORD);

@@ -92,34 +92,53 @@ export const filterId = (field: string) =>
     .refine(...noControlCharacters(field))
     .optional();
 
+/**
+ * A whole number as a query parameter writes it, decimal digits with perhaps a minus, or as a
+ * number (tRPC). `z.coerce.number` would also read `0x10` as 16, `1e2` as 100 and ` 5` as 5,
+ * which "must be a whole number" would not say; an empty value is taken as absent.
+ */
+const decimal = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  if (value === '') return undefined;
+  return /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+};
+
+/** `decimal`, with a page size over the maximum clamped to it, however many digits it has. */
+const decimalPageSize = (value: unknown): unknown => {
+  const number = decimal(value);
+  return typeof number === 'number' && Number.isInteger(number)
+    ? Math.min(number, LIMITS.maxCount)
+    : number;
+};
+
+// The maximum is checked before `int`, which also refuses integers past 2^53: a start of twenty
+// digits is told it is too far, not that it is no whole number.
 const startIndex = () =>
-  z.coerce
+  z
     .number('start must be a whole number')
+    .max(LIMITS.maxStart, `start is at most ${LIMITS.maxStart}`)
     .int('start must be a whole number')
-    .min(0, 'start may not be negative')
-    .max(LIMITS.maxStart, `start is at most ${LIMITS.maxStart}`);
+    .min(0, 'start may not be negative');
 
 const pageSize = () =>
-  z.coerce
+  z
     .number('count must be a whole number')
     .int('count must be a whole number')
     .min(1, 'count must be at least 1');
 
-const clampToMaxCount = (value: number) => Math.min(value, LIMITS.maxCount);
-
-export const start = () => startIndex().optional().default(0);
+export const start = () => z.preprocess(decimal, startIndex().optional().default(0));
 
 /** Page size: at least 1; more than the maximum is clamped to it, not refused. */
 export const count = () =>
-  pageSize().optional().default(LIMITS.defaultCount).transform(clampToMaxCount);
+  z.preprocess(decimalPageSize, pageSize().optional().default(LIMITS.defaultCount));
 
 /**
  * Paging that is asked for or not: `start` and `count` with the list's rules, left undefined
  * when absent, so that an answer can stay whole for callers who page nothing.
  */
-export const optionalStart = () => startIndex().optional();
+export const optionalStart = () => z.preprocess(decimal, startIndex().optional());
 
-export const optionalCount = () => pageSize().transform(clampToMaxCount).optional();
+export const optionalCount = () => z.preprocess(decimalPageSize, pageSize().optional());
 
 /** A workflow action name: case-sensitive, kept exactly as sent, no surrounding spaces. */
 export const actionName = (field: string) =>
@@ -176,7 +195,10 @@ export const comments = (field: string) =>
     .pipe(z.array(z.string()).max(LIMITS.comments, `at most ${LIMITS.comments} comments`));
 
 /** `If-Match` as a version number. */
-export const version = () => z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const version = (field: string) => {
+  const message = `${field} must be a version number, e.g. 3`;
+  return z.number(message).int(message).min(1, message).max(Number.MAX_SAFE_INTEGER, message);
+};
 
 export const idempotencyKey = () =>
   z

@@ -3,10 +3,18 @@ import type { AppContext } from './context.js';
 import { formatOf, RESPONSE_MEDIA_TYPES, TEXT_PLAIN } from './mediaTypes.js';
 import { toXml } from './xml.js';
 
+/**
+ * Each response type offered bare and with the charset every answer is written in: an Accept
+ * range with parameters matches only an offer with the same ones, so that
+ * `Accept: application/json; charset=UTF-8` matches too (another charset still does not).
+ */
+const DATA_OFFERS = RESPONSE_MEDIA_TYPES.flatMap((type) => [type, `${type}; charset=utf-8`]);
+
 /** The response media type a JSON operation will answer in (JSON, XML or a vnd.soa type), or 406. */
 export function negotiateData(ctx: AppContext): string {
-  const type = ctx.accepts(...RESPONSE_MEDIA_TYPES);
-  if (typeof type !== 'string') {
+  const offer = ctx.accepts(...DATA_OFFERS);
+  const type = typeof offer === 'string' ? offer.split(';', 1)[0] : undefined;
+  if (type === undefined) {
     throw new ProblemError({
       code: 'NOT_ACCEPTABLE',
       message: `this operation answers in ${RESPONSE_MEDIA_TYPES.join(', ')}; the Accept header admits none of them`,

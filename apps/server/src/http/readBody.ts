@@ -35,10 +35,13 @@ const problem = (
   cause?: unknown,
 ) => new ProblemError({ code, message }, { cause });
 
-/** The body's format and its charset (lower case), read once from the `Content-Type` header. */
+/**
+ * The body's format and its charset (lower case), read once from the `Content-Type` header;
+ * without a charset parameter, an XML body's own declaration decides (RFC 7303), else UTF-8.
+ */
 interface BodyType {
   readonly format: 'json' | 'xml';
-  readonly charset: string;
+  readonly charset: string | undefined;
 }
 
 /** The media type of the request body, if it is one of the ten (and its charset); otherwise 415. */
@@ -73,20 +76,18 @@ export function requireBodyType(ctx: Context): BodyType {
       `unsupported Content-Type ${parsed.type}; use one of ${[...BODY_MEDIA_TYPES.keys()].join(', ')}`,
     );
   }
-  return { format, charset: charset ?? 'utf-8' };
+  return { format, charset };
 }
 
-/** Reads the body as text, at most 64 KiB: a larger declared length is refused before reading. */
-async function readText(ctx: Context, charset: string): Promise<string> {
+/** Reads the body's bytes, at most 64 KiB: a larger declared length is refused before reading. */
+async function readBytes(ctx: Context): Promise<Buffer> {
   try {
     return await getRawBody(ctx.req, {
       limit: BODY_LIMIT_BYTES,
       length: ctx.get('Content-Length') || null,
-      encoding: charset,
     });
   } catch (error) {
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') {
+    if ((error as { type?: string }).type === 'entity.too.large') {
       ctx.set('Connection', 'close');
       throw problem(
         'PAYLOAD_TOO_LARGE',
@@ -94,10 +95,50 @@ async function readText(ctx: Context, charset: string): Promise<string> {
         error,
       );
     }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      throw problem('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${charset}`, error);
-    }
     throw problem('MALFORMED_BODY', 'the body could not be read', error);
+  }
+}
+
+/** The encoding an XML declaration names (`<?xml version="1.0" encoding="…"?>`), if any. */
+const XML_DECLARED_ENCODING = /^(?:\uFEFF)?<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([A-Za-z][\w.-]*)\1/;
+
+/** UTF-8 that refuses what is not UTF-8, instead of putting U+FFFD in its place. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, decoded strictly: bytes that are not valid in the charset are a 400, never
+ * stored as U+FFFD (or as other characters than the client sent). Without a charset parameter,
+ * an XML body in an ASCII-compatible encoding is decoded as its declaration says.
+ */
+function decode(bytes: Buffer, type: BodyType): string {
+  let charset = type.charset;
+  if (charset === undefined && type.format === 'xml') {
+    const head = bytes.subarray(0, 200).toString('latin1');
+    const declared = XML_DECLARED_ENCODING.exec(head)?.[2]?.toLowerCase();
+    if (declared !== undefined && !CHARSETS.has(declared)) {
+      throw problem(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `unsupported encoding ${declared} in the XML declaration; send UTF-8`,
+      );
+    }
+    charset = declared;
+  }
+  switch (charset ?? 'utf-8') {
+    case 'us-ascii':
+      if (bytes.some((byte) => byte > 0x7f)) {
+        throw problem('MALFORMED_BODY', 'the body is declared US-ASCII but holds bytes over 127');
+      }
+      return bytes.toString('latin1');
+    case 'iso-8859-1':
+    case 'latin1':
+      // Every byte is a character of ISO-8859-1 (Node's latin1; WHATWG's label maps to cp1252).
+      return bytes.toString('latin1');
+    default:
+      try {
+        return utf8.decode(bytes);
+      } catch (error) {
+        throw problem('MALFORMED_BODY', 'the body is not valid UTF-8', error);
+      }
   }
 }
 
@@ -106,9 +147,9 @@ async function readText(ctx: Context, charset: string): Promise<string> {
  * both formats share; an XML body's root element must be `root`.
  */
 export async function readBody(ctx: Context, root: string): Promise<unknown> {
-  const { format, charset } = requireBodyType(ctx);
-  const text = await readText(ctx, charset);
-  if (format === 'xml') {
+  const type = requireBodyType(ctx);
+  const text = decode(await readBytes(ctx), type);
+  if (type.format === 'xml') {
     const xml = readXmlBody(text, root);
     if (!xml.ok) throw problem('MALFORMED_BODY', xml.message);
     return xml.value;

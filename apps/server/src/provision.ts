@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  allActions,
   defaultTicketWorkflow,
+  err,
   hasForbiddenCharacters,
   loadWorkflowXml,
   ENVIRONMENTS,
   isTenantId,
   parseId,
+  ok,
   PRIORITY_LABELS,
+  reachableStates,
   startTicket,
   TICKET_STATES,
   type HistoryEntry,
+  type Result,
   type Ticket,
   type TicketId,
   type WorkflowDefinition,
@@ -237,6 +240,7 @@ export async function provision(
       }
     }
   }
+  const tickets: ProvisionPlan['tickets'][number][] = [];
   for (const [index, ticket] of file.tickets.entries()) {
     const tenant = tenantOfId(ticket.id);
     const at = (field: string) => `tickets[${index}].${field}`;
@@ -246,13 +250,13 @@ export async function provision(
       issues.push({ path: at('author'), message: `no user ${ticket.author}` });
     else if (tenantOfId(ticket.author) !== tenant)
       issues.push({ path: at('author'), message: `not a user of tenant ${tenant}` });
-    const workflow = await workflowOf(tenant);
-    if (
-      ticket.State !== startTicketState(workflow) &&
-      stepReaching(workflow, ticket.State) === undefined
-    ) {
-      issues.push({ path: at('State'), message: `the workflow never reaches ${ticket.State}` });
-    }
+    const provisioned = provisionedTicket(
+      await workflowOf(tenant),
+      ticket,
+      ticket.Created ? new Date(ticket.Created) : now(),
+    );
+    if (provisioned.ok) tickets.push(provisioned.value);
+    else issues.push({ path: at('State'), message: provisioned.error });
     if (ticket.APIID === undefined && ticket.AppID === undefined) {
       issues.push({ path: at('APIID'), message: 'a ticket needs an APIID or an AppID' });
     }
@@ -286,15 +290,7 @@ export async function provision(
       name: resource.name,
       admins: resource.admins,
     })),
-    tickets: await Promise.all(
-      file.tickets.map(async (input) =>
-        provisionedTicket(
-          await workflowOf(tenantOfId(input.id)),
-          input,
-          input.Created ? new Date(input.Created) : now(),
-        ),
-      ),
-    ),
+    tickets,
   };
   return store.applyProvision(plan);
 }
@@ -419,31 +415,16 @@ function errorOffset(source: string): number {
   return Math.max(0, low - 1);
 }
 
-/** The state a workflow starts new tickets in. */
-function startTicketState(workflow: WorkflowDefinition): string {
-  const functions = [
-    ...workflow.initialAction.unconditionalResult.postFunctions,
-    ...workflow.initialAction.postFunctions,
-  ];
-  return functions.findLast((fn) => fn.type === 'updateTicketStatus')?.status ?? 'OPEN';
-}
-
-/** The step an action that sets `state` leads to, if the workflow can reach that state at all. */
-function stepReaching(workflow: WorkflowDefinition, state: string): number | undefined {
-  for (const { action } of allActions(workflow)) {
-    const result = action.unconditionalResult;
-    if (result.step !== -1 && action.postFunctions.some((fn) => fn.status === state))
-      return result.step;
-  }
-  return undefined;
-}
-
-/** A provisioned ticket; one in a state other than the initial one records that in its history. */
+/**
+ * A provisioned ticket; one in a state other than the initial one records that in its history,
+ * and sits on a step the workflow's actions would have taken it to. A ticket in a state the
+ * workflow never gives it is refused with the states it does give.
+ */
 function provisionedTicket(
   workflow: WorkflowDefinition,
   input: z.output<typeof ProvisionFile>['tickets'][number],
   created: Date,
-): { ticket: Ticket; history: HistoryEntry[] } {
+): Result<{ ticket: Ticket; history: HistoryEntry[] }, string> {
   const started = startTicket(
     workflow,
     {
@@ -460,10 +441,16 @@ function provisionedTicket(
     },
     created,
   );
-  if (input.State === started.state) return { ticket: started, history: [] };
-  const step = stepReaching(workflow, input.State)!;
+  if (input.State === started.state) return ok({ ticket: started, history: [] });
+  const reached = reachableStates(workflow, started);
+  const step = reached.get(input.State);
+  if (step === undefined) {
+    return err(
+      `the workflow never reaches ${input.State}; it reaches ${TICKET_STATES.filter((state) => reached.has(state)).join(', ')}`,
+    );
+  }
   const ticket: Ticket = { ...started, state: input.State, step, version: started.version + 1 };
-  return {
+  return ok({
     ticket,
     history: [
       {
@@ -475,5 +462,5 @@ function provisionedTicket(
         created: created.toISOString(),
       },
     ],
-  };
+  });
 }

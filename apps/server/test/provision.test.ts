@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TicketState } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   parseJsonFile,
@@ -8,6 +9,7 @@ import {
   PROGRESS_FROM_USERS,
   ProvisionError,
   type ProvisionInput,
+  type ProvisionOptions,
 } from '../src/provision.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 
@@ -32,6 +34,11 @@ const base = {
   ],
 } satisfies ProvisionInput;
 
+/** The example workflow of docs/workflows.md, "resolved means confirmed", as the page quotes it. */
+const confirmedWorkflow = /```xml\n(<workflow name="acme-confirmed">[\s\S]*?)```/.exec(
+  readFileSync(new URL('../../../docs/workflows.md', import.meta.url), 'utf8'),
+)![1]!;
+
 describe('provision', () => {
   let dir: string;
   let store: SqliteStore;
@@ -44,8 +51,11 @@ describe('provision', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const issuesOf = async (input: unknown): Promise<{ path: string; message: string }[]> => {
-    const error = await provision(store, input).then(
+  const issuesOf = async (
+    input: unknown,
+    options?: ProvisionOptions,
+  ): Promise<{ path: string; message: string }[]> => {
+    const error = await provision(store, input, options).then(
       () => undefined,
       (thrown: unknown) => thrown,
     );
@@ -123,6 +133,48 @@ describe('provision', () => {
     const issues = await issuesOf(change(base));
     expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
     expect(await store.countTenants()).toBe(0);
+  });
+
+  describe("under the docs' example workflow", () => {
+    const underConfirmed = (states: TicketState[]) => ({
+      ...base,
+      tenants: [{ id: 'acme', name: 'Acme', workflow: './acme-workflow.xml' }],
+      tickets: states.map((State, i) => ({ ...base.tickets[0], id: `ticket${i}.acme`, State })),
+    });
+
+    it('provisions a ticket in every state it reaches, on the step taking its actions leads to', async () => {
+      await provision(store, underConfirmed(['OPEN', 'RESOLVED', 'CLOSED', 'REOPEN']), {
+        readFile: () => confirmedWorkflow,
+      });
+      const stored = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => store.getTicket(`ticket${i}.acme`)),
+      );
+      // Resolve leads an admin to step 20 and a site admin (its conditional result) to step 30,
+      // each result setting its own state; reopening goes back to step 10.
+      expect(stored.map((ticket) => [ticket?.state, ticket?.step])).toEqual([
+        ['OPEN', 10],
+        ['RESOLVED', 20],
+        ['CLOSED', 30],
+        ['REOPEN', 10],
+      ]);
+    });
+
+    it('refuses a state no action of the workflow sets, naming the field', async () => {
+      const neverReopens = confirmedWorkflow.replaceAll(
+        '<arg name="status">REOPEN</arg>',
+        '<arg name="status">OPEN</arg>',
+      );
+      const issues = await issuesOf(underConfirmed(['RESOLVED', 'REOPEN']), {
+        readFile: () => neverReopens,
+      });
+      expect(issues).toEqual([
+        {
+          path: 'tickets[1].State',
+          message: 'the workflow never reaches REOPEN; it reaches OPEN, RESOLVED, CLOSED',
+        },
+      ]);
+      expect(await store.countTenants()).toBe(0);
+    });
   });
 
   it('is idempotent, and a second run reports nothing changed', async () => {

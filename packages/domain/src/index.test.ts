@@ -60,6 +60,7 @@ describe('the public API', () => {
       'ok',
       'parseId',
       'parseTicketId',
+      'reachableStates',
       'resourcesOf',
       'startTicket',
       'tenantOf',

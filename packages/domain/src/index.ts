@@ -53,6 +53,7 @@ export {
   applyAction,
   checkActionKnown,
   checkVersion,
+  reachableStates,
   startTicket,
 } from './engine/transitions.js';
 export { type CommentAdded, COMMENT_ACTION, addComment, canSee } from './engine/comments.js';

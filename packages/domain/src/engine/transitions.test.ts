@@ -4,7 +4,7 @@ import type { DomainError, InvalidTransitionError } from '../errors.js';
 import type { Ticket, TicketState } from '../ticket.js';
 import { formatTicketId } from '../ticketId.js';
 import { TICKET_ACTIONS, defaultTicketWorkflow } from '../workflow/defaultWorkflow.js';
-import type { WorkflowAction, WorkflowDefinition } from '../workflow/definition.js';
+import type { ConditionGroup, WorkflowAction, WorkflowDefinition } from '../workflow/definition.js';
 import {
   ACTOR_KINDS,
   AUTHOR_ID,
@@ -14,7 +14,13 @@ import {
   ticketIn,
   type ActorKind,
 } from '../test/fixtures.js';
-import { applyAction, availableActions, startTicket, type Transition } from './transitions.js';
+import {
+  applyAction,
+  availableActions,
+  reachableStates,
+  startTicket,
+  type Transition,
+} from './transitions.js';
 
 const { resolve, close, reopen } = TICKET_ACTIONS;
 const UNKNOWN = 'ticket.action.delete';
@@ -555,5 +561,73 @@ describe('applyAction on other definitions', () => {
     };
     const started = startTicket(workflow, { ...ticketIn('OPEN') }, NOW);
     expect([started.state, started.step]).toEqual(['RESOLVED', 2]);
+  });
+});
+
+describe('reachableStates', () => {
+  const at = (reached: ReadonlyMap<TicketState, number>) => Object.fromEntries(reached);
+  const siteAdmin = (negate: boolean): ConditionGroup => ({
+    kind: 'group',
+    type: 'AND',
+    conditions: [{ kind: 'condition', type: 'isSiteAdmin', negate }],
+  });
+  const siteAdmins = siteAdmin(false);
+  const notSiteAdmins = siteAdmin(true);
+
+  it('gives every state of the default workflow, on the step the actions lead to', () => {
+    expect(at(reachableStates(defaultTicketWorkflow, ticketIn('OPEN')))).toEqual(STEP_OF);
+    // Once closed, a ticket is never OPEN again: reopening makes it REOPEN.
+    expect(at(reachableStates(defaultTicketWorkflow, ticketIn('CLOSED')))).toEqual({
+      CLOSED: STEP_OF.CLOSED,
+      REOPEN: STEP_OF.REOPEN,
+      RESOLVED: STEP_OF.RESOLVED,
+    });
+  });
+
+  it('follows conditional results and their post-functions, and the results of step -1', () => {
+    const escalate = customAction({
+      name: 'escalate',
+      conditionalResults: [
+        {
+          step: 3,
+          conditions: siteAdmins,
+          postFunctions: [{ type: 'updateTicketStatus', status: 'CLOSED' }],
+        },
+      ],
+      unconditionalResult: {
+        step: -1,
+        postFunctions: [{ type: 'updateTicketStatus', status: 'RESOLVED' }],
+      },
+    });
+    expect(at(reachableStates(customWorkflow([escalate]), ticketIn('OPEN', { step: 1 })))).toEqual({
+      OPEN: 1,
+      RESOLVED: 1,
+      CLOSED: 3,
+    });
+  });
+
+  it('leaves out what no user can get: a result whose conditions the action excludes, an action for nobody', () => {
+    const unreachableResult = customAction({
+      name: 'triage',
+      restrictTo: notSiteAdmins,
+      conditionalResults: [
+        {
+          step: 3,
+          conditions: siteAdmins,
+          postFunctions: [{ type: 'updateTicketStatus', status: 'CLOSED' }],
+        },
+      ],
+      unconditionalResult: { step: 2, postFunctions: [] },
+    });
+    const forNobody = customAction({
+      name: 'shelve',
+      restrictTo: { kind: 'group', type: 'OR', conditions: [] },
+      unconditionalResult: {
+        step: 2,
+        postFunctions: [{ type: 'updateTicketStatus', status: 'REOPEN' }],
+      },
+    });
+    const workflow = customWorkflow([unreachableResult, forNobody]);
+    expect(at(reachableStates(workflow, ticketIn('OPEN', { step: 1 })))).toEqual({ OPEN: 1 });
   });
 });

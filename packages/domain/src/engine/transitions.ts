@@ -2,7 +2,7 @@ import type { ActionInput } from '../actionInput.js';
 import type { Actor } from '../actor.js';
 import type { DomainError, UnknownActionError, VersionMismatchError } from '../errors.js';
 import { err, ok, type Result } from '../result.js';
-import type { Ticket, TicketState } from '../ticket.js';
+import { resourcesOf, type Ticket, type TicketState } from '../ticket.js';
 import { evaluate, notAllowedReason } from '../workflow/conditions.js';
 import {
   allActions,
@@ -117,6 +117,75 @@ function resultingState(
   return state;
 }
 
+/** Where taking `action` with `result` leaves a ticket that was on step `from` in `state`. */
+function destination(
+  from: number,
+  action: WorkflowAction,
+  result: WorkflowResult,
+  state: TicketState,
+): { step: number; state: TicketState } {
+  return {
+    step: result.step === -1 ? from : result.step,
+    state: resultingState(action, result, state),
+  };
+}
+
+/**
+ * One user of the ticket's tenant for each mix of what conditions ask: whether they administer
+ * the ticket's API or app, are a site admin, wrote the ticket. Between them they meet every
+ * `restrict-to` and every conditional result that any user of the tenant can.
+ */
+function everyKindOfUser(ticket: Ticket): Actor[] {
+  return [false, true].flatMap((resourceAdmin) =>
+    [false, true].flatMap((siteAdmin) =>
+      [false, true].map((author) => ({
+        userId: author ? ticket.authorId : `not ${ticket.authorId}`,
+        tenant: ticket.tenant,
+        siteAdmin,
+        adminOf: resourceAdmin ? resourcesOf(ticket) : [],
+      })),
+    ),
+  );
+}
+
+/**
+ * Every state the users of its tenant can bring a ticket to from where it is, by taking actions
+ * as `applyAction` does, each with the step the ticket is then on (the first found, fewest
+ * actions away; its own state on its own step). A state missing from the map is one this
+ * workflow never gives the ticket.
+ */
+export function reachableStates(
+  definition: WorkflowDefinition,
+  ticket: Ticket,
+): ReadonlyMap<TicketState, number> {
+  const users = everyKindOfUser(ticket);
+  const reached = new Map<TicketState, number>([[ticket.state, ticket.step]]);
+  // A state can be reached on several steps, each offering other actions: the search runs over
+  // (step, state) pairs, nearest first.
+  const seen = new Set([`${ticket.step} ${ticket.state}`]);
+  const queue = [{ step: ticket.step, state: ticket.state }];
+  for (const position of queue) {
+    const step = findStep(definition, position.step);
+    for (const action of step?.actions ?? []) {
+      for (const user of users) {
+        if (!isPermitted(action, user, ticket)) continue;
+        const next = destination(
+          position.step,
+          action,
+          chooseResult(action, user, ticket),
+          position.state,
+        );
+        const key = `${next.step} ${next.state}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        queue.push(next);
+        if (!reached.has(next.state)) reached.set(next.state, next.step);
+      }
+    }
+  }
+  return reached;
+}
+
 function toIso(now: Date): string {
   if (Number.isNaN(now.getTime())) throw new RangeError('applyAction: `now` is not a valid date');
   return now.toISOString();
@@ -182,9 +251,12 @@ export function applyAction(
     });
   }
 
-  const result = chooseResult(here, actor, ticket);
-  const to = resultingState(here, result, ticket.state);
-  const toStep = result.step === -1 ? step.id : result.step;
+  const { step: toStep, state: to } = destination(
+    step.id,
+    here,
+    chooseResult(here, actor, ticket),
+    ticket.state,
+  );
   const created = toIso(now);
   return ok({
     action: actionName,

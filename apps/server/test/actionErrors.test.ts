@@ -4,6 +4,7 @@
  * re-read of the ticket and its history: a refusal changes nothing.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { codeOfProblemType, ERROR_TABLE } from '@tickets/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { call, login, type Session } from './support/client.js';
@@ -45,11 +46,16 @@ async function snapshot(url: string, reader: Session, ticketId: string): Promise
   };
 }
 
-/** Asserts a short text/plain refusal with a request id, and answers its text. */
+/**
+ * Asserts a short text/plain refusal with a request id and a problem type of that status (in
+ * `Problem-Type`), and answers its text.
+ */
 async function expectTextError(response: Response, status: number): Promise<string> {
   const text = await response.text();
   expect({ status: response.status, text }).toMatchObject({ status });
   expect(mediaTypeOf(response.headers.get('Content-Type'))).toBe('text/plain');
+  const code = codeOfProblemType(response.headers.get('Problem-Type') ?? '');
+  expect(code && ERROR_TABLE[code].status).toBe(status);
   expect(response.headers.get('X-Request-Id')).toBeTruthy();
   expect(text.length).toBeGreaterThan(0);
   expect(text.length).toBeLessThan(500);
@@ -353,25 +359,21 @@ describe('POST /api/tickets/{TicketID}/actions: every row of the error table', (
       expect(text).not.toContain('root:'); // no file was read
     });
 
-    it('names the problem in the message', async () => {
-      const missing = await expectTextError(
-        await postAction(ada, 'ticket1.acme', { body: '{"Comments":"x"}' }),
-        400,
-      );
-      expect(missing).toContain('ActionName');
-      const unknown = await expectTextError(
-        await postAction(ada, 'ticket1.acme', { body: '{"ActionName":"ticket.action.explode"}' }),
-        400,
-      );
-      expect(unknown).toContain('ticket.action.explode');
-      const doctype = await expectTextError(
-        await postAction(ada, 'ticket1.acme', {
-          headers: { 'Content-Type': 'application/xml' },
-          body: '<!DOCTYPE Action><Action/>',
-        }),
-        400,
-      );
-      expect(doctype).toMatch(/DOCTYPE/);
+    it('names the problem in the message, and its type in Problem-Type', async () => {
+      const missing = await postAction(ada, 'ticket1.acme', { body: '{"Comments":"x"}' });
+      expect(await expectTextError(missing, 400)).toContain('ActionName');
+      expect(missing.headers.get('Problem-Type')).toBe('urn:tickets:problem:invalid-input');
+      const unknown = await postAction(ada, 'ticket1.acme', {
+        body: '{"ActionName":"ticket.action.explode"}',
+      });
+      expect(await expectTextError(unknown, 400)).toContain('ticket.action.explode');
+      expect(unknown.headers.get('Problem-Type')).toBe('urn:tickets:problem:unknown-action');
+      const doctype = await postAction(ada, 'ticket1.acme', {
+        headers: { 'Content-Type': 'application/xml' },
+        body: '<!DOCTYPE Action><Action/>',
+      });
+      expect(await expectTextError(doctype, 400)).toMatch(/DOCTYPE/);
+      expect(doctype.headers.get('Problem-Type')).toBe('urn:tickets:problem:malformed-body');
     });
   });
 

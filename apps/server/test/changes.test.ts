@@ -164,6 +164,7 @@ describe('tickets.changes', () => {
     await expect(bad.done).resolves.toMatchObject({ ended: 'server' });
     expect(bad.errors).toEqual([
       expect.objectContaining({
+        message: 'lastEventId must be an eventId, a whole number from 0',
         data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
       }),
     ]);

@@ -394,6 +394,46 @@ describe('tRPC errors come from the one error table', () => {
     expect(ticket.comments).toBe(0);
   });
 
+  it.each([
+    [
+      'a title over the limit',
+      'tickets.create',
+      { title: 'x'.repeat(300), environment: 'Sandbox', apiId: 'payments.acme' },
+      'title',
+      'title is at most 200 characters',
+    ],
+    [
+      'an ifMatch that is not a number',
+      'tickets.act',
+      { id: 'ticket1.acme', action: RESOLVE, ifMatch: '"3"' },
+      'ifMatch',
+      'ifMatch must be a version number, e.g. 3',
+    ],
+    [
+      'a comment that is not text',
+      'tickets.act',
+      { id: 'ticket1.acme', action: RESOLVE, comments: [1] },
+      'comments',
+      'comments must be a string or a list of strings',
+    ],
+    [
+      'a malformed TicketID',
+      'tickets.comment',
+      { id: 'no-tenant', content: 'x' },
+      'id',
+      'TicketID must look like {local}.{tenant}, e.g. ticket1.acme',
+    ],
+  ])(
+    '%s answers one plain message naming the field',
+    async (_what, path, input, field, message) => {
+      await using w = await world();
+      const answer = await trpcMutation(w.url, w.ada, path, input);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error?.message).toBe(message);
+      expect(answer.body.error?.data.field).toBe(field);
+    },
+  );
+
   it('a fault of ours is INTERNAL_SERVER_ERROR with a generic message, the detail only in the log', async () => {
     await using server = await startTestServer({
       wrapStore: (store) =>

@@ -80,15 +80,21 @@ const retryAfterOf = (headers: { get(name: string): string | null }): number | u
   return Number.isFinite(value) ? value : undefined;
 };
 
-/** An error answer of a REST endpoint (the action endpoint answers errors as plain text). */
+/**
+ * An error answer of a REST endpoint (the action endpoint answers errors as plain text). Its
+ * `Problem-Type` header names the problem; an answer without one (not our server's: a proxy's
+ * error page) is read by its status.
+ */
 export function httpError(
   response: { status: number; headers: { get(name: string): string | null } },
   text: string,
 ): TicketsClientError {
   const message = text.trim().slice(0, 1000) || `HTTP ${response.status}`;
-  const code = codeOfStatus(response.status, message);
+  const code =
+    codeOfProblemType(response.headers.get('problem-type') ?? '') ??
+    codeOfStatus(response.status, message);
   return new TicketsClientError({
-    kind: kindOfStatus(response.status, message),
+    kind: code === undefined ? kindOfStatus(response.status, message) : ERROR_TABLE[code].kind,
     message,
     status: response.status,
     problemType: code === undefined ? undefined : problemTypeOf(code),

@@ -129,8 +129,24 @@ describe('TicketsClientError from real answers', () => {
 
   it('invalid-input: an unknown action, a bad field, a malformed id', async () => {
     const unknown = await failure(ada.tickets.act('ticket1.acme', { action: 'ticket.action.fly' }));
-    expect(unknown).toMatchObject({ kind: 'invalid-input', status: 400 });
+    expect(unknown).toMatchObject({
+      kind: 'invalid-input',
+      status: 400,
+      problemType: 'urn:tickets:problem:unknown-action',
+    });
     expect(unknown.message).toContain('unknown action "ticket.action.fly"');
+    expect(
+      await failure(
+        ada.tickets.act('ticket1.acme', {
+          action: 'ticket.action.resolve',
+          comments: ['ok', 'x'.repeat(4001)],
+        }),
+      ),
+    ).toMatchObject({
+      kind: 'invalid-input',
+      status: 400,
+      problemType: 'urn:tickets:problem:invalid-input',
+    });
     const badField = await failure(
       ada.tickets.create({ title: '   ', environment: 'Production', apiId: 'payments.acme' }),
     );

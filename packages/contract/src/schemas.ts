@@ -74,7 +74,7 @@ export const RunActionInput = z.object({
   id: field.ticketId('id'),
   action: field.actionName('action'),
   comments: field.comments('comments'),
-  ifMatch: field.version().optional(),
+  ifMatch: field.version('ifMatch').optional(),
   idempotencyKey: field.idempotencyKey().optional(),
   dryRun: z.boolean().optional().default(false),
 });
@@ -84,7 +84,7 @@ export type RunAction = Omit<z.output<typeof RunActionInput>, 'idempotencyKey'>;
 export const AddCommentInput = z.object({
   id: field.ticketId('id'),
   content: field.commentText('content', true),
-  ifMatch: field.version().optional(),
+  ifMatch: field.version('ifMatch').optional(),
   idempotencyKey: field.idempotencyKey().optional(),
 });
 export type AddComment = Omit<z.output<typeof AddCommentInput>, 'idempotencyKey'>;
@@ -98,19 +98,28 @@ export type Login = z.output<typeof LoginInput>;
 
 export const SessionInput = z.object({ tenant: field.tenantId('tenant').optional() }).optional();
 
+const NOT_AN_EVENT_ID = 'lastEventId must be an eventId, a whole number from 0';
+
 /** Where a feed resumes: the last `eventId` the subscriber received. */
 export const ChangesInput = z
   .object({
     lastEventId: z
-      .union([
-        z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-        // Any safe integer: PostgreSQL's eventIds are transaction ids times 1024.
-        z
-          .string()
-          .regex(/^\d{1,16}$/, 'lastEventId must be an eventId')
-          .transform(Number)
-          .refine(Number.isSafeInteger, 'lastEventId must be an eventId'),
-      ])
+      .union(
+        [
+          z
+            .number()
+            .int(NOT_AN_EVENT_ID)
+            .min(0, NOT_AN_EVENT_ID)
+            .max(Number.MAX_SAFE_INTEGER, NOT_AN_EVENT_ID),
+          // Any safe integer: PostgreSQL's eventIds are transaction ids times 1024.
+          z
+            .string()
+            .regex(/^\d{1,16}$/, NOT_AN_EVENT_ID)
+            .transform(Number)
+            .refine(Number.isSafeInteger, NOT_AN_EVENT_ID),
+        ],
+        NOT_AN_EVENT_ID,
+      )
       .optional(),
   })
   .optional();

@@ -1,5 +1,6 @@
-import type { AppError, AppErrorCode } from '@tickets/contract';
+import { fieldPath, type AppError, type AppErrorCode } from '@tickets/contract';
 import type { DomainErrorCode } from '@tickets/domain';
+import type { z } from 'zod';
 
 export type { AppError, AppErrorCode, Outcome } from '@tickets/contract';
 
@@ -9,6 +10,15 @@ export const appError = <
   code: C,
   message: string,
 ): { code: C; message: string } => ({ code, message });
+
+/**
+ * A request that breaks its schema, as REST and tRPC both answer it: the first issue's message,
+ * which names the field, and its path (`whole` when the value as a whole is wrong).
+ */
+export function invalidInput(error: z.ZodError, whole: string): AppError {
+  const issue = error.issues[0]!;
+  return { code: 'INVALID_INPUT', field: fieldPath(issue.path) || whole, message: issue.message };
+}
 
 /** Carries an expected failure from an HTTP adapter to the error middleware. */
 export class ProblemError extends Error {

@@ -19,6 +19,9 @@ export function renderProblem(ctx: AppContext, problem: AppError): void {
     ctx.set('Retry-After', String(problem.retryAfterSeconds));
   }
   if (ctx.state.errorFormat === 'text') {
+    // The Akana body is the message alone; the problem type, which a status such as 400 or 409
+    // does not settle, travels beside it.
+    ctx.set('Problem-Type', problemType(problem.code));
     ctx.type = TEXT_PLAIN;
     ctx.body = problem.message;
     return;

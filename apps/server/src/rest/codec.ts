@@ -1,6 +1,6 @@
-import { fieldPath, IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
+import { IDEMPOTENCY_KEY_PATTERN, type RestBinding } from '@tickets/contract';
 import type { z } from 'zod';
-import { ProblemError, type AppError } from '../errors/appError.js';
+import { invalidInput, ProblemError, type AppError } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
 
 /**
@@ -10,12 +10,7 @@ import type { AppContext } from '../http/context.js';
 export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new ProblemError({
-    code: 'INVALID_INPUT',
-    field: fieldPath(issue.path) || 'body',
-    message: issue.message,
-  });
+  throw new ProblemError(invalidInput(parsed.error, 'body'));
 }
 
 /** What a weak `If-Match` tag is passed on as: no ticket has version 0, so it never matches. */

@@ -17,6 +17,7 @@ import {
   jsonSchema,
   list,
   parameterRef as parameter,
+  problemTypes,
   type Header,
   type HeaderName,
   type OpenApiDocument,
@@ -124,6 +125,13 @@ const headers: Record<HeaderName, Header> = {
     description: 'Seconds to wait before trying again.',
     required: true,
     schema: jsonSchema(z.number().int().min(0), 'output'),
+  },
+  ProblemType: {
+    description:
+      'The problem type of a `text/plain` error (the action endpoint), which its status alone ' +
+      'does not always settle.',
+    required: true,
+    schema: jsonSchema(problemTypes(), 'output'),
   },
   SetCookie: {
     description:

@@ -287,13 +287,15 @@ function errorResponses(op: Declared, rest: RestBinding, doc: Doc): Record<strin
   };
   return Object.fromEntries(
     [...byStatus(errorCodes(op))].map(([status, codes]) => {
-      const types = format === 'problem' ? ` Problem types: ${list(codes.map(problemType))}.` : '';
+      const where = format === 'text' ? ' (in `Problem-Type`)' : '';
+      const types = ` Problem types${where}: ${list(codes.map(problemType))}.`;
       return [
         String(status),
         {
           description: codes.map(note).join(' ') + types,
           headers: {
             'X-Request-Id': header('XRequestId'),
+            ...(format === 'text' && { 'Problem-Type': header('ProblemType') }),
             ...((status === 429 || status === 503) && { 'Retry-After': header('RetryAfter') }),
             ...(idempotent &&
               REPLAYED.has(status) && { 'Idempotent-Replayed': header('IdempotentReplayed') }),

@@ -118,7 +118,13 @@ export type ParameterName =
   | 'dryRun'
   | 'IfNoneMatch';
 export type HeaderName =
-  'XRequestId' | 'ETag' | 'Location' | 'IdempotentReplayed' | 'RetryAfter' | 'SetCookie';
+  | 'XRequestId'
+  | 'ETag'
+  | 'Location'
+  | 'IdempotentReplayed'
+  | 'RetryAfter'
+  | 'SetCookie'
+  | 'ProblemType';
 export const parameterRef = (name: ParameterName): Ref => ({
   $ref: `#/components/parameters/${name}`,
 });
@@ -212,13 +218,16 @@ export function content(
 const CODES = Object.keys(ERROR_TABLE) as [AppErrorCode, ...AppErrorCode[]];
 const enumOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
 
+/** Every problem type of the error table. */
+export const problemTypes = () => enumOf(CODES.map(problemType));
+
 /**
  * The RFC 9457 body of every error answer but the action endpoint's. The contract does not
  * declare it (yet); its `type` and `code` come from the error table.
  */
 export const ProblemSchema = z
   .looseObject({
-    type: enumOf(CODES.map(problemType)).describe('The stable problem type.'),
+    type: problemTypes().describe('The stable problem type.'),
     title: z.string().describe('A short summary of the problem type.'),
     status: z.number().int().min(400).max(599),
     detail: z.string().describe('What went wrong in this request.'),

@@ -1,14 +1,12 @@
-import {
-  ERROR_TABLE,
-  field,
-  fieldPath,
-  problemType,
-  SessionInput,
-  type AppError,
-} from '@tickets/contract';
+import { ERROR_TABLE, field, problemType, SessionInput, type AppError } from '@tickets/contract';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { INTERNAL_MESSAGE, ProblemError, StoreBusyError } from '../errors/appError.js';
+import {
+  INTERNAL_MESSAGE,
+  invalidInput,
+  ProblemError,
+  StoreBusyError,
+} from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
 import { credentialsOf } from '../middleware/session.js';
 import type { Authenticator } from '../service/authenticator.js';
@@ -19,17 +17,11 @@ export interface TrpcContext {
   readonly authenticator: Authenticator;
 }
 
-/** The AppError a tRPC error carries: ours, or a rejected input described as one. */
+/** The AppError a tRPC error carries: ours, or a rejected input described as REST describes it. */
 function problemOf(error: TRPCError): AppError | undefined {
   if (error.cause instanceof ProblemError) return error.cause.problem;
-  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
-  if (Array.isArray(issues)) {
-    const issue = issues[0] as { path?: PropertyKey[]; message?: string } | undefined;
-    return {
-      code: 'INVALID_INPUT',
-      field: fieldPath(issue?.path ?? []) || 'input',
-      message: issue?.message ?? 'invalid input',
-    };
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) {
+    return invalidInput(error.cause, 'input');
   }
   return undefined;
 }
@@ -61,7 +53,8 @@ export const t = initTRPC.context<TrpcContext>().create({
   },
   /**
    * Errors carry the REST problem type beside the tRPC code (`data.problemType`), the field of an
-   * invalid input, and never a stack or the message of a fault of ours.
+   * invalid input, and never a stack or the message of a fault of ours. The message is the
+   * problem's: for an input, the plain one REST gives, not tRPC's dump of every zod issue.
    */
   errorFormatter({ shape, error }) {
     const problem = problemOf(error);
@@ -69,7 +62,7 @@ export const t = initTRPC.context<TrpcContext>().create({
     const internal = code === 'INTERNAL';
     return {
       ...shape,
-      message: internal ? INTERNAL_MESSAGE : shape.message,
+      message: internal ? INTERNAL_MESSAGE : (problem?.message ?? shape.message),
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

@@ -66,4 +66,17 @@ describe('control characters in input', () => {
     expect(await problemOf(response)).toMatchObject({ field: 'Content' });
     expect((await server.store.getTicket('ticket1.acme'))?.commentCount).toBe(0);
   });
+
+  it('in the ActionName of an action (text/plain, never echoed with the line break)', async () => {
+    const before = await server.store.getTicket('ticket1.acme');
+    const response = await call(server.url, ada, '/api/tickets/ticket1.acme/actions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ActionName: 'ticket.action.resolve\nInjected: yes' }),
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).toBe('ActionName contains control characters');
+    expect(await server.store.getTicket('ticket1.acme')).toEqual(before);
+  });
 });

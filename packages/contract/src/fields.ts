@@ -151,6 +151,9 @@ export const actionName = (field: string) =>
     })
     .min(1, `${field} is required`)
     .refine((name) => name.trim() === name, `${field} may not have surrounding spaces`)
+    // No action is named with a control character, line breaks and tabs included (which text
+    // fields may hold): refused here, a name is never echoed into an answer with a line break.
+    .refine((name) => !/\p{Cc}/u.test(name), `${field} contains control characters`)
     .refine(
       (name) => name.length <= LIMITS.actionName,
       `${field} must be at most ${LIMITS.actionName} characters`,

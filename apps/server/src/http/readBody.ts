@@ -99,8 +99,11 @@ async function readBytes(ctx: Context): Promise<Buffer> {
   }
 }
 
-/** The encoding an XML declaration names (`<?xml version="1.0" encoding="…"?>`), if any. */
-const XML_DECLARED_ENCODING = /^(?:\uFEFF)?<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([A-Za-z][\w.-]*)\1/;
+/**
+ * The encoding an XML declaration names (`<?xml version="1.0" encoding="…"?>`), if any. It must
+ * open the body: one that starts with UTF-8's byte order mark is UTF-8, whatever it declares.
+ */
+const XML_DECLARED_ENCODING = /^<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([A-Za-z][\w.-]*)\1/;
 
 /** UTF-8 that refuses what is not UTF-8, instead of putting U+FFFD in its place. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });

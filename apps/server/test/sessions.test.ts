@@ -182,6 +182,20 @@ describe('login', () => {
     },
   );
 
+  it.each([
+    [{ password: PASSWORD }, 'email', 'email is required'],
+    [{ email: 1, password: PASSWORD }, 'email', 'email must be a string'],
+    [{ email: 'ada@acme.test', password: ['x'] }, 'password', 'password must be a string'],
+  ])('a login body %j says which field is wrong, and how', async (body, field, detail) => {
+    const response = await fetch(`${server.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field, detail });
+  });
+
   it('refuses Accept with a charset it does not write (406), logging nobody in', async () => {
     const response = await fetch(`${server.url}/api/login`, {
       method: 'POST',

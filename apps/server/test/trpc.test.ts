@@ -388,6 +388,7 @@ describe('tRPC errors come from the one error table', () => {
     });
     expect(huge.status).toBe(413);
     expect(huge.body.error?.data.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(huge.body.error?.message).toBe('the body is larger than 64 KiB');
     const ticket = dataOf<Ticket>(
       await trpcQuery(w.url, w.bob, 'tickets.get', { id: 'ticket1.acme' }),
     );

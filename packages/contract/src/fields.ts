@@ -208,9 +208,17 @@ export const idempotencyKey = () =>
     .string()
     .regex(IDEMPOTENCY_KEY_PATTERN, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
 
+/** What a required string field says when missing, or when given as something else. */
+const requiredString = (field: string) => ({
+  error: (issue: { input?: unknown }) =>
+    issue.input === undefined || issue.input === null
+      ? `${field} is required`
+      : `${field} must be a string`,
+});
+
 export const email = (field = 'email') =>
   z
-    .string(`${field} is required`)
+    .string(requiredString(field))
     .trim()
     .min(1, `${field} is required`)
     .max(LIMITS.email, `${field} is at most ${LIMITS.email} characters`)
@@ -218,7 +226,7 @@ export const email = (field = 'email') =>
 
 export const password = (field = 'password') =>
   z
-    .string(`${field} is required`)
+    .string(requiredString(field))
     .min(1, `${field} is required`)
     .max(LIMITS.password, `${field} is at most ${LIMITS.password} characters`);
 

@@ -1,4 +1,11 @@
-import { ERROR_TABLE, field, problemType, SessionInput, type AppError } from '@tickets/contract';
+import {
+  ERROR_TABLE,
+  field,
+  LIMITS,
+  problemType,
+  SessionInput,
+  type AppError,
+} from '@tickets/contract';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import {
@@ -36,6 +43,11 @@ const PROBLEM_OF_TRPC_CODE: Partial<Record<TRPCError['code'], AppError['code']>>
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/** What tRPC's own failures say instead of their bare code. */
+const TRPC_MESSAGES: Partial<Record<TRPCError['code'], string>> = {
+  PAYLOAD_TOO_LARGE: `the body is larger than ${LIMITS.bodyBytes / 1024} KiB`,
+};
+
 /** Raises an expected failure as the tRPC error of the one error table. */
 export function raise(problem: AppError): never {
   throw new TRPCError({
@@ -62,7 +74,9 @@ export const t = initTRPC.context<TrpcContext>().create({
     const internal = code === 'INTERNAL';
     return {
       ...shape,
-      message: internal ? INTERNAL_MESSAGE : (problem?.message ?? shape.message),
+      message: internal
+        ? INTERNAL_MESSAGE
+        : (problem?.message ?? TRPC_MESSAGES[error.code] ?? shape.message),
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

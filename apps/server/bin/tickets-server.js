@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --no-allocation-site-pretenuring
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --no-allocation-site-pretenuring
 // The `tickets-server` command: serve | migrate | provision FILE (see src/cli.ts).
 import { setFlagsFromString } from 'node:v8';
 
@@ -8,7 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 // for a few percent more CPU per request. Set before the server's modules load; an operator who
 // gives node --heap-growing-percent keeps theirs. The young generation's bound,
 // --max-semi-space-size, cannot be set from inside the process, nor can glibc's MALLOC_ARENA_MAX
-// (two malloc arenas, not one per thread that ever allocated, each keeping what it freed), and
+// (two malloc arenas, not one per thread that ever allocated, each keeping what it freed) and
+// MALLOC_MMAP_THRESHOLD_ (blocks of 128 KiB and more mapped on their own and given back when
+// freed: without it, freeing a password check's 8 MiB raises the threshold to 8 MiB, and later
+// large blocks stay in the heap after they are freed), and
 // --no-allocation-site-pretenuring (without it the pg driver's results came to end up where
 // only a full collection frees them) helped in 3 runs of 7 when set from here, in 10 of 12 on
 // node's command line: the first line gives all three when the command is run as itself (as

@@ -99,11 +99,12 @@ describe('Dockerfile', () => {
     expect(env['PATH']).toMatch(/^\/app\/node_modules\/\.bin:/);
     // glibc's arenas bounded as the command's first line bounds them (docs/operating.md, "Memory").
     expect(env['MALLOC_ARENA_MAX']).toBe('2');
+    expect(env['MALLOC_MMAP_THRESHOLD_']).toBe('131072');
     expect(readFileSync(join(SERVER_DIR, 'bin/tickets-server.js'), 'utf8').split('\n')[0]).toBe(
-      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --no-allocation-site-pretenuring',
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --no-allocation-site-pretenuring',
     );
     const own = Object.keys(env).filter(
-      (n) => !['NODE_ENV', 'PATH', 'MALLOC_ARENA_MAX'].includes(n),
+      (n) => !['NODE_ENV', 'PATH', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_'].includes(n),
     );
     for (const name of own) expect(KNOWN_VARIABLES, name).toContain(name);
     // The demo (known passwords) is never on by default in the image.

@@ -95,11 +95,12 @@ export const filterId = (field: string) =>
 /**
  * A whole number as a query parameter writes it, decimal digits with perhaps a minus, or as a
  * number (tRPC). `z.coerce.number` would also read `0x10` as 16, `1e2` as 100 and ` 5` as 5,
- * which "must be a whole number" would not say; an empty value is taken as absent.
+ * which "must be a whole number" would not say. An empty value is 0, as it always was (`start=`
+ * is the first page; `count=` is refused as less than 1).
  */
 const decimal = (value: unknown): unknown => {
   if (typeof value !== 'string') return value;
-  if (value === '') return undefined;
+  if (value === '') return 0;
   return /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
 };
 

@@ -111,20 +111,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * The body as text, decoded strictly: bytes that are not valid in the charset are a 400, never
  * stored as U+FFFD (or as other characters than the client sent). Without a charset parameter,
- * an XML body in an ASCII-compatible encoding is decoded as its declaration says.
+ * an XML body is decoded as its declaration says when it names one of the charsets read here;
+ * another is read as UTF-8, as it always was: .NET's serializers declare `utf-16` over the UTF-8
+ * their clients send, and a body really in another encoding is no valid UTF-8 either (a 400).
  */
 function decode(bytes: Buffer, type: BodyType): string {
   let charset = type.charset;
   if (charset === undefined && type.format === 'xml') {
     const head = bytes.subarray(0, 200).toString('latin1');
     const declared = XML_DECLARED_ENCODING.exec(head)?.[2]?.toLowerCase();
-    if (declared !== undefined && !CHARSETS.has(declared)) {
-      throw problem(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `unsupported encoding ${declared} in the XML declaration; send UTF-8`,
-      );
-    }
-    charset = declared;
+    if (declared !== undefined && CHARSETS.has(declared)) charset = declared;
   }
   switch (charset ?? 'utf-8') {
     case 'us-ascii':

@@ -224,7 +224,7 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     const ids = ['alpha.acme', 'Zeta.acme', 'ticket9.acme', 'ticket10.acme'];
     for (const id of ids) await store.insertTicket({ ...ticket(1), id: id as TicketId }, []);
     const page = await store.listTickets({ tenant: 'acme', start: 0, count: 10 });
-    expect(page.tickets.map((t) => t.ticket.id)).toEqual([
+    expect(page.tickets.map((t) => t.id)).toEqual([
       'Zeta.acme',
       'alpha.acme',
       'ticket10.acme',

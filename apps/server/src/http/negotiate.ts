@@ -44,7 +44,11 @@ export function sendData(
 ): void {
   ctx.status = status;
   ctx.type = mediaType;
-  ctx.body = formatOf(mediaType) === 'xml' ? toXml(xmlRoot, body) : body;
+  // Bytes, not a string: node writes a string body after its headers by joining the two into
+  // one more string of the body's size, on the heap (a list page's largest allocation after
+  // the JSON itself); bytes go out as they are, the headers beside them.
+  const text = formatOf(mediaType) === 'xml' ? toXml(xmlRoot, body) : JSON.stringify(body);
+  ctx.body = Buffer.from(text);
 }
 
 export function sendText(ctx: AppContext, text: string, status = 200): void {

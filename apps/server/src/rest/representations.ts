@@ -13,15 +13,17 @@ import type {
  * as root element (the `xmlRoot` beside each) and one element per field or array item.
  */
 export function ticketJson(ticket: TicketView) {
+  // One literal of one shape, the lists not copied (a list page makes twenty of these): an
+  // absent APIID or AppID is an undefined field, which neither JSON nor XML writes.
   return {
     TicketID: ticket.id,
     Title: ticket.title,
     Description: ticket.description,
     Environment: ticket.environment,
-    ...(ticket.apiId !== undefined && { APIID: ticket.apiId }),
-    ...(ticket.appId !== undefined && { AppID: ticket.appId }),
-    Label: [...ticket.labels],
-    Tag: [...ticket.tags],
+    APIID: ticket.apiId,
+    AppID: ticket.appId,
+    Label: ticket.labels,
+    Tag: ticket.tags,
     State: ticket.state,
     UserID: ticket.authorId,
     UserName: ticket.authorName,

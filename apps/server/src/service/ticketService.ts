@@ -23,14 +23,11 @@ import {
   type WorkflowDefinition,
 } from '@tickets/domain';
 import type { AppError, Outcome } from '../errors/appError.js';
-import type { StoredHistoryEntry, Store } from '../store/store.js';
+import type { StoredHistoryEntry, Store, TicketView } from '../store/store.js';
 import { LOST_RACE, runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
 import type { Caller } from './sessionService.js';
 
-/** A ticket as callers see it: the stored ticket plus its author's name. */
-export interface TicketView extends Ticket {
-  readonly authorName: string;
-}
+export type { TicketView };
 
 /**
  * The view of a ticket. Object.assign, not `{ ...ticket, authorName }`: on Node 20 the spread
@@ -270,7 +267,7 @@ export class TicketService {
     const { after } = query;
     if (after !== undefined && tenantOfTicket(after) !== tenant) return unknownAfter(after);
     const page = await this.options.store.listTickets({ tenant, ...query });
-    const tickets = page.tickets.map(({ ticket, authorName }) => viewOf(ticket, authorName));
+    const { tickets } = page;
     await this.options.store.flushed();
     if (page.unknownAfter) return unknownAfter(after!);
     return { ok: true, value: { total: page.total, start: query.start, tickets } };

@@ -4,6 +4,7 @@ import type {
   IdempotencyRecord,
   SessionRecord,
   StoredHistoryEntry,
+  TicketView,
   UserRecord,
 } from './store.js';
 
@@ -85,7 +86,7 @@ export const toTicket = (row: TicketRow): Ticket => ({
   updated: row.updated,
   version: row.version,
   commentCount: row.comment_count,
-  ...(row.workflow_id !== null && { workflowId: row.workflow_id }),
+  workflowId: row.workflow_id ?? undefined,
 });
 
 /** The columns of `tickets` in the order of `ticketValues`. */
@@ -242,3 +243,7 @@ export const toTicketWithAuthor = (
   ticket: toTicket(row),
   authorName: row.author_name ?? row.author_id,
 });
+
+/** A listed row as its view: the author's name added to the ticket, not a copy of it. */
+export const toTicketView = (row: TicketRow & { author_name: string | null }): TicketView =>
+  Object.assign(toTicket(row), { authorName: row.author_name ?? row.author_id });

@@ -253,11 +253,19 @@ export interface TicketWithAuthor {
   readonly authorName: string;
 }
 
+/** A ticket as callers see it: the stored ticket plus its author's name, in one object. */
+export interface TicketView extends Ticket {
+  readonly authorName: string;
+}
+
 export interface TicketList {
   /** How many tickets match the filters (whatever `after` and `start`). */
   readonly total: number;
-  /** The page, each ticket with its author's name (one read, not one more per page). */
-  readonly tickets: TicketWithAuthor[];
+  /**
+   * The page, each ticket with its author's name (one read, not one more per page), as the
+   * service answers it: a page is built once, not copied on its way out.
+   */
+  readonly tickets: TicketView[];
   /** The `after` ticket is not one of the tenant's (nothing was listed). */
   readonly unknownAfter?: true;
 }

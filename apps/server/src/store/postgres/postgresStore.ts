@@ -27,7 +27,7 @@ import {
   toHistory,
   toIdempotency,
   toTicket,
-  toTicketWithAuthor,
+  toTicketView,
   type HistoryRow,
   type IdempotencyRow,
   type TicketRow,
@@ -370,9 +370,7 @@ export class PostgresStore implements Store {
       tickets:
         first!.id === null
           ? []
-          : rows.map((row) =>
-              toTicketWithAuthor(row as TicketRow & { author_name: string | null }),
-            ),
+          : rows.map((row) => toTicketView(row as TicketRow & { author_name: string | null })),
     };
   }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { toTicketWithAuthor, type TicketRow } from '../rows.js';
+import { toTicketView, type TicketRow } from '../rows.js';
 import type { TicketList, TicketQuery } from '../store.js';
 import type { Transactions } from './transactions.js';
 
@@ -57,6 +57,6 @@ export function listTickets(
          FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
          LIMIT @count OFFSET @start`,
     ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
-    return { total, tickets: rows.map(toTicketWithAuthor) };
+    return { total, tickets: rows.map(toTicketView) };
   });
 }

@@ -62,6 +62,9 @@ const isBusy = (error: unknown): boolean => {
 /** Where SQLite keeps temporary tables and journals while serving (not while migrating). */
 const TEMP_STORE = 'MEMORY';
 
+/** The write-ahead log's length, in pages, that makes the next commit copy it back. */
+const CHECKPOINT_PAGES = 10_000;
+
 /** SQLite's page cache unless told otherwise (TICKETS_SQLITE_CACHE_MIB), MiB. */
 export const DEFAULT_CACHE_MIB = 4;
 
@@ -149,6 +152,12 @@ export class SqliteStore implements Store {
     // NORMAL inside SQLite either way: with FULL (the default), WalSync flushes the log before
     // any write is acknowledged, without holding up the event loop.
     db.pragma('synchronous = NORMAL');
+    // A checkpoint runs inside the COMMIT that fills the log to this many pages, on the event
+    // loop, with two flushes to disk. SQLite's default, 1,000 pages, took one every few hundred
+    // actions under load; at 10,000 (a log of up to about 40 MiB, reused from its start once
+    // copied back) a page written many times meanwhile is copied back once: 18% more actions
+    // per second at 16 connections, 10% less CPU each (5 s runs side by side, 4 rounds).
+    db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     // Temporary files in memory. The group commit's savepoints keep the pages they change in a
     // statement journal, which otherwise spills to a new temporary file past 64 KiB: a batch

@@ -9,6 +9,7 @@
  *   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_WARMUP_SECONDS=3 BENCH_STORES=sqlite,postgres
  *   BENCH_LIST_TICKETS=1000000 BENCH_DATABASE_URL=postgres://…   (TEST_DATABASE_URL otherwise)
  *   BENCH_SCENARIOS=actions,list   (scenarios whose name contains one of these; all by default)
+ *   BENCH_VERBOSE=1   (each run's figures as it ends)
  *   BENCH_PRODUCT_NODE_FLAGS='--max-semi-space-size=8'   (node flags for the product only,
  *     instead of those the command's first line gives, as the Dockerfile and `npm start` do)
  */
@@ -19,11 +20,17 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { postgresDatabase, sqliteDatabase, type BenchDatabase } from './checks.js';
 import { printReport, type Sample } from './report.js';
-import { runScenario, SCENARIOS, type Target } from './scenarios.js';
+import { runScenario, SCENARIOS, type RunResult, type Target } from './scenarios.js';
 import { BENCH_EMAIL, BENCH_PASSWORD, LIST_EMAIL, seedPostgres, seedSqlite } from './seed.js';
 import { logIn, startServer, type RunningServer, type ServerSpec } from './servers.js';
 
 const env = (name: string, fallback: string) => process.env[`BENCH_${name}`] ?? fallback;
+/** Each run's own figures as it ends, not a dot: where a median hides one run's tail. */
+const VERBOSE = env('VERBOSE', '') === '1';
+const runLine = (round: number, run: RunResult): string =>
+  `round ${round}  ${run.scenario} | ${run.server}: ${run.perSecond.toFixed(0)}/s, ` +
+  `p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, ` +
+  `${run.cpuMicrosPerRequest.toFixed(0)} µs/req, ${run.peakRssMiB.toFixed(0)} MiB ${run.note}`;
 const ROUNDS = Number(env('ROUNDS', '3'));
 const SECONDS = Number(env('SECONDS', '5'));
 const WARMUP_SECONDS = Number(env('WARMUP_SECONDS', '3'));
@@ -123,7 +130,7 @@ async function main(): Promise<void> {
             if (scenario.productOnly && target.role !== 'product') continue;
             const sample = await runScenario(scenario, target, SECONDS, settle);
             samples.push({ ...sample, round, phase: index });
-            process.stdout.write('.');
+            process.stdout.write(VERBOSE ? `${runLine(round, sample)}\n` : '.');
           }
         }
         for (const db of databases) {

@@ -27,10 +27,12 @@ import { logIn, startServer, type RunningServer, type ServerSpec } from './serve
 const env = (name: string, fallback: string) => process.env[`BENCH_${name}`] ?? fallback;
 /** Each run's own figures as it ends, not a dot: where a median hides one run's tail. */
 const VERBOSE = env('VERBOSE', '') === '1';
-const runLine = (round: number, run: RunResult): string =>
-  `round ${round}  ${run.scenario} | ${run.server}: ${run.perSecond.toFixed(0)}/s, ` +
-  `p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, ` +
-  `${run.cpuMicrosPerRequest.toFixed(0)} µs/req, ${run.peakRssMiB.toFixed(0)} MiB ${run.note}`;
+const runLine = (round: string, run: RunResult): string =>
+  (
+    `${round}  ${run.scenario} | ${run.server}: ${run.perSecond.toFixed(0)}/s, ` +
+    `p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, ` +
+    `${run.cpuMicrosPerRequest.toFixed(0)} µs/req, ${run.peakRssMiB.toFixed(0)} MiB ${run.note}`
+  ).trimEnd();
 const ROUNDS = Number(env('ROUNDS', '3'));
 const SECONDS = Number(env('SECONDS', '5'));
 const WARMUP_SECONDS = Number(env('WARMUP_SECONDS', '3'));
@@ -139,7 +141,8 @@ async function main(): Promise<void> {
             if (scenario.productOnly && target.role !== 'product') continue;
             const sample = await runScenario(scenario, target, SECONDS, settle);
             samples.push({ ...sample, round, phase: index });
-            process.stdout.write(VERBOSE ? `${runLine(round, sample)}\n` : '.');
+            const label = `${index === 0 ? '' : 'login flood '}round ${round}`;
+            process.stdout.write(VERBOSE ? `${runLine(label, sample)}\n` : '.');
           }
         }
         for (const db of databases) {

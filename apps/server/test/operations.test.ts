@@ -595,6 +595,44 @@ describe('writing: create, comment, act', () => {
     expect(ids(list)).toEqual([ticket.TicketID]);
   });
 
+  it('text beyond ASCII comes back as sent, in UTF-8 bytes: JSON and XML, and HEAD counts the same bytes', async () => {
+    clock.advance(1000);
+    const [title, description] = ['Café ☕ — 支払い <&> "quoted"', 'Ünïcödé\nsecond line'];
+    const created = await postJson(server, users['bob']!, '/api/tickets', {
+      Title: title,
+      Description: description,
+      Environment: 'Production',
+      APIID: 'payments.acme',
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+
+    const json = await call(server.url, users['carol'], location, { headers: JSON_ONLY });
+    expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const bytes = Buffer.from(await json.arrayBuffer());
+    expect(json.headers.get('content-length')).toBe(String(bytes.length));
+    expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({
+      Title: title,
+      Description: description,
+    });
+    const head = await call(server.url, users['carol'], location, {
+      method: 'HEAD',
+      headers: JSON_ONLY,
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(bytes.length));
+
+    const xml = await call(server.url, users['carol'], location, {
+      headers: { Accept: 'application/xml' },
+    });
+    expect(xml.headers.get('content-type')).toBe('application/xml');
+    const xmlBytes = Buffer.from(await xml.arrayBuffer());
+    expect(xml.headers.get('content-length')).toBe(String(xmlBytes.length));
+    expect(parseXml(xmlBytes.toString('utf8'))).toMatchObject({
+      Ticket: { Title: title, Description: description },
+    });
+  });
+
   it('POST /api/tickets in XML (vnd.soa.v81+xml both ways): a Ticket root mirroring the JSON', async () => {
     clock.advance(1000);
     const response = await call(server.url, users['carol'], '/api/tickets', {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../src/logger.js';
 import { SQLITE_CHANGE_POLL_MS } from '../src/store/sqlite/changeFeed.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
-import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
+import { CHECKPOINT_PAGES, SqliteStore, WAL_LIMIT_BYTES } from '../src/store/sqlite/sqliteStore.js';
 import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 import { NOW, PLAN, ticket } from './support/storeFixtures.js';
@@ -70,6 +70,9 @@ describe('SqliteStore: SQLite specifics', () => {
     // Temporary files (the group commit's statement journals) in memory; a 4 MiB page cache.
     expect(db.pragma('temp_store', { simple: true })).toBe(2);
     expect(db.pragma('cache_size', { simple: true })).toBe(-4 * 1024);
+    // The log copied back at 10,000 pages, its file cut back to 64 MiB when reused.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(CHECKPOINT_PAGES);
+    expect(db.pragma('journal_size_limit', { simple: true })).toBe(WAL_LIMIT_BYTES);
     // WAL is a property of the file: another connection sees it too.
     expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
     expect(existsSync(`${path}-wal`)).toBe(true);
@@ -133,6 +136,28 @@ describe('SqliteStore: SQLite specifics', () => {
     const store = await openStore({ kind: 'sqlite', path, cacheMiB: 2 });
     toClose.push(store);
     expect(connectionOf(store as SqliteStore).pragma('cache_size', { simple: true })).toBe(-2048);
+  });
+
+  it('the log is copied back into the database once it holds 10,000 pages, then reused', async () => {
+    const store = open();
+    await store.applyProvision(PLAN);
+    // About 12,000 pages: tickets of a page each, written 500 at a time (a commit each).
+    const description = 'd'.repeat(3500);
+    for (let batch = 0; batch < 24; batch += 1) {
+      const inserted = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          store.insertTicket({ ...ticket(batch * 500 + i + 1), description }, []),
+        ),
+      );
+      expect(inserted.every((outcome) => outcome === 'inserted')).toBe(true);
+    }
+    const mib = (file: string) => statSync(file).size / 2 ** 20;
+    // Past SQLite's own 1,000 pages (4 MiB) without a copy back, and not past 10,000 pages.
+    expect(mib(`${path}-wal`)).toBeGreaterThan(8);
+    expect(mib(`${path}-wal`)).toBeLessThan(41);
+    // The pages are in the database file itself.
+    expect(mib(path)).toBeGreaterThan(30);
+    expect((await store.listTickets({ tenant: 'acme', start: 0, count: 1 })).total).toBe(12_000);
   });
 
   it('synchronous = NORMAL when asked for', () => {

@@ -69,10 +69,10 @@ EXPOSE 8080
 # address, since the server does not answer on 127.0.0.1 then.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const h = process.env.HOST || '0.0.0.0'; const a = h === '0.0.0.0' ? '127.0.0.1' : h === '::' ? '::1' : h; fetch('http://' + (a.includes(':') ? '[' + a + ']' : a) + ':' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# --max-semi-space-size=4: V8's young generation stays at two 4 MiB semi-spaces instead of
-# growing to two 16 MiB ones under load: 10-20 MiB less peak memory for about 5% more CPU per
-# request (docs/operating.md, "Memory"). --no-allocation-site-pretenuring: objects V8 would otherwise come
+# --max-semi-space-size=2: V8's young generation stays at two 2 MiB semi-spaces instead of
+# growing to two 16 MiB ones under load: 14-24 MiB less peak memory for a few percent more CPU
+# per request (docs/operating.md, "Memory"). --no-allocation-site-pretenuring: objects V8 would otherwise come
 # to allocate straight into the old generation (the pg driver's results under the list page's
 # load) die young instead (same section). Only node's own arguments can set them, not the server.
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--no-allocation-site-pretenuring", "/app/node_modules/@tickets/server/bin/tickets-server.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--no-allocation-site-pretenuring", "/app/node_modules/@tickets/server/bin/tickets-server.js"]
 CMD ["serve"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --no-allocation-site-pretenuring
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2 --no-allocation-site-pretenuring
 // The `tickets-server` command: serve | migrate | provision FILE (see src/cli.ts).
 import { setFlagsFromString } from 'node:v8';
 

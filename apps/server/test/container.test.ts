@@ -101,7 +101,7 @@ describe('Dockerfile', () => {
     expect(env['MALLOC_ARENA_MAX']).toBe('2');
     expect(env['MALLOC_MMAP_THRESHOLD_']).toBe('131072');
     expect(readFileSync(join(SERVER_DIR, 'bin/tickets-server.js'), 'utf8').split('\n')[0]).toBe(
-      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --no-allocation-site-pretenuring',
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2 --no-allocation-site-pretenuring',
     );
     const own = Object.keys(env).filter(
       (n) => !['NODE_ENV', 'PATH', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_'].includes(n),
@@ -125,7 +125,7 @@ describe('Dockerfile', () => {
     // only node's own arguments can set.
     expect(entrypoint).toEqual([
       'node',
-      '--max-semi-space-size=4',
+      '--max-semi-space-size=2',
       '--no-allocation-site-pretenuring',
       `/app/node_modules/${pkg.name}/${pkg.bin['tickets-server']}`,
     ]);

@@ -131,8 +131,8 @@ export class PostgresStore implements Store {
       ...connection,
       // A fixed pool: the connections a burst opened stay open (up to pg's 10), instead of
       // closing after 10 s idle (pg's default) and being opened again on the next burst. A
-      // backend ending costs PostgreSQL about 10 ms of CPU: a pool of 16 closing at once took a
-      // core for some 100 ms, beside whatever else that core served then (docs/operating.md).
+      // backend's end took PostgreSQL up to ~10 ms of CPU here: a pool of 16 closing at once
+      // took a core for some 100 ms, from whatever else it served then (docs/operating.md).
       idleTimeoutMillis: 0,
       lock_timeout: lockTimeoutMs,
       query_timeout: QUERY_TIMEOUT_MS,

@@ -23,6 +23,9 @@ const pool = new pg.Pool({
   options: `-c search_path=${schema}`,
 });
 
+// An idle connection that breaks is dropped by the pool; without a listener it would end the process.
+pool.on('error', () => {});
+
 const ACT = `
   WITH session AS (
     SELECT user_id FROM sessions

@@ -56,29 +56,47 @@ export async function startServer(
   // Before the database is opened: an unusable secret file stops the start with nothing to close.
   const secret = resolveSecret(config.secret, config.dataDir);
   const store = await openStore(config.database, { logger, onFatal, datasync: hooks.datasync });
-  const empty = (await store.countTenants()) === 0;
-  const demo = config.demo && empty;
-  if (demo) {
-    await provision(store, demoData);
-    logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
-  } else if (empty) {
-    // Never seeded with known passwords: the operator provisions the first tenant and site admin.
-    logger.warn({ hint: FIRST_TENANT_HINT }, 'the database has no tenant yet');
+  // Until the server listens, a failure (the port taken, say) closes what was opened before it
+  // is thrown: on PostgreSQL the pool's connections and the counts' folding would otherwise keep
+  // the process alive after the error was printed.
+  let app: ReturnType<typeof createApp> | undefined;
+  let demo: boolean;
+  let server: ReturnType<typeof createHttpServer>;
+  try {
+    const empty = (await store.countTenants()) === 0;
+    demo = config.demo && empty;
+    if (demo) {
+      await provision(store, demoData);
+      logger.info({ tenant: 'demo' }, 'provisioned the demo tenant on an empty database');
+    } else if (empty) {
+      // Never seeded with known passwords: the operator provisions the first tenant and site admin.
+      logger.warn({ hint: FIRST_TENANT_HINT }, 'the database has no tenant yet');
+    }
+    app = createApp({
+      store,
+      logger,
+      secret,
+      sessionMinutes: config.sessionMinutes,
+      sessionMaxMinutes: config.sessionMaxMinutes,
+      csrf: config.csrf,
+      trustProxy: config.trustProxy,
+    });
+    const listening = createHttpServer(app.koa, logger);
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.port, config.host, () => resolve());
+    });
+    server = listening;
+  } catch (error) {
+    await app?.liveChanges.close();
+    await store
+      .close()
+      .catch((closeError: unknown) =>
+        logger.error({ err: closeError }, 'closing the store failed'),
+      );
+    throw error;
   }
-  const { koa, liveChanges } = createApp({
-    store,
-    logger,
-    secret,
-    sessionMinutes: config.sessionMinutes,
-    sessionMaxMinutes: config.sessionMaxMinutes,
-    csrf: config.csrf,
-    trustProxy: config.trustProxy,
-  });
-  const server = createHttpServer(koa, logger);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  const { liveChanges } = app;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, database: config.database.kind }, 'listening');

@@ -8,6 +8,12 @@ import { DEMO_PASSWORD } from '../src/demo.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { call, login } from './support/client.js';
 import {
+  createSchema,
+  dropSchema,
+  TEST_DATABASE_URL,
+  urlWithSearchPath,
+} from './support/postgres.js';
+import {
   childEnv,
   readDb,
   runCli,
@@ -395,6 +401,29 @@ describe('tickets-server (the command line)', () => {
       expect(result.stderr).not.toMatch(/\n\s+at /);
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('serve on PostgreSQL on a port that is taken exits 1 too: the store it opened is closed', async () => {
+    const dir = fresh();
+    const schema = await createSchema();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = await runCli(
+        ['serve'],
+        serverEnv(dir.dir, {
+          PORT: port,
+          DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema),
+        }),
+      );
+      // Left open, the pool's connections and the counts' folding kept the process alive.
+      expect(result).toMatchObject({ code: 1, signal: null });
+      expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      await dropSchema(schema);
     }
   });
 

@@ -379,6 +379,47 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 
+  it('replaces the pooled connections PostgreSQL ends while idle: the next calls succeed', async () => {
+    // The store's connections carry an application_name of their own, to be found after.
+    const url = new URL(TEST_DATABASE_URL);
+    const applicationName = `${schema}_idle`;
+    url.searchParams.set('application_name', applicationName);
+    const idleErrors: Error[] = [];
+    const store = await PostgresStore.open(url.toString(), {
+      schema,
+      onIdleError: (error) => idleErrors.push(error),
+    });
+    toClose.push(store);
+    await store.applyProvision(PLAN);
+    await store.insertTicket(ticket(1), []);
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 4 }, () => store.listTickets({ tenant: 'acme', start: 0, count: 10 })),
+      );
+    const idleBackends = () =>
+      withClient(async (client) => {
+        const { rows } = await client.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+           WHERE application_name = $1 AND state = 'idle' AND NOT starts_with(query, $2)`,
+          [applicationName, WATCH_MARK],
+        );
+        return rows.map((row) => row.pid);
+      });
+    await burst();
+    const idle = await idleBackends();
+    expect(idle.length).toBeGreaterThan(1);
+    await withClient((client) =>
+      client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [idle]),
+    );
+    // Each one ended is told (the server logs it at warn), dropped, and opened again when needed.
+    await expect.poll(() => idleErrors.length, { timeout: 10_000 }).toBe(idle.length);
+    const pages = await burst();
+    expect(pages.map((page) => page.tickets.map((t) => t.id))).toEqual(
+      Array.from({ length: 4 }, () => ['ticket1.acme']),
+    );
+    expect((await idleBackends()).some((pid) => idle.includes(pid))).toBe(false);
+  });
+
   it('close is idempotent', async () => {
     const store = await open();
     await store.close();
@@ -401,8 +442,8 @@ describe('PostgresStore: PostgreSQL specifics', () => {
         );
         return Number(rows[0]!.n);
       });
-    // pool.end() does not wait for its connections to go: wait for them (a hang guard, well
-    // under the 10 s a leaked pool keeps an idle connection), without timing anything.
+    // pool.end() does not wait for its connections to go: wait for them (a hang guard: a leaked
+    // pool would keep its idle connection for good), without timing anything.
     await expect.poll(connections, { timeout: 5_000 }).toBe(0);
   });
 

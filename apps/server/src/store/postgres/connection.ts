@@ -15,6 +15,13 @@ export const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** No query takes this long here unless the server stopped answering. */
 export const QUERY_TIMEOUT_MS = 30_000;
+/**
+ * A pooled connection silent this long is probed by TCP (keepalive), as is the watcher's: the
+ * pool keeps its connections however long they idle, and a firewall or NAT between the server
+ * and PostgreSQL may forget a silent one without telling either end. The probes keep it known
+ * there, and a peer gone for good is found out by the system's own probe count.
+ */
+export const KEEPALIVE_IDLE_MS = 10_000;
 /** The change watcher's queries are tiny: past this, its connection is taken for dead. */
 export const WATCH_QUERY_TIMEOUT_MS = 10_000;
 

@@ -56,6 +56,7 @@ import { isConnectionLost, withDefaultUser } from './unreachable.js';
 import {
   CONNECT_TIMEOUT_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
+  KEEPALIVE_IDLE_MS,
   isBusy,
   QUERY_TIMEOUT_MS,
   TYPES,
@@ -125,14 +126,16 @@ export class PostgresStore implements Store {
       // A server that stops answering without closing the connection must not hold a request
       // (and the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
       types: TYPES,
     };
     const pool = new pg.Pool({
       ...connection,
-      // A fixed pool: the connections a burst opened stay open (up to pg's 10), instead of
-      // closing after 10 s idle (pg's default) and being opened again on the next burst. A
-      // backend's end took PostgreSQL up to ~10 ms of CPU here: a pool of 16 closing at once
-      // took a core for some 100 ms, from whatever else it served then (docs/operating.md).
+      // The connections a burst opened stay open (up to pg's 10; the pool grows as load needs
+      // and does not shrink), instead of closing after 10 s idle (pg's default) and opening
+      // again on the next burst. A backend's end took PostgreSQL up to ~10 ms of CPU here: a
+      // pool of 16 closing at once took a core for some 100 ms from whatever else it served
+      // then (docs/operating.md). Idle ones are kept alive by TCP probes (KEEPALIVE_IDLE_MS).
       idleTimeoutMillis: 0,
       lock_timeout: lockTimeoutMs,
       query_timeout: QUERY_TIMEOUT_MS,

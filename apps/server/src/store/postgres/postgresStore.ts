@@ -131,11 +131,7 @@ export class PostgresStore implements Store {
     };
     const pool = new pg.Pool({
       ...connection,
-      // The connections a burst opened stay open (up to pg's 10; the pool grows as load needs
-      // and does not shrink), instead of closing after 10 s idle (pg's default) and opening
-      // again on the next burst. A backend's end took PostgreSQL up to ~10 ms of CPU here: a
-      // pool of 16 closing at once took a core for some 100 ms from whatever else it served
-      // then (docs/operating.md). Idle ones are kept alive by TCP probes (KEEPALIVE_IDLE_MS).
+      // Kept open (up to 10): idle ones ending together took a core ~100 ms (docs/operating.md).
       idleTimeoutMillis: 0,
       lock_timeout: lockTimeoutMs,
       query_timeout: QUERY_TIMEOUT_MS,

@@ -12,6 +12,7 @@ import { openStore } from '../src/store/openStore.js';
 import { appendChange, CHANGES_CHANNEL, WATCH_MARK } from '../src/store/postgres/changeFeed.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
+import type { TicketQuery } from '../src/store/store.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import {
   createSchema,
@@ -230,6 +231,51 @@ describe('PostgresStore: PostgreSQL specifics', () => {
       'ticket10.acme',
       'ticket9.acme',
     ]);
+  });
+
+  it('the list page keeps answering, on the same connections, after another process adds a column to tickets', async () => {
+    const store = await open();
+    await store.applyProvision(PLAN);
+    for (let n = 1; n <= 3; n++) {
+      const created = new Date(NOW.getTime() + n * 1000).toISOString();
+      await store.insertTicket({ ...ticket(n), state: n === 2 ? 'RESOLVED' : 'OPEN', created }, []);
+    }
+    // Each filter whose statement is prepared once per connection, with and without `after`,
+    // and one planned for its values (an API without a state); each value answers its own page.
+    const pages = () =>
+      Promise.all(
+        (
+          [
+            {},
+            { state: 'OPEN' },
+            { state: 'RESOLVED' },
+            { apiId: 'payments.acme', state: 'OPEN' },
+            { appId: 'shop.acme', state: 'OPEN' },
+            { authorId: 'ada.acme', state: 'OPEN', after: 'ticket3.acme' },
+            { apiId: 'payments.acme' },
+          ] satisfies Omit<TicketQuery, 'tenant' | 'start' | 'count'>[]
+        ).map(async (filter) => {
+          const page = await store.listTickets({ tenant: 'acme', start: 0, count: 10, ...filter });
+          return [page.total, ...page.tickets.map((t) => t.id)];
+        }),
+      );
+    const expected = [
+      [3, 'ticket3.acme', 'ticket2.acme', 'ticket1.acme'],
+      [2, 'ticket3.acme', 'ticket1.acme'],
+      [1, 'ticket2.acme'],
+      [2, 'ticket3.acme', 'ticket1.acme'],
+      [0],
+      [2, 'ticket1.acme'],
+      [3, 'ticket3.acme', 'ticket2.acme', 'ticket1.acme'],
+    ];
+    // Enough rounds for every pooled connection to have prepared (and planned) each statement.
+    for (let round = 0; round < 8; round++) expect(await pages()).toEqual(expected);
+    // A newer version's migration, say: a prepared `SELECT t.*` would fail from now on, on every
+    // connection that prepared it ("cached plan must not change result type").
+    await raw((client) =>
+      client.query("ALTER TABLE tickets ADD COLUMN priority TEXT DEFAULT 'low'"),
+    );
+    for (let round = 0; round < 8; round++) expect(await pages()).toEqual(expected);
   });
 
   it('migrate: opened without migrating, applies every version once, then none', async () => {

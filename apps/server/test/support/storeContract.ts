@@ -931,6 +931,16 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(
           await list({ apiId: 'payments.acme', appId: 'shop.acme', authorId: 'bob.acme' }),
         ).toEqual({ total: 1, tickets: [t3] });
+        // Each index's filters: by app, or by author, with a state.
+        expect(await list({ appId: 'shop.acme', state: 'RESOLVED' })).toEqual({
+          total: 1,
+          tickets: [t3],
+        });
+        expect(ids(await list({ authorId: 'bob.acme', state: 'OPEN' }))).toEqual([
+          'ticket10.acme',
+          'ticket9.acme',
+          'ticket1.acme',
+        ]);
         // A filter never reaches into another tenant.
         expect(await list({ apiId: 'ledger.globex' })).toEqual({ total: 0, tickets: [] });
         expect(await list({ authorId: 'gina.globex' })).toEqual({ total: 0, tickets: [] });

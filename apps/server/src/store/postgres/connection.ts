@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withDefaultUser } from './unreachable.js';
 
 /** How the PostgreSQL store talks to its server: time limits, what is worth a retry, types. */
 
@@ -13,6 +14,9 @@ export const MIGRATION_LOCK_TIMEOUT = '60s';
 /** The first key of the migrations' advisory lock (the second is the schema's name, hashed). */
 export const MIGRATION_LOCK_CLASS = 0x7469636b; // 'tick'
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** Connections per process: for every statement, and for the list page's (ticketList.ts). */
+export const POOL_SIZE = 10;
+export const LIST_POOL_SIZE = 4;
 /** No query takes this long here unless the server stopped answering. */
 export const QUERY_TIMEOUT_MS = 30_000;
 /**
@@ -48,3 +52,46 @@ export const TYPES: pg.CustomTypesConfig = {
       ? parseBigint
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/** How the store's connections (the pools' and the change watcher's) reach the server at `url`. */
+export const connectionConfig = (url: string) => ({
+  connectionString: withDefaultUser(url),
+  connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  // A server that stops answering without closing the connection must not hold a request (and
+  // the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.
+  keepAlive: true,
+  keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
+  types: TYPES,
+});
+
+/**
+ * A pool of up to `max` connections, each set up by the statements `settings` when it opens.
+ * They are kept open however long they idle: idle ones ending together took a core ~100 ms
+ * (docs/operating.md). One that breaks while idle is dropped, told to `onIdleError`, and replaced
+ * on the next call; without a listener the error would end the process.
+ */
+export function openPool(
+  connection: ReturnType<typeof connectionConfig>,
+  options: {
+    readonly max: number;
+    readonly lockTimeoutMs: number;
+    readonly settings: readonly string[];
+    readonly onIdleError?: ((error: Error) => void) | undefined;
+  },
+): pg.Pool {
+  const pool = new pg.Pool({
+    ...connection,
+    max: options.max,
+    idleTimeoutMillis: 0,
+    lock_timeout: options.lockTimeoutMs,
+    query_timeout: QUERY_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: QUERY_TIMEOUT_MS,
+    ...(options.settings.length > 0 && {
+      onConnect: async (client: pg.ClientBase) => {
+        await client.query(options.settings.join('; '));
+      },
+    }),
+  });
+  pool.on('error', (error) => options.onIdleError?.(error));
+  return pool;
+}

@@ -39,7 +39,7 @@ import { ChangeAnnouncer } from './announcer.js';
 import * as accounts from './accounts.js';
 import { callerLoader, changeLoader, idempotencyLoader, ticketLoader } from './batched.js';
 import { TicketCountFolder } from './ticketCounts.js';
-import { listStatement, type ListRow } from './ticketList.js';
+import { listQuery, type ListRow } from './ticketList.js';
 import {
   all,
   applyProvisionIn,
@@ -52,14 +52,14 @@ import {
   allocateTicketNumberIn,
   purgeExpiredIn,
 } from './writes.js';
-import { isConnectionLost, withDefaultUser } from './unreachable.js';
+import { isConnectionLost } from './unreachable.js';
 import {
-  CONNECT_TIMEOUT_MS,
+  connectionConfig,
   DEFAULT_LOCK_TIMEOUT_MS,
-  KEEPALIVE_IDLE_MS,
   isBusy,
-  QUERY_TIMEOUT_MS,
-  TYPES,
+  LIST_POOL_SIZE,
+  openPool,
+  POOL_SIZE,
   WATCH_QUERY_TIMEOUT_MS,
 } from './connection.js';
 
@@ -105,6 +105,7 @@ export class PostgresStore implements Store {
 
   private constructor(
     pool: pg.Pool,
+    private readonly listPool: pg.Pool,
     patienceMs: number,
     changeWatch: PostgresChangeWatch,
     logger?: Logger,
@@ -120,37 +121,30 @@ export class PostgresStore implements Store {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const { schema } = options;
-    const connection = {
-      connectionString: withDefaultUser(url),
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      // A server that stops answering without closing the connection must not hold a request
-      // (and the pool) forever: TCP keepalive, a bound on every query, and on idle transactions.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
-      types: TYPES,
-    };
-    const pool = new pg.Pool({
-      ...connection,
-      // Kept open (up to 10): idle ones ending together took a core ~100 ms (docs/operating.md).
-      idleTimeoutMillis: 0,
-      lock_timeout: lockTimeoutMs,
-      query_timeout: QUERY_TIMEOUT_MS,
-      idle_in_transaction_session_timeout: QUERY_TIMEOUT_MS,
-      ...(schema !== undefined && {
-        onConnect: async (client: pg.ClientBase) => {
-          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
-        },
-      }),
-    });
-    // An idle connection that breaks (the server restarted) is dropped by the pool and replaced
-    // on the next call; without a listener the error would end the process.
-    pool.on('error', (error) => options.onIdleError?.(error));
+    const connection = connectionConfig(url);
+    const pool = (max: number, settings: readonly string[]): pg.Pool =>
+      openPool(connection, { max, lockTimeoutMs, settings, onIdleError: options.onIdleError });
+    const searchPath =
+      schema === undefined ? [] : [`SET search_path TO ${pg.escapeIdentifier(schema)}`];
+    // The list page's statements prepared once (ticketList.ts): their connections keep each
+    // statement's generic plan, which no other statement must get (a purge's `changed_at < $1`
+    // is best planned for its value), so they have a pool of their own.
+    const listPool = pool(LIST_POOL_SIZE, [
+      ...searchPath,
+      'SET plan_cache_mode = force_generic_plan',
+    ]);
     const changeWatch = new PostgresChangeWatch({
       client: { ...connection, query_timeout: WATCH_QUERY_TIMEOUT_MS },
       schema,
       logger: options.logger,
     });
-    const store = new PostgresStore(pool, lockTimeoutMs, changeWatch, options.logger);
+    const store = new PostgresStore(
+      pool(POOL_SIZE, searchPath),
+      listPool,
+      lockTimeoutMs,
+      changeWatch,
+      options.logger,
+    );
     try {
       if (options.migrate !== false) await store.applyMigrations();
     } catch (error) {
@@ -198,8 +192,8 @@ export class PostgresStore implements Store {
   }
 
   /** One statement on any pooled connection (autocommit), retried while the database is busy. */
-  private run<T>(fn: (db: pg.Pool) => Promise<T>): Promise<T> {
-    return retryWhileBusy(() => fn(this.pool), this.busyPolicy);
+  private run<T>(fn: (db: pg.Pool) => Promise<T>, pool = this.pool): Promise<T> {
+    return retryWhileBusy(() => fn(pool), this.busyPolicy);
   }
 
   async migrate(): Promise<number[]> {
@@ -351,20 +345,9 @@ export class PostgresStore implements Store {
   }
 
   async listTickets(query: TicketQuery): Promise<TicketList> {
-    const params: unknown[] = [query.tenant];
-    const where = ['tenant = $1'];
-    const filter = (column: string, value: string | undefined): void => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(`${column} = $${params.length}`);
-    };
-    filter('api_id', query.apiId);
-    filter('app_id', query.appId);
-    filter('author_id', query.authorId);
-    filter('state', query.state);
-    const rows = await this.run((db) =>
-      all<ListRow>(db, listStatement(where.join(' AND '), params, query), params),
-    );
+    const { config, planOnce } = listQuery(query);
+    const pool = planOnce ? this.listPool : this.pool;
+    const { rows } = await this.run((db) => db.query<ListRow>(config), pool);
     const [first] = rows;
     this.countFolder.sawDeltas(first!.list_deltas);
     const total = first!.list_total;
@@ -494,7 +477,8 @@ export class PostgresStore implements Store {
       .close()
       .then(() => this.announcer.idle())
       .then(() => this.countFolder.close())
-      .then(() => this.pool.end());
+      .then(() => Promise.all([this.pool.end(), this.listPool.end()]))
+      .then(() => undefined);
     await this.closing;
   }
 }

@@ -1,5 +1,6 @@
+import type pg from 'pg';
+import { TICKET_COLUMNS, type TicketRow } from '../rows.js';
 import type { TicketQuery } from '../store.js';
-import type { TicketRow } from '../rows.js';
 import { countsOf } from './ticketCounts.js';
 
 /**
@@ -15,23 +16,70 @@ export type ListRow = { [K in keyof TicketRow]: TicketRow[K] | null } & {
 };
 
 /**
+ * The filters whose page is a walk of one index in the list's order, whatever their values
+ * (migrations 1 and 4: `tickets_by_tenant`, `tickets_by_state`, and `tickets_by_api`, `_app`
+ * and `_author`, each ending in `state`). Their statement is prepared by name and planned once
+ * per connection, on connections that keep generic plans (`plan_cache_mode`): planning it took
+ * longer than running it. Other filters (an API without a state, say) have a best plan that
+ * depends on how many tickets their values match, so they are planned for their values each time.
+ */
+const ONE_INDEX_FILTERS: ReadonlySet<string> = new Set([
+  '',
+  'state',
+  'api_id,state',
+  'app_id,state',
+  'author_id,state',
+]);
+
+/**
+ * The list page's statement for `query`, and whether it is one to prepare and plan once. Its
+ * columns are named, not `t.*`: a prepared statement's columns are fixed, and a column added
+ * to the table later (by a newer version's migration) must not fail it.
+ */
+export function listQuery(query: TicketQuery): { config: pg.QueryConfig; planOnce: boolean } {
+  const values: unknown[] = [query.tenant];
+  const filters: string[] = [];
+  const where = ['tenant = $1'];
+  for (const [column, value] of [
+    ['api_id', query.apiId],
+    ['app_id', query.appId],
+    ['author_id', query.authorId],
+    ['state', query.state],
+  ] as const) {
+    if (value === undefined) continue;
+    values.push(value);
+    filters.push(column);
+    where.push(`${column} = $${values.length}`);
+  }
+  const text = listStatement(where.join(' AND '), values, query);
+  const shape = filters.join(',');
+  if (!ONE_INDEX_FILTERS.has(shape)) return { config: { text, values }, planOnce: false };
+  const name = `tickets.list(${shape})${query.after === undefined ? '' : '.after'}`;
+  return { config: { name, text, values }, planOnce: true };
+}
+
+const PAGE_COLUMNS = TICKET_COLUMNS.map((column) => `t.${column}`).join(', ');
+const ROW_COLUMNS = TICKET_COLUMNS.map((column) => `p.${column}`).join(', ');
+
+/**
  * The list page in one statement, so one snapshot: the total from the counts (ticketCounts.ts)
  * and the page, a walk of the filter's index in the list's order (created DESC, id ASC; `id` and
  * `created` are COLLATE "C", so ties go bytewise by id as in SQLite). With `after`, the walk
  * starts at that ticket's `created` instead of counting an offset past every ticket before it.
  * `clause` filters the tickets by the parameters in `params`; the paging's are appended to it.
  */
-export function listStatement(clause: string, params: unknown[], query: TicketQuery): string {
+function listStatement(clause: string, params: unknown[], query: TicketQuery): string {
   params.push(query.count, query.start);
   const [limit, offset] = [params.length - 1, params.length];
   const order = 'ORDER BY t.created DESC, t.id ASC';
   if (query.after === undefined) {
     return `
-      SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, p.*,
+      SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, ${ROW_COLUMNS},
       (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
       FROM ${countsOf(clause)} c
       LEFT JOIN LATERAL (
-        SELECT t.* FROM tickets t WHERE ${clause} ${order} LIMIT $${limit} OFFSET $${offset}
+        SELECT ${PAGE_COLUMNS} FROM tickets t WHERE ${clause} ${order}
+        LIMIT $${limit} OFFSET $${offset}
       ) p ON true`;
   }
   params.push(query.after);
@@ -42,11 +90,11 @@ export function listStatement(clause: string, params: unknown[], query: TicketQu
   const [created, id] = ['(SELECT created FROM after_row)', '(SELECT id FROM after_row)'];
   return `
     WITH after_row AS (SELECT created, id FROM tickets WHERE id = $${after} AND tenant = $1)
-    SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found, p.*,
-      (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
+    SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found,
+      ${ROW_COLUMNS}, (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
     FROM ${countsOf(clause)} c
     LEFT JOIN LATERAL (
-      SELECT t.* FROM tickets t
+      SELECT ${PAGE_COLUMNS} FROM tickets t
       WHERE ${clause} AND t.created <= ${created} AND (t.created < ${created} OR t.id > ${id})
       ${order} LIMIT $${limit} OFFSET $${offset}
     ) p ON true`;

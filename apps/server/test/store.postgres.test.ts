@@ -11,6 +11,7 @@ import { committedChange } from '../src/store/changeLog.js';
 import { openStore } from '../src/store/openStore.js';
 import { appendChange, CHANGES_CHANNEL, WATCH_MARK } from '../src/store/postgres/changeFeed.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
+import { listQuery } from '../src/store/postgres/ticketList.js';
 import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgresStore.js';
 import type { TicketQuery } from '../src/store/store.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
@@ -233,6 +234,94 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     ]);
   });
 
+  it("the list page's pool walks the filter's own index for any values: generic plans, no sort, no JIT, even where scanning and sorting look cheaper", async () => {
+    const store = await open();
+    const four = <T>(f: (n: number) => T): T[] => Array.from({ length: 4 }, (_, n) => f(n));
+    await store.applyProvision({
+      ...PLAN,
+      users: four((n) => ({ ...PLAN.users[0]!, id: `u${n}.acme`, email: `u${n}@acme.test` })),
+      resources: (['api', 'app'] as const).flatMap((type) =>
+        four((n) => ({ id: `${type}${n}.acme`, tenant: 'acme', type, name: type, admins: [] })),
+      ),
+    });
+    // 4,000 tickets spread over 4 APIs, apps, authors and states, with their statistics.
+    await raw(async (client) => {
+      await client.query(`
+        INSERT INTO tickets (id, tenant, title, description, environment, api_id, app_id, labels,
+          tags, state, step, author_id, created, updated, version, comment_count)
+        SELECT 't' || i || '.acme', 'acme', 'T', '', 'Sandbox', 'api' || i % 4 || '.acme',
+          'app' || i / 4 % 4 || '.acme', '[]', '[]',
+          (ARRAY['OPEN', 'RESOLVED', 'CLOSED', 'REOPEN'])[1 + i / 16 % 4], 1,
+          'u' || i / 64 % 4 || '.acme', lpad(i::text, 8, '0'), '', 1, 0
+        FROM generate_series(0, 3999) AS i`);
+      await client.query('ANALYZE tickets');
+    });
+    const pools = store as unknown as { pool: pg.Pool; listPool: pg.Pool };
+    const settings = async (db: pg.Pool | pg.Client) =>
+      (
+        await db.query(`SELECT current_setting('plan_cache_mode') AS plans,
+          current_setting('enable_sort') AS sort, current_setting('jit') AS jit`)
+      ).rows[0] as unknown;
+    // The list pool's settings reach no other statement: the main pool has the server's own.
+    expect(await settings(pools.listPool)).toEqual({
+      plans: 'force_generic_plan',
+      sort: 'off',
+      jit: 'off',
+    });
+    expect(await settings(pools.pool)).toEqual(await raw(settings));
+    const shapes = [
+      [{}, 'tickets_by_tenant'],
+      [{ state: 'OPEN' }, 'tickets_by_state'],
+      [{ apiId: 'api1.acme', state: 'OPEN' }, 'tickets_by_api'],
+      [{ appId: 'app1.acme', state: 'OPEN' }, 'tickets_by_app'],
+      [{ authorId: 'u1.acme', state: 'OPEN' }, 'tickets_by_author'],
+      [{ apiId: 'api1.acme', state: 'OPEN', after: 't900.acme' }, 'tickets_by_api'],
+    ] satisfies [Omit<TicketQuery, 'tenant' | 'start' | 'count'>, string][];
+    const client = await pools.listPool.connect();
+    try {
+      /** The plan of the list page's statement for `filter`, as this connection makes it. */
+      const planOf = async (filter: Omit<TicketQuery, 'tenant' | 'start' | 'count'>) => {
+        const { config, planOnce } = listQuery({ tenant: 'acme', start: 1, count: 20, ...filter });
+        expect(planOnce).toBe(true);
+        await client.query(`PREPARE page AS ${config.text}`);
+        const values = config.values!.map((v) =>
+          typeof v === 'string' ? client.escapeLiteral(v) : String(v),
+        );
+        const { rows } = await client.query<{ 'QUERY PLAN': [Record<string, unknown>] }>(
+          `EXPLAIN (FORMAT JSON) EXECUTE page(${values.join(', ')})`,
+        );
+        await client.query('DEALLOCATE page');
+        const [explained] = rows[0]!['QUERY PLAN'];
+        const nodes: Record<string, unknown>[] = [];
+        const walk = (node: Record<string, unknown>): void => {
+          nodes.push(node);
+          for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? [])
+            walk(child);
+        };
+        walk(explained!['Plan'] as Record<string, unknown>);
+        return { explained, nodes, page: nodes.find((node) => node['Alias'] === 't')! };
+      };
+      for (const [filter, index] of shapes) {
+        const { page } = await planOf(filter);
+        expect(page).toMatchObject({ 'Node Type': 'Index Scan', 'Index Name': index });
+        // Generic: planned for parameters, not for these values.
+        expect(page['Index Cond']).toContain('$1');
+      }
+      // Reading pages at random made dear (as for a table whose order on disk strays from
+      // `created`), and JIT for any statement that would use it: still a walk, in order.
+      await client.query('SET random_page_cost = 1000000; SET jit_above_cost = 0');
+      for (const [filter] of shapes) {
+        const { explained, nodes, page } = await planOf(filter);
+        expect(explained).not.toHaveProperty('JIT');
+        expect(nodes.map((node) => node['Node Type'])).not.toContain('Sort');
+        expect(page['Node Type']).toBe('Index Scan');
+      }
+    } finally {
+      // Its settings were changed above: the connection is not for the pool any more.
+      client.release(true);
+    }
+  });
+
   it('the list page keeps answering, on the same connections, after another process adds a column to tickets', async () => {
     const store = await open();
     await store.applyProvision(PLAN);
@@ -438,9 +527,15 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     toClose.push(store);
     await store.applyProvision(PLAN);
     await store.insertTicket(ticket(1), []);
+    // On both pools: a page of all the tenant's tickets is the list pool's, one of an API's
+    // (without a state) the main pool's.
     const burst = () =>
       Promise.all(
-        Array.from({ length: 4 }, () => store.listTickets({ tenant: 'acme', start: 0, count: 10 })),
+        [{}, { apiId: 'payments.acme' }].flatMap((filter) =>
+          Array.from({ length: 4 }, () =>
+            store.listTickets({ tenant: 'acme', start: 0, count: 10, ...filter }),
+          ),
+        ),
       );
     // The pool's idle connections (not the watcher's), ended in the same statement when `end`:
     // the counts' folding, every 2 s, may take one of them meanwhile.
@@ -461,7 +556,7 @@ describe('PostgresStore: PostgreSQL specifics', () => {
     await expect.poll(() => idleErrors.length, { timeout: 10_000 }).toBe(idle.length);
     const pages = await burst();
     expect(pages.map((page) => page.tickets.map((t) => t.id))).toEqual(
-      Array.from({ length: 4 }, () => ['ticket1.acme']),
+      Array.from({ length: 8 }, () => ['ticket1.acme']),
     );
     expect((await idleBackends()).some((pid) => idle.includes(pid))).toBe(false);
   });

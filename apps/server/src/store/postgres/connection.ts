@@ -17,6 +17,22 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 /** Connections per process: for every statement, and for the list page's (ticketList.ts). */
 export const POOL_SIZE = 10;
 export const LIST_POOL_SIZE = 4;
+
+/**
+ * The list pool's sessions. Each list statement is planned once per connection, for any values
+ * (a generic plan), and such a plan cannot know LIMIT and OFFSET: PostgreSQL then plans for a
+ * tenth of the filter's tickets, not a page. On a big tenant that made it compile the statement
+ * (JIT, some 20 ms, on every execution), and where the table's order on disk strays from
+ * `created`, scan and sort the whole tenant. The statements this pool runs are walks of an index
+ * in the page's order (ticketList.ts), so these settings keep them that: no sort, no JIT, no
+ * parallel workers for a page of at most 100 tickets.
+ */
+export const LIST_SESSION = [
+  'SET plan_cache_mode = force_generic_plan',
+  'SET enable_sort = off',
+  'SET jit = off',
+  'SET max_parallel_workers_per_gather = 0',
+] as const;
 /** No query takes this long here unless the server stopped answering. */
 export const QUERY_TIMEOUT_MS = 30_000;
 /**

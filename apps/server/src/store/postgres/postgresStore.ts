@@ -58,6 +58,7 @@ import {
   DEFAULT_LOCK_TIMEOUT_MS,
   isBusy,
   LIST_POOL_SIZE,
+  LIST_SESSION,
   openPool,
   POOL_SIZE,
   WATCH_QUERY_TIMEOUT_MS,
@@ -126,13 +127,10 @@ export class PostgresStore implements Store {
       openPool(connection, { max, lockTimeoutMs, settings, onIdleError: options.onIdleError });
     const searchPath =
       schema === undefined ? [] : [`SET search_path TO ${pg.escapeIdentifier(schema)}`];
-    // The list page's statements prepared once (ticketList.ts): their connections keep each
-    // statement's generic plan, which no other statement must get (a purge's `changed_at < $1`
-    // is best planned for its value), so they have a pool of their own.
-    const listPool = pool(LIST_POOL_SIZE, [
-      ...searchPath,
-      'SET plan_cache_mode = force_generic_plan',
-    ]);
+    // The list page's statements, prepared once (ticketList.ts), on connections of their own:
+    // their settings (LIST_SESSION) must reach no other statement, a purge's `changed_at < $1`
+    // is best planned for its value.
+    const listPool = pool(LIST_POOL_SIZE, [...searchPath, ...LIST_SESSION]);
     const changeWatch = new PostgresChangeWatch({
       client: { ...connection, query_timeout: WATCH_QUERY_TIMEOUT_MS },
       schema,

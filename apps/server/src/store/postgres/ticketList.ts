@@ -19,9 +19,10 @@ export type ListRow = { [K in keyof TicketRow]: TicketRow[K] | null } & {
  * The filters whose page is a walk of one index in the list's order, whatever their values
  * (migrations 1 and 4: `tickets_by_tenant`, `tickets_by_state`, and `tickets_by_api`, `_app`
  * and `_author`, each ending in `state`). Their statement is prepared by name and planned once
- * per connection, on connections that keep generic plans (`plan_cache_mode`): planning it took
- * longer than running it. Other filters (an API without a state, say) have a best plan that
- * depends on how many tickets their values match, so they are planned for their values each time.
+ * per connection, on connections that keep generic plans and never sort (LIST_SESSION in
+ * connection.ts): planning it took longer than running it. Other filters (an API without a
+ * state, say) have a best plan that depends on how many tickets their values match, so they are
+ * planned for their values each time, on the main pool.
  */
 const ONE_INDEX_FILTERS: ReadonlySet<string> = new Set([
   '',

@@ -5,6 +5,8 @@
 --   login DOMAIN PASSWORD                         POST /api/login as u{n}@DOMAIN, each a new
 --       unknown account (so every attempt costs a password check, none is throttled)
 --   list PATH COOKIE                              GET PATH&start=0,20,...,980
+--   pages PATH COOKIE FORMAT FIRST STEP COUNT     GET PATH&after=FORMAT(FIRST + STEP*k) for k in
+--       0..COUNT-1 in turn: keyset paging, as a client pages on (FORMAT a string.format pattern)
 -- Every mode prints one JSON line at the end: requests, seconds, statuses, p50/p99 (µs).
 local threads = {}
 
@@ -25,6 +27,9 @@ function init(args)
     headers = { ["Content-Type"] = "application/json" }
   else
     path, headers = args[2], { ["Cookie"] = args[3] }
+    if mode == "pages" then
+      format, first, step, count = args[4], tonumber(args[5]), tonumber(args[6]), tonumber(args[7])
+    end
   end
 end
 
@@ -39,6 +44,8 @@ function request()
   elseif mode == "login" then
     return wrk.format("POST", "/api/login", headers,
       '{"email":"u' .. n .. '@' .. domain .. '","password":"' .. password .. '"}')
+  elseif mode == "pages" then
+    return wrk.format("GET", path .. "&after=" .. string.format(format, first + step * (n % count)), headers)
   end
   return wrk.format("GET", path .. "&start=" .. ((n % 50) * 20), headers)
 end

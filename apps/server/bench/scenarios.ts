@@ -26,21 +26,40 @@ export interface Scenario {
   readonly kind: 'actions' | 'conflicts' | 'list' | 'login flood';
   readonly connections: number;
   readonly productOnly?: boolean;
-  /** The list scenarios' page (`&start=` is appended), LIST_PATH by default. */
-  readonly path?: string;
+  /**
+   * For a list scenario: page by `after` (keyset paging) from these places, each request the
+   * page after one of them, rather than by `start` over the first 1,000 tickets.
+   */
+  readonly keyset?: KeysetPages;
   /** Actions that each carry a new Idempotency-Key, as the typed client's (and so the extension's) do. */
   readonly idempotent?: boolean;
   /** For a product-only scenario: the scenario whose baselines its ratios are taken to. */
   readonly comparedWith?: string;
 }
 
+/** The places a keyset-paging scenario starts its pages after: ticket `format(first + step·k)`. */
+export interface KeysetPages {
+  /** A string.format pattern with one %d. */
+  readonly format: string;
+  readonly first: number;
+  readonly step: number;
+  readonly count: number;
+}
+
 /**
- * Half way down the list page's filter, by keyset paging: l{i}.big with i a multiple of 4 is an
- * OPEN ticket of api1.big (seed.ts); at a million, l500000.big, with 125,000 of the filter's
- * tickets before it. The ticket count as run.ts reads it.
+ * A client paging on by `after` from half way down the list page's filter, as the typed client
+ * does (the last TicketID of one page gives the next): l{i}.big with i a multiple of 4 is an
+ * OPEN ticket of api1.big (seed.ts), newer the higher i, so a page of 20 after l{i}.big ends at
+ * l{i-80}.big. At a million, from l500000.big (125,000 of the filter's tickets before it) on
+ * for 1,000 pages. The ticket count as run.ts reads it.
  */
 const LIST_TICKETS = Number(process.env['BENCH_LIST_TICKETS'] ?? '1000000');
-const DEEP_LIST_PATH = `${LIST_PATH}&after=l${4 * Math.floor(LIST_TICKETS / 8)}.big`;
+const DEEP_PAGES: KeysetPages = {
+  format: 'l%d.big',
+  first: 4 * Math.floor(LIST_TICKETS / 8),
+  step: -80,
+  count: Math.max(1, Math.min(1000, Math.floor(LIST_TICKETS / 8 / 80))),
+};
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'actions @1', kind: 'actions', connections: 1 },
@@ -60,11 +79,11 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'list page, 1M tickets @1', kind: 'list', connections: 1, productOnly: true },
   { name: 'list page, 1M tickets @16', kind: 'list', connections: 16, productOnly: true },
   {
-    name: 'list deep page (after), 1M tickets @16',
+    name: 'list deep pages (after), 1M tickets @16',
     kind: 'list',
     connections: 16,
     productOnly: true,
-    path: DEEP_LIST_PATH,
+    keyset: DEEP_PAGES,
   },
   {
     name: 'actions @16 + 100 logins',
@@ -135,10 +154,14 @@ export async function runScenario(
       break;
     case 'list': {
       const lister = target.lister!;
+      const { keyset } = scenario;
       result = await runLoad(server.url, scenario.connections, seconds, [
-        'list',
-        scenario.path ?? LIST_PATH,
+        keyset ? 'pages' : 'list',
+        LIST_PATH,
         lister.cookie,
+        ...(keyset
+          ? [keyset.format, String(keyset.first), String(keyset.step), String(keyset.count)]
+          : []),
       ]);
       break;
     }

@@ -28,8 +28,10 @@ function ratio(samples: readonly Sample[], of: Sample[], reference: (s: Sample) 
 }
 
 export function printReport(samples: readonly Sample[]): void {
+  // As wide as the longest scenario's name, so the columns line up.
+  const width = Math.max(28, ...samples.map((s) => s.scenario.length));
   const header = [
-    'scenario'.padEnd(28),
+    'scenario'.padEnd(width),
     'server'.padEnd(22),
     'req/s median (min–max)'.padEnd(24),
     'p50 ms'.padStart(7),
@@ -59,7 +61,7 @@ export function printReport(samples: readonly Sample[]): void {
       : '';
     console.log(
       [
-        scenario.padEnd(28),
+        scenario.padEnd(width),
         server.padEnd(22),
         `${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)})`.padEnd(
           24,
@@ -77,7 +79,9 @@ export function printReport(samples: readonly Sample[]): void {
         toBaseline.padStart(10),
         toPlain.padStart(10),
         ` ${[...new Set(runs.map((s) => s.note).filter(Boolean))].slice(0, 1).join('')}`,
-      ].join(' '),
+      ]
+        .join(' ')
+        .trimEnd(),
     );
   }
 }

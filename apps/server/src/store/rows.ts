@@ -244,6 +244,31 @@ export const toTicketWithAuthor = (
   authorName: row.author_name ?? row.author_id,
 });
 
-/** A listed row as its view: the author's name added to the ticket, not a copy of it. */
-export const toTicketView = (row: TicketRow & { author_name: string | null }): TicketView =>
-  Object.assign(toTicket(row), { authorName: row.author_name ?? row.author_id });
+/**
+ * A listed row as its view, from its values: those of TICKET_COLUMNS in order (as
+ * `ticketValues` gives them), then the author's name. A page's rows are read as arrays: a row
+ * object that the driver builds column by column cost better-sqlite3 about 2 µs a row.
+ */
+export const ticketViewOfValues = (values: readonly unknown[]): TicketView => {
+  const authorId = values[11] as string;
+  return {
+    id: values[0] as TicketId,
+    tenant: values[1] as string,
+    title: values[2] as string,
+    description: values[3] as string,
+    environment: values[4] as Ticket['environment'],
+    apiId: (values[5] as string | null) ?? undefined,
+    appId: (values[6] as string | null) ?? undefined,
+    labels: JSON.parse(values[7] as string) as string[],
+    tags: JSON.parse(values[8] as string) as string[],
+    state: values[9] as TicketState,
+    step: values[10] as number,
+    authorId,
+    created: values[12] as string,
+    updated: values[13] as string,
+    version: values[14] as number,
+    commentCount: values[15] as number,
+    workflowId: (values[16] as number | null) ?? undefined,
+    authorName: (values[17] as string | null) ?? authorId,
+  };
+};

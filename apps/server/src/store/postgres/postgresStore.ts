@@ -27,7 +27,7 @@ import {
   toHistory,
   toIdempotency,
   toTicket,
-  toTicketView,
+  ticketViewOfValues,
   type HistoryRow,
   type IdempotencyRow,
   type TicketRow,
@@ -39,7 +39,7 @@ import { ChangeAnnouncer } from './announcer.js';
 import * as accounts from './accounts.js';
 import { callerLoader, changeLoader, idempotencyLoader, ticketLoader } from './batched.js';
 import { TicketCountFolder } from './ticketCounts.js';
-import { listQuery, type ListRow } from './ticketList.js';
+import { AFTER_FOUND, LIST_DELTAS, LIST_TOTAL, listQuery, type ListRow } from './ticketList.js';
 import {
   all,
   applyProvisionIn,
@@ -346,17 +346,11 @@ export class PostgresStore implements Store {
     const { config, planOnce } = listQuery(query);
     const pool = planOnce ? this.listPool : this.pool;
     const { rows } = await this.run((db) => db.query<ListRow>(config), pool);
-    const [first] = rows;
-    this.countFolder.sawDeltas(first!.list_deltas);
-    const total = first!.list_total;
-    if (first!.after_found === false) return { total, tickets: [], unknownAfter: true };
-    return {
-      total,
-      tickets:
-        first!.id === null
-          ? []
-          : rows.map((row) => toTicketView(row as TicketRow & { author_name: string | null })),
-    };
+    const first = rows[0]!;
+    this.countFolder.sawDeltas(first[LIST_DELTAS] as number);
+    const total = first[LIST_TOTAL] as number;
+    if (first[AFTER_FOUND] === false) return { total, tickets: [], unknownAfter: true };
+    return { total, tickets: first[0] === null ? [] : rows.map(ticketViewOfValues) };
   }
 
   async commitChange(

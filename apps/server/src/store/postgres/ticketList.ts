@@ -1,19 +1,19 @@
 import type pg from 'pg';
-import { TICKET_COLUMNS, type TicketRow } from '../rows.js';
+import { TICKET_COLUMNS } from '../rows.js';
 import type { TicketQuery } from '../store.js';
 import { countsOf } from './ticketCounts.js';
 
 /**
- * A row of the list's statement: the total and the deltas seen (every row alike), whether the
- * `after` ticket was found (null without `after`), and a ticket's columns (all null when the
- * page is empty: the one row then carries the total alone).
+ * A row of the list's statement, read as an array (`rowMode: 'array'`): a ticket's values in
+ * TICKET_COLUMNS' order and its author's name (all null when the page is empty: the one row
+ * then carries the rest alone), then the total and the deltas seen (every row alike), and
+ * whether the `after` ticket was found (null without `after`).
  */
-export type ListRow = { [K in keyof TicketRow]: TicketRow[K] | null } & {
-  readonly author_name: string | null;
-  readonly list_total: number;
-  readonly list_deltas: number;
-  readonly after_found: boolean | null;
-};
+export type ListRow = unknown[];
+/** Where ListRow's values after the ticket's are. */
+export const LIST_TOTAL = TICKET_COLUMNS.length + 1;
+export const LIST_DELTAS = LIST_TOTAL + 1;
+export const AFTER_FOUND = LIST_TOTAL + 2;
 
 /**
  * The filters whose page is a walk of one index in the list's order, whatever their values
@@ -37,7 +37,10 @@ const ONE_INDEX_FILTERS: ReadonlySet<string> = new Set([
  * columns are named, not `t.*`: a prepared statement's columns are fixed, and a column added
  * to the table later (by a newer version's migration) must not fail it.
  */
-export function listQuery(query: TicketQuery): { config: pg.QueryConfig; planOnce: boolean } {
+export function listQuery(query: TicketQuery): {
+  config: pg.QueryArrayConfig;
+  planOnce: boolean;
+} {
   const values: unknown[] = [query.tenant];
   const filters: string[] = [];
   const where = ['tenant = $1'];
@@ -54,9 +57,11 @@ export function listQuery(query: TicketQuery): { config: pg.QueryConfig; planOnc
   }
   const text = listStatement(where.join(' AND '), values, query);
   const shape = filters.join(',');
-  if (!ONE_INDEX_FILTERS.has(shape)) return { config: { text, values }, planOnce: false };
+  if (!ONE_INDEX_FILTERS.has(shape)) {
+    return { config: { text, values, rowMode: 'array' }, planOnce: false };
+  }
   const name = `tickets.list(${shape})${query.after === undefined ? '' : '.after'}`;
-  return { config: { name, text, values }, planOnce: true };
+  return { config: { name, text, values, rowMode: 'array' }, planOnce: true };
 }
 
 const PAGE_COLUMNS = TICKET_COLUMNS.map((column) => `t.${column}`).join(', ');
@@ -75,8 +80,8 @@ function listStatement(clause: string, params: unknown[], query: TicketQuery): s
   const order = 'ORDER BY t.created DESC, t.id ASC';
   if (query.after === undefined) {
     return `
-      SELECT c.list_total, c.list_deltas, NULL::boolean AS after_found, ${ROW_COLUMNS},
-      (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
+      SELECT ${ROW_COLUMNS}, (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name,
+        c.list_total, c.list_deltas, NULL::boolean AS after_found
       FROM ${countsOf(clause)} c
       LEFT JOIN LATERAL (
         SELECT ${PAGE_COLUMNS} FROM tickets t WHERE ${clause} ${order}
@@ -91,8 +96,8 @@ function listStatement(clause: string, params: unknown[], query: TicketQuery): s
   const [created, id] = ['(SELECT created FROM after_row)', '(SELECT id FROM after_row)'];
   return `
     WITH after_row AS (SELECT created, id FROM tickets WHERE id = $${after} AND tenant = $1)
-    SELECT c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found,
-      ${ROW_COLUMNS}, (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name
+    SELECT ${ROW_COLUMNS}, (SELECT name FROM users u WHERE u.id = p.author_id) AS author_name,
+      c.list_total, c.list_deltas, EXISTS (SELECT FROM after_row) AS after_found
     FROM ${countsOf(clause)} c
     LEFT JOIN LATERAL (
       SELECT ${PAGE_COLUMNS} FROM tickets t

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
-import { toTicketView, type TicketRow } from '../rows.js';
+import { TICKET_COLUMNS, ticketViewOfValues } from '../rows.js';
 import type { TicketList, TicketQuery } from '../store.js';
 import type { Transactions } from './transactions.js';
+
+const PAGE_COLUMNS = TICKET_COLUMNS.map((column) => `t.${column}`).join(', ');
 
 /**
  * The SQLite store's list page, in one read transaction: the total from the counts the
@@ -53,10 +55,12 @@ export function listTickets(
       cursor = { afterCreated: after.created, afterId: after.id };
     }
     const rows = sql(
-      `SELECT t.*, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
+      `SELECT ${PAGE_COLUMNS}, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
          FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
          LIMIT @count OFFSET @start`,
-    ).all({ ...params, ...cursor }) as (TicketRow & { author_name: string | null })[];
-    return { total, tickets: rows.map(toTicketView) };
+    )
+      .raw(true)
+      .all({ ...params, ...cursor }) as unknown[][];
+    return { total, tickets: rows.map(ticketViewOfValues) };
   });
 }

@@ -838,6 +838,17 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(gotApi).toEqual(apiOnly);
         expect(gotApi?.appId).toBeUndefined();
         expect(gotApi?.workflowId).toBeUndefined();
+
+        // The same on a list page (ties by id: ticket1 first).
+        const [listedApp, listedApi] = (
+          await store.listTickets({ tenant: 'acme', start: 0, count: 20 })
+        ).tickets;
+        expect(listedApp).toEqual({ ...appOnly, authorName: 'Bob' });
+        expect(listedApp?.apiId).toBeUndefined();
+        expect(listedApp?.workflowId).toBeUndefined();
+        expect(listedApi).toEqual({ ...apiOnly, authorName: 'Bob' });
+        expect(listedApi?.appId).toBeUndefined();
+        expect(listedApi?.workflowId).toBeUndefined();
       });
 
       it("getTicketWithAuthor: the ticket and its author's name; undefined for an unknown id", async () => {
@@ -910,6 +921,19 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           total: 0,
           tickets: [],
         });
+      });
+
+      it("after: the page right after that ticket; unknownAfter for an unknown one or another tenant's", async () => {
+        expect(await list({ after: 'ticket9.acme', count: 2 })).toEqual({
+          total: 5,
+          tickets: [t3, t2],
+        });
+        expect(
+          await list({ apiId: 'payments.acme', state: 'OPEN', after: 'ticket10.acme' }),
+        ).toEqual({ total: 3, tickets: [t9, t1] });
+        for (const after of ['ticket99.acme', 'ticket1.globex']) {
+          expect(await list({ after })).toEqual({ total: 5, tickets: [], unknownAfter: true });
+        }
       });
 
       it('start and count page through; total counts every match', async () => {

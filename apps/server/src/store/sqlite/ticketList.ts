@@ -54,6 +54,8 @@ export function listTickets(
       page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
       cursor = { afterCreated: after.created, afterId: after.id };
     }
+    // As arrays (ticketViewOfValues): `raw` is set on the statement that `sql` caches by its
+    // text, which only this page prepares.
     const rows = sql(
       `SELECT ${PAGE_COLUMNS}, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
          FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC

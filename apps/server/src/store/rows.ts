@@ -110,6 +110,10 @@ export const TICKET_COLUMNS = [
   'workflow_id',
 ] as const;
 
+/** TICKET_COLUMNS qualified by a table's alias, as a select list: `t.id, t.tenant, …`. */
+export const ticketColumnsOf = (alias: string): string =>
+  TICKET_COLUMNS.map((column) => `${alias}.${column}`).join(', ');
+
 export const ticketValues = (ticket: Ticket): unknown[] => [
   ticket.id,
   ticket.tenant,

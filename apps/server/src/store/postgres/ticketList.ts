@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { TICKET_COLUMNS } from '../rows.js';
+import { TICKET_COLUMNS, ticketColumnsOf } from '../rows.js';
 import type { TicketQuery } from '../store.js';
 import { countsOf } from './ticketCounts.js';
 
@@ -64,8 +64,8 @@ export function listQuery(query: TicketQuery): {
   return { config: { name, text, values, rowMode: 'array' }, planOnce: true };
 }
 
-const PAGE_COLUMNS = TICKET_COLUMNS.map((column) => `t.${column}`).join(', ');
-const ROW_COLUMNS = TICKET_COLUMNS.map((column) => `p.${column}`).join(', ');
+const PAGE_COLUMNS = ticketColumnsOf('t');
+const ROW_COLUMNS = ticketColumnsOf('p');
 
 /**
  * The list page in one statement, so one snapshot: the total from the counts (ticketCounts.ts)

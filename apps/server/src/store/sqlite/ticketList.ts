@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { TICKET_COLUMNS, ticketViewOfValues } from '../rows.js';
+import { ticketColumnsOf, ticketViewOfValues } from '../rows.js';
 import type { TicketList, TicketQuery } from '../store.js';
 import type { Transactions } from './transactions.js';
 
-const PAGE_COLUMNS = TICKET_COLUMNS.map((column) => `t.${column}`).join(', ');
+const PAGE_COLUMNS = ticketColumnsOf('t');
 
 /**
  * The SQLite store's list page, in one read transaction: the total from the counts the

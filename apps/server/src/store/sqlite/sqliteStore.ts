@@ -38,6 +38,7 @@ import {
   type TicketRow,
 } from '../rows.js';
 import { SqliteAccounts } from './accounts.js';
+import { dropValueSamples } from './valueSamples.js';
 import { listTickets } from './ticketList.js';
 import { SqliteChangeFeed } from './changeFeed.js';
 import { GroupCommit } from './groupCommit.js';
@@ -110,7 +111,7 @@ export class SqliteStore implements Store {
   private constructor(
     db: Database.Database,
     private readonly wal: WalSync,
-    logger?: Logger,
+    private readonly logger?: Logger,
   ) {
     this.db = db;
     const sql = (text: string) => this.sql(text);
@@ -211,7 +212,11 @@ export class SqliteStore implements Store {
     // by default, not in memory (where it took three times the memory of the whole server).
     this.db.pragma('temp_store = DEFAULT');
     try {
-      return applyMigrations(this.db, (text) => this.sql(text));
+      const done = applyMigrations(this.db, (text) => this.sql(text));
+      if (dropValueSamples(this.db)) {
+        this.logger?.info("dropped SQLite's per-value planner samples (sqlite_stat4)");
+      }
+      return done;
     } finally {
       this.db.pragma(`temp_store = ${TEMP_STORE}`);
     }

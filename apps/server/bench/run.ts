@@ -65,17 +65,33 @@ async function main(): Promise<void> {
     return server;
   };
   try {
-    if (STORES.includes('sqlite')) {
-      const path = join(dir, 'tickets.db');
+    // The two seeds overlap: SQLite's (in this process, holding its event loop) runs while
+    // PostgreSQL inserts the list's tickets in one statement of its own; 20 s less in all.
+    const sqlitePath = join(dir, 'tickets.db');
+    const seedingSqlite = async () => {
       console.log(`seeding SQLite (${LIST_TICKETS} list tickets) …`);
-      await seedSqlite(path, LIST_TICKETS);
-      const db = sqliteDatabase(path);
+      await seedSqlite(sqlitePath, LIST_TICKETS);
+    };
+    if (STORES.includes('postgres')) {
+      await withClient((client) => client.query(`CREATE SCHEMA ${schema}`));
+      console.log(`seeding PostgreSQL schema ${schema} (${LIST_TICKETS} list tickets) …`);
+      await seedPostgres(PG_URL, schema, LIST_TICKETS, async () => {
+        if (STORES.includes('sqlite')) await seedingSqlite();
+      });
+    } else if (STORES.includes('sqlite')) {
+      await seedingSqlite();
+    }
+    if (STORES.includes('sqlite')) {
+      const db = sqliteDatabase(sqlitePath);
       databases.push(db);
       const product = await start('product, SQLite', {
         kind: 'product',
-        databaseUrl: `sqlite:${path}`,
+        databaseUrl: `sqlite:${sqlitePath}`,
       });
-      const baseline = await start('baseline, SQLite', { kind: 'baseline-sqlite', path });
+      const baseline = await start('baseline, SQLite', {
+        kind: 'baseline-sqlite',
+        path: sqlitePath,
+      });
       const session = await logIn(product.url, 'bench', BENCH_EMAIL, BENCH_PASSWORD);
       const lister = await logIn(product.url, 'big', LIST_EMAIL, BENCH_PASSWORD);
       targets.push(
@@ -84,9 +100,6 @@ async function main(): Promise<void> {
       );
     }
     if (STORES.includes('postgres')) {
-      await withClient((client) => client.query(`CREATE SCHEMA ${schema}`));
-      console.log(`seeding PostgreSQL schema ${schema} (${LIST_TICKETS} list tickets) …`);
-      await seedPostgres(PG_URL, schema, LIST_TICKETS);
       const db = await postgresDatabase(PG_URL, schema);
       databases.push(db);
       const product = await start('product, PostgreSQL', {
@@ -145,12 +158,13 @@ async function main(): Promise<void> {
             process.stdout.write(VERBOSE ? `${runLine(label, sample)}\n` : '.');
           }
         }
-        for (const db of databases) {
-          const problems = await db.integrity();
-          if (problems.length > 0)
-            throw new Error(`integrity check failed: ${problems.join('; ')}`);
-        }
       }
+    }
+    // Once, after the last run: damage stays, so this finds what any run did, and checking
+    // a million tickets' indexes takes SQLite about 11 s (it took three times that, each round).
+    for (const db of databases) {
+      const problems = await db.integrity();
+      if (problems.length > 0) throw new Error(`integrity check failed: ${problems.join('; ')}`);
     }
     console.log('\n');
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -165,7 +179,7 @@ async function main(): Promise<void> {
     console.log(
       '\nchecked after every run: each 200 left exactly one history row (plus at most one per ' +
         'connection for requests wrk abandoned at the end), one version step per history row, one ' +
-        'change-log row per change (product); after every round: PRAGMA integrity_check / the ' +
+        'change-log row per change (product); after the last run: PRAGMA integrity_check / the ' +
         'PostgreSQL counts. All passed.',
     );
   } finally {

@@ -85,10 +85,15 @@ export async function seedSqlite(path: string, listTickets: number): Promise<voi
   }
 }
 
+/**
+ * `meanwhile` runs while PostgreSQL inserts the list's tickets (one statement, in PostgreSQL's
+ * own process: this process's event loop is free), e.g. the SQLite seed.
+ */
 export async function seedPostgres(
   url: string,
   schema: string,
   listTickets: number,
+  meanwhile: () => Promise<void> = async () => {},
 ): Promise<void> {
   const store = await PostgresStore.open(url, { schema });
   try {
@@ -100,12 +105,16 @@ export async function seedPostgres(
   const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
   await client.connect();
   try {
-    await client.query(
+    const inserted = client.query(
       `INSERT INTO tickets (${COLUMNS})
        ${copies(`to_char(to_timestamp(1700000000 + i) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`)}
        FROM generate_series(1, $1::int) AS i, tickets WHERE tickets.id = 'seed.big'`,
       [listTickets],
     );
+    // Both settle before either fails the seed: no query left running on a closed client.
+    const [insert, other] = await Promise.allSettled([inserted, meanwhile()]);
+    if (insert.status === 'rejected') throw insert.reason;
+    if (other.status === 'rejected') throw other.reason;
     // As autovacuum would soon: the visibility map lets counts be index-only scans.
     await client.query('VACUUM ANALYZE');
     // The seed's hundreds of MiB written out now, not by PostgreSQL's next checkpoint, which

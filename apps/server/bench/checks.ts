@@ -34,8 +34,11 @@ export interface BenchDatabase {
 
 const RESET =
   "UPDATE tickets SET state = 'REOPEN', step = 4 WHERE tenant = 'bench' AND state <> 'REOPEN'";
+// Every ticket's history rows: only the bench tenant's tickets change in a run, and a count
+// without a join to the tickets stays cheap as the history grows (0.17 s with the join at
+// 400,000 rows on SQLite, three times a run).
 const COUNTS = `SELECT
-  (SELECT count(*) FROM history h JOIN tickets t ON t.id = h.ticket_id WHERE t.tenant = 'bench') AS history,
+  (SELECT count(*) FROM history) AS history,
   (SELECT sum(version) FROM tickets WHERE tenant = 'bench') AS versions,
   (SELECT count(*) FROM ticket_changes WHERE tenant = 'bench') AS changes`;
 

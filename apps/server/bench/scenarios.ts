@@ -79,6 +79,13 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'list page, 1M tickets @1', kind: 'list', connections: 1, productOnly: true },
   { name: 'list page, 1M tickets @16', kind: 'list', connections: 16, productOnly: true },
   {
+    name: 'list deep pages (after), 1M tickets @1',
+    kind: 'list',
+    connections: 1,
+    productOnly: true,
+    keyset: DEEP_PAGES,
+  },
+  {
     name: 'list deep pages (after), 1M tickets @16',
     kind: 'list',
     connections: 16,

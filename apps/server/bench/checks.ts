@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 
 export interface Counts {
-  /** History rows of the `bench` tenant's tickets. */
+  /** History rows, of every tenant's tickets (only the `bench` tenant's change in a run). */
   readonly history: number;
   /** Sum of their versions: every committed change adds one, with one history row. */
   readonly versions: number;

@@ -8,6 +8,7 @@ import type { Logger } from '../src/logger.js';
 import { SQLITE_CHANGE_POLL_MS } from '../src/store/sqlite/changeFeed.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { CHECKPOINT_PAGES, SqliteStore, WAL_LIMIT_BYTES } from '../src/store/sqlite/sqliteStore.js';
+import { dropValueSamples } from '../src/store/sqlite/valueSamples.js';
 import { runScript, SERVER_DIR } from './support/childServer.js';
 import { describeStoreContract } from './support/storeContract.js';
 import { NOW, PLAN, ticket } from './support/storeFixtures.js';
@@ -165,6 +166,70 @@ describe('SqliteStore: SQLite specifics', () => {
     // Nothing to drop the next time.
     open({ logger: { info } as unknown as Logger });
     expect(info).toHaveBeenCalledTimes(1);
+  });
+
+  it("the store's own connection plans without the samples from the moment it opens", async () => {
+    const first = open();
+    await first.applyProvision(PLAN);
+    await first.close();
+    // A table whose values are skewed: 5 rows of 10,000 have a = 'rare'; b has 100 values.
+    const db = raw();
+    db.exec('CREATE TABLE skew (a TEXT, b INTEGER); CREATE INDEX skew_a ON skew (a);');
+    db.exec('CREATE INDEX skew_b ON skew (b)');
+    const insert = db.prepare('INSERT INTO skew VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i += 1) insert.run(i < 5 ? 'rare' : 'common', i % 100);
+    })();
+    db.exec('ANALYZE');
+    const plan = (connection: Database.Database) =>
+      connection
+        .prepare("EXPLAIN QUERY PLAN SELECT * FROM skew WHERE a = 'rare' AND b = 7")
+        .all()
+        .map((row) => (row as { detail: string }).detail)
+        .join('; ');
+    // With samples, SQLite sees how few rows 'rare' has; the row counts alone say half the table.
+    expect(plan(db)).toMatch(/INDEX skew_a\b/);
+    const store = open();
+    expect(plan(connectionOf(store))).toMatch(/INDEX skew_b\b/);
+    // And so does a connection opened after it.
+    expect(plan(new Database(path))).toMatch(/INDEX skew_b\b/);
+  });
+
+  it('a file another process is writing keeps its samples until the next open, and the store opens and serves', async () => {
+    const first = open();
+    await first.applyProvision(PLAN);
+    expect(await first.insertTicket(ticket(1), [])).toBe('inserted');
+    await first.close();
+    const writer = raw();
+    writer.exec('ANALYZE');
+    writer.exec('BEGIN IMMEDIATE');
+    const warn = vi.fn();
+    const info = vi.fn();
+    const store = open({ logger: { info, warn } as unknown as Logger });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![1]).toMatch(/sqlite_stat4/);
+    expect(info).not.toHaveBeenCalled();
+    expect((await store.listTickets({ tenant: 'acme', start: 0, count: 5 })).total).toBe(1);
+    writer.exec('COMMIT');
+    expect(writer.prepare('SELECT count(*) FROM sqlite_stat4').pluck().get()).toBeGreaterThan(0);
+    await store.close();
+    open({ logger: { info, warn } as unknown as Logger });
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(writer.prepare('SELECT count(*) FROM sqlite_stat4').pluck().get()).toBe(0);
+  });
+
+  it('a file without a sample table is left as it is', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (a INTEGER); CREATE INDEX t_a ON t (a);');
+    expect(dropValueSamples(db)).toBe(false);
+    const tables = () =>
+      db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_stat%'").pluck().all();
+    expect(tables()).toEqual([]);
+    // Statistics with no samples in them: nothing to drop either.
+    db.exec('ANALYZE');
+    expect(tables()).toContain('sqlite_stat1');
+    expect(dropValueSamples(db)).toBe(false);
+    db.close();
   });
 
   it('the log is copied back into the database once it holds 10,000 pages, then reused', async () => {

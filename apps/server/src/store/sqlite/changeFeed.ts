@@ -54,7 +54,8 @@ export class SqliteChangeFeed {
   list(tenant: string, afterEventId: number, limit: number): TicketChangeRecord[] {
     checkChangePage(afterEventId, limit);
     const rows = this.sql(
-      'SELECT * FROM ticket_changes WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?',
+      // LIMIT +?: a bare parameter there is planned anew at each call (see SqliteStore.pageHistory).
+      'SELECT * FROM ticket_changes WHERE tenant = ? AND id > ? ORDER BY id LIMIT +?',
     ).all(tenant, afterEventId, limit) as TicketChangeRow[];
     return rows.map(toTicketChange);
   }

@@ -213,8 +213,17 @@ export class SqliteStore implements Store {
     this.db.pragma('temp_store = DEFAULT');
     try {
       const done = applyMigrations(this.db, (text) => this.sql(text));
-      if (dropValueSamples(this.db)) {
-        this.logger?.info("dropped SQLite's per-value planner samples (sqlite_stat4)");
+      try {
+        if (dropValueSamples(this.db)) {
+          this.logger?.info("dropped SQLite's per-value planner samples (sqlite_stat4)");
+        }
+      } catch (error) {
+        // Another process holds the write lock: the samples can wait for the next open.
+        if (!isBusy(error)) throw error;
+        this.logger?.warn(
+          { err: error },
+          "kept SQLite's per-value planner samples (sqlite_stat4) for now: another process is writing",
+        );
       }
       return done;
     } finally {
@@ -390,8 +399,11 @@ export class SqliteStore implements Store {
           n: number;
         }
       ).n;
+      // LIMIT +@count, not @count: SQLite folds a bare parameter in LIMIT into the plan as a
+      // constant, and so plans the statement again each time one is bound (every call). The
+      // unary plus leaves it an expression, read as the statement runs.
       const rows = this.sql(
-        'SELECT * FROM history WHERE ticket_id = @ticketId ORDER BY id LIMIT @count OFFSET @start',
+        'SELECT * FROM history WHERE ticket_id = @ticketId ORDER BY id LIMIT +@count OFFSET +@start',
       ).all(params) as HistoryRow[];
       return { total, entries: rows.map(toHistory) };
     });

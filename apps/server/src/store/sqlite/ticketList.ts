@@ -54,12 +54,13 @@ export function listTickets(
       page += ` AND created <= @afterCreated AND (created < @afterCreated OR id > @afterId)`;
       cursor = { afterCreated: after.created, afterId: after.id };
     }
-    // As arrays (ticketViewOfValues): `raw` is set on the statement that `sql` caches by its
+    // `+@count`: a bare parameter in LIMIT has SQLite plan the statement again at every call, to
+    // fold the value in (see SqliteStore.pageHistory). As arrays (ticketViewOfValues): `raw` is set on the statement that `sql` caches by its
     // text, which only this page prepares.
     const rows = sql(
       `SELECT ${PAGE_COLUMNS}, (SELECT name FROM users u WHERE u.id = t.author_id) AS author_name
          FROM tickets t WHERE ${page} ORDER BY t.created DESC, t.id ASC
-         LIMIT @count OFFSET @start`,
+         LIMIT +@count OFFSET +@start`,
     )
       .raw(true)
       .all({ ...params, ...cursor }) as unknown[][];

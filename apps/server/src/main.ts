@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/httpServer.js';
+import { InFlight } from './http/inFlight.js';
 import { DEMO_PASSWORD, demoData } from './demo.js';
 import type { Logger } from './logger.js';
 import { provision } from './provision.js';
@@ -62,6 +63,7 @@ export async function startServer(
   let app: ReturnType<typeof createApp> | undefined;
   let demo: boolean;
   let server: ReturnType<typeof createHttpServer>;
+  const inFlight = new InFlight();
   try {
     const empty = (await store.countTenants()) === 0;
     demo = config.demo && empty;
@@ -81,7 +83,7 @@ export async function startServer(
       csrf: config.csrf,
       trustProxy: config.trustProxy,
     });
-    const listening = createHttpServer(app.koa, logger);
+    const listening = createHttpServer(app.koa, logger, inFlight);
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
       listening.listen(config.port, config.host, () => resolve());
@@ -116,11 +118,17 @@ export async function startServer(
       clearInterval(purge);
       // Live streams would hold their connections open until the drain timeout.
       await liveChanges.close();
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
       await drained;
       clearTimeout(timer);
+      // The connections are gone, but a handler may still run (its client hung up while it
+      // waited): the store stays open for it until the same deadline.
+      if (!(await inFlight.settled(deadline - Date.now()))) {
+        logger.warn({ requests: inFlight.size }, 'closing the store under requests still running');
+      }
       await store.close();
       logger.info('stopped');
     })();

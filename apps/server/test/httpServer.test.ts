@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InFlight } from '../src/http/inFlight.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** Sends raw bytes and answers everything the server writes until it closes the connection. */
@@ -46,5 +47,43 @@ describe('answers Node gives before the app sees the request', () => {
     );
     // And the server goes on serving.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('InFlight: the handlers a shutdown waits for', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    return { promise, resolve, reject };
+  };
+
+  it('settles when the last handler ends, whether it resolved or failed', async () => {
+    const inFlight = new InFlight();
+    expect(await inFlight.settled(0)).toBe(true);
+    const [ok, failing] = [deferred(), deferred()];
+    inFlight.track(ok.promise);
+    inFlight.track(failing.promise);
+    expect(inFlight.size).toBe(2);
+    const settled = inFlight.settled(10_000);
+    ok.resolve();
+    await ok.promise;
+    expect(inFlight.size).toBe(1);
+    failing.reject(new Error('the handler failed'));
+    expect(await settled).toBe(true);
+    expect(inFlight.size).toBe(0);
+  });
+
+  it('gives up after its timeout while a handler still runs, and counts it', async () => {
+    const inFlight = new InFlight();
+    const stuck = deferred();
+    inFlight.track(stuck.promise);
+    expect(await inFlight.settled(20)).toBe(false);
+    expect(inFlight.size).toBe(1);
+    stuck.resolve();
+    expect(await inFlight.settled(10_000)).toBe(true);
   });
 });

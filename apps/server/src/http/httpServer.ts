@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Logger } from '../logger.js';
 import type { AppState } from './context.js';
+import type { InFlight } from './inFlight.js';
 
 /** Node's own answer to a request it cannot parse, by the parser's error code. */
 function statusOf(code: string | undefined): number {
@@ -15,10 +16,14 @@ function statusOf(code: string | undefined): number {
 /**
  * The HTTP server around the app. Requests Node refuses before Koa sees them (malformed HTTP,
  * oversized headers, an `Expect` other than 100-continue) are answered here, in plain text and
- * with an `X-Request-Id` like every other answer.
+ * with an `X-Request-Id` like every other answer. `inFlight`, when given, counts the app's handlers
+ * while they run.
  */
-export function createHttpServer(koa: Koa<AppState>, logger: Logger): Server {
-  const server = createServer(koa.callback());
+export function createHttpServer(koa: Koa<AppState>, logger: Logger, inFlight?: InFlight): Server {
+  const handle = koa.callback();
+  const server = createServer(
+    inFlight ? (request, response) => inFlight.track(handle(request, response)) : handle,
+  );
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
 

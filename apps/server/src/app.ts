@@ -3,6 +3,7 @@ import { defaultTicketWorkflow, type WorkflowDefinition } from '@tickets/domain'
 import Koa from 'koa';
 import type { CsrfMode } from './config.js';
 import type { AppState } from './http/context.js';
+import { InFlight } from './http/inFlight.js';
 import type { Logger } from './logger.js';
 import { errorHandler } from './middleware/errorHandler.js';
 import { methodsOnly } from './middleware/methodsOnly.js';
@@ -63,6 +64,11 @@ export interface App {
   readonly tickets: TicketService;
   /** The live feed of changes; `close()` ends every stream (on shutdown, before the drain). */
   readonly liveChanges: LiveChanges;
+  /**
+   * The handlers still running, which a shutdown waits for before it closes the store: the tRPC
+   * procedures, counted here, and the Koa handlers, which the HTTP server counts (`createHttpServer`).
+   */
+  readonly inFlight: InFlight;
 }
 
 /**
@@ -93,6 +99,7 @@ export function createApp(deps: AppDeps): App {
   const authenticator = new Authenticator({ sessions, csrf });
   const guard = sessionGuard(authenticator);
   const liveChanges = new LiveChanges(deps.store, deps.logger);
+  const inFlight = new InFlight();
   const trpcRouter = createTrpcRouter({
     sessions,
     tickets,
@@ -138,7 +145,7 @@ export function createApp(deps: AppDeps): App {
   });
   // tRPC's HTTP protocol: queries and subscriptions are GETs, mutations POSTs.
   koa.use(methodsOnly({ prefix: '/trpc', methods: ['GET', 'POST'] }));
-  koa.use(trpcMount({ router: trpcRouter, authenticator, prefix: '/trpc' }));
+  koa.use(trpcMount({ router: trpcRouter, authenticator, inFlight, prefix: '/trpc' }));
   for (const router of routers) {
     koa.use(router.routes());
     koa.use(router.allowedMethods());
@@ -150,5 +157,5 @@ export function createApp(deps: AppDeps): App {
         .map((method) => ({ method, path: String(layer.path) })),
     ),
   );
-  return { koa, routes, sessions, tickets, liveChanges };
+  return { koa, routes, sessions, tickets, liveChanges, inFlight };
 }

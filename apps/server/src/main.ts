@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createHttpServer } from './http/httpServer.js';
-import { InFlight } from './http/inFlight.js';
 import { DEMO_PASSWORD, demoData } from './demo.js';
 import type { Logger } from './logger.js';
 import { provision } from './provision.js';
@@ -23,6 +22,8 @@ export interface ServerHooks {
   readonly datasync?: Datasync;
   /** Ends the process after a fatal store failure (default `process.exit`). */
   readonly exit?: (code: number) => void;
+  /** How long a shutdown waits for requests in flight before it cuts them (default 10 s). */
+  readonly drainTimeoutMs?: number;
 }
 
 /** What an operator does on an empty database (logged by `serve`, which never seeds one itself). */
@@ -63,7 +64,6 @@ export async function startServer(
   let app: ReturnType<typeof createApp> | undefined;
   let demo: boolean;
   let server: ReturnType<typeof createHttpServer>;
-  const inFlight = new InFlight();
   try {
     const empty = (await store.countTenants()) === 0;
     demo = config.demo && empty;
@@ -83,7 +83,7 @@ export async function startServer(
       csrf: config.csrf,
       trustProxy: config.trustProxy,
     });
-    const listening = createHttpServer(app.koa, logger, inFlight);
+    const listening = createHttpServer(app.koa, logger, app.inFlight);
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
       listening.listen(config.port, config.host, () => resolve());
@@ -98,7 +98,7 @@ export async function startServer(
       );
     throw error;
   }
-  const { liveChanges } = app;
+  const { liveChanges, inFlight } = app;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, database: config.database.kind }, 'listening');
@@ -118,10 +118,11 @@ export async function startServer(
       clearInterval(purge);
       // Live streams would hold their connections open until the drain timeout.
       await liveChanges.close();
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      const drainMs = hooks.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+      const deadline = Date.now() + drainMs;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      const timer = setTimeout(() => server.closeAllConnections(), drainMs);
       await drained;
       clearTimeout(timer);
       // The connections are gone, but a handler may still run (its client hung up while it

@@ -270,57 +270,63 @@ describe('durability of the real server process', () => {
     expect(integrityCheck(dir.dbPath)).toBe('ok');
   });
 
-  it('SIGTERM waits for logins whose clients hung up while they waited for a password check', async () => {
-    const dir = scratch.fresh();
-    await provisionFile(dir.dbPath, fixture);
-    const server = await start(dir);
-    const { port } = new URL(server.url);
-    const body = JSON.stringify({ email: 'root@acme.test', password: PASSWORD });
-    // Password checks run one or two at a time: the logins behind the first wait in line.
-    const logins = Array.from({ length: 8 }, () => {
-      const req = request({
-        host: '127.0.0.1',
-        port: Number(port),
-        method: 'POST',
-        path: '/api/login',
-        agent: false,
-        headers: {
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-          'Content-Length': String(Buffer.byteLength(body)),
-        },
-      });
-      const status = new Promise<number>((resolve) => {
-        req.on('response', (response: IncomingMessage) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
+  it.each([
+    ['REST', '/api/login'],
+    ['tRPC', '/trpc/session.login'],
+  ])(
+    'SIGTERM waits for %s logins whose clients hung up while they waited for a password check',
+    async (_surface, path) => {
+      const dir = scratch.fresh();
+      await provisionFile(dir.dbPath, fixture);
+      const server = await start(dir);
+      const { port } = new URL(server.url);
+      const body = JSON.stringify({ email: 'root@acme.test', password: PASSWORD });
+      // Password checks run one or two at a time: the logins behind the first wait in line.
+      const logins = Array.from({ length: 8 }, () => {
+        const req = request({
+          host: '127.0.0.1',
+          port: Number(port),
+          method: 'POST',
+          path,
+          agent: false,
+          headers: {
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            'Content-Length': String(Buffer.byteLength(body)),
+          },
         });
-        req.on('error', () => resolve(0));
+        const status = new Promise<number>((resolve) => {
+          req.on('response', (response: IncomingMessage) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          });
+          req.on('error', () => resolve(0));
+        });
+        req.end(body);
+        return { req, status };
       });
-      req.end(body);
-      return { req, status };
-    });
-    // Once one is answered, the others have been read and are waiting: their clients hang up,
-    // and nothing holds the server's connections open any more.
-    const first = await Promise.race(
-      logins.map(({ status }, i) => status.then((code) => ({ i, code }))),
-    );
-    expect(first.code).toBe(200);
-    for (const [i, { req }] of logins.entries()) if (i !== first.i) req.destroy();
-    const abandoned = logins.length - 1;
+      // Once one is answered, the others have been read and are waiting: their clients hang up,
+      // and nothing holds the server's connections open any more.
+      const first = await Promise.race(
+        logins.map(({ status }, i) => status.then((code) => ({ i, code }))),
+      );
+      expect(first.code).toBe(200);
+      for (const [i, { req }] of logins.entries()) if (i !== first.i) req.destroy();
+      const abandoned = logins.length - 1;
 
-    server.signal('SIGTERM');
-    expect(await server.exited).toEqual({ code: 0, signal: null });
-    // The store was closed after the abandoned logins ended, not under them: each was checked
-    // and made its session, and nothing failed.
-    expect(server.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
-    const messages = server.logs.map((line) => line['msg']);
-    expect(messages.indexOf('stopped')).toBe(messages.length - 1);
-    expect(
-      readDb(dir.dbPath, (db) => db.prepare('SELECT count(*) FROM sessions').pluck().get()),
-    ).toBe(1 + abandoned);
-    expect(integrityCheck(dir.dbPath)).toBe('ok');
-  });
+      server.signal('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      // The store was closed after the abandoned logins ended, not under them: each was checked
+      // and made its session, and nothing failed.
+      expect(server.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+      const messages = server.logs.map((line) => line['msg']);
+      expect(messages.indexOf('stopped')).toBe(messages.length - 1);
+      expect(
+        readDb(dir.dbPath, (db) => db.prepare('SELECT count(*) FROM sessions').pluck().get()),
+      ).toBe(1 + abandoned);
+      expect(integrityCheck(dir.dbPath)).toBe('ok');
+    },
+  );
 
   it('SIGTERM drains requests in flight, then stops cleanly with exit code 0', async () => {
     const dir = scratch.fresh();

@@ -1,6 +1,11 @@
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppState } from '../src/http/context.js';
+import { createHttpServer } from '../src/http/httpServer.js';
 import { InFlight } from '../src/http/inFlight.js';
+import { logSink } from './support/logSink.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** Sends raw bytes and answers everything the server writes until it closes the connection. */
@@ -85,5 +90,42 @@ describe('InFlight: the handlers a shutdown waits for', () => {
     expect(inFlight.size).toBe(1);
     stuck.resolve();
     expect(await inFlight.settled(10_000)).toBe(true);
+  });
+});
+
+describe('the HTTP server around the app', () => {
+  it('logs a failure of the error handling itself, cuts the connection, and goes on serving', async () => {
+    const { logger, lines: logs } = logSink();
+    const koa = new Koa<AppState>();
+    koa.silent = true;
+    // Koa reports a handler's error to its 'error' listeners; one that throws fails Koa's own
+    // error handling, and the promise of the request's handler rejects.
+    koa.on('error', () => {
+      throw new Error('the error listener failed');
+    });
+    koa.use((ctx) => {
+      if (ctx.path === '/fails') throw new Error('the handler failed');
+      ctx.body = 'ok';
+    });
+    const inFlight = new InFlight();
+    const server = createHttpServer(koa, logger, inFlight);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(fetch(`${url}/fails`)).rejects.toThrow();
+      expect(await inFlight.settled(10_000)).toBe(true);
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          level: 50,
+          msg: 'the request handler failed',
+          err: expect.objectContaining({ message: 'the error listener failed' }),
+        }),
+      );
+      const served = await fetch(`${url}/`);
+      expect(await served.text()).toBe('ok');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -6,16 +6,16 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createHttpServer } from '../src/http/httpServer.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import type { Logger } from '../src/logger.js';
 import { startServer } from '../src/main.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import { StoreBrokenError } from '../src/store/sqlite/walSync.js';
 import { provisionFile, readDb, scratchSpace } from './support/childServer.js';
+import { logSink } from './support/logSink.js';
 import { call, login, type Session } from './support/client.js';
 import { fixture } from './support/fixtures.js';
 
@@ -35,18 +35,8 @@ function faultyDisk() {
   return disk;
 }
 
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        for (const line of chunk.toString('utf8').split('\n'))
-          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-        callback();
-      },
-    }),
-  );
+function logSinkWithFatal() {
+  const { lines, logger } = logSink();
   const fatal = () => lines.filter((line) => line['level'] === 60);
   return { lines, logger, fatal };
 }
@@ -88,7 +78,7 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
     const { dbPath } = scratch.fresh();
     await provisionFile(dbPath, fixture);
     const disk = faultyDisk();
-    const { logger, fatal, lines } = logSink();
+    const { logger, fatal, lines } = logSinkWithFatal();
     const fatalErrors: StoreBrokenError[] = [];
     const store = SqliteStore.open(dbPath, {
       logger,
@@ -142,7 +132,7 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
     let entered!: () => void;
     const hanging = new Promise<void>((resolve) => (entered = resolve));
     let hang = false;
-    const { logger } = logSink();
+    const { logger } = logSinkWithFatal();
     const store = SqliteStore.open(dbPath, {
       logger,
       flushStalledAfterMs: 1,
@@ -176,7 +166,7 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
     const { dir, dbPath } = scratch.fresh();
     await provisionFile(dbPath, fixture);
     const disk = faultyDisk();
-    const { logger, fatal } = logSink();
+    const { logger, fatal } = logSinkWithFatal();
     const config = loadConfig({
       PORT: '0',
       HOST: '127.0.0.1',

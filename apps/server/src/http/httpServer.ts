@@ -21,9 +21,15 @@ function statusOf(code: string | undefined): number {
  */
 export function createHttpServer(koa: Koa<AppState>, logger: Logger, inFlight?: InFlight): Server {
   const handle = koa.callback();
-  const server = createServer(
-    inFlight ? (request, response) => inFlight.track(handle(request, response)) : handle,
-  );
+  const server = createServer((request, response) => {
+    // Koa answers every failure itself; should its error handling fail in turn, the fault is
+    // logged and the connection cut rather than left hanging.
+    const handling = handle(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, 'the request handler failed');
+      if (!response.writableEnded) response.destroy();
+    });
+    inFlight?.track(handling);
+  });
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
 

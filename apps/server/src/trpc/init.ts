@@ -15,6 +15,7 @@ import {
   StoreBusyError,
 } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
+import type { InFlight } from '../http/inFlight.js';
 import { credentialsOf } from '../middleware/session.js';
 import type { Authenticator } from '../service/authenticator.js';
 
@@ -22,6 +23,8 @@ import type { Authenticator } from '../service/authenticator.js';
 export interface TrpcContext {
   readonly koa: AppContext;
   readonly authenticator: Authenticator;
+  /** The procedures still running, which a shutdown waits for before it closes the store. */
+  readonly inFlight: InFlight;
 }
 
 /** The AppError a tRPC error carries: ours, or a rejected input described as REST describes it. */
@@ -117,9 +120,17 @@ export function rethrow(error: unknown): never {
   throw error;
 }
 
-/** Every procedure: expected failures become the table's tRPC errors; faults stay faults. */
-const base = t.procedure.use(async function mapErrors({ next }) {
-  const result = await next();
+/**
+ * Every procedure: expected failures become the table's tRPC errors; faults stay faults. A query
+ * or mutation is counted while it runs: it can outlive its connection (a login whose client hung
+ * up while it waited for a password check), and the Koa handler around it ends with the
+ * connection, so a shutdown waits for the procedure itself. A subscription is counted only while
+ * it starts: its stream is ended by the live feed, which a shutdown closes first.
+ */
+const base = t.procedure.use(async function mapErrors({ ctx, next }) {
+  const running = next();
+  ctx.inFlight.track(running);
+  const result = await running;
   if (result.ok) return result;
   const expected = expectedFailureOf(result.error.cause);
   if (expected) raise(expected);

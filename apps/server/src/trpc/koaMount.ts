@@ -3,12 +3,15 @@ import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Next } from 'koa';
 import { ProblemError, StoreBusyError } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
+import type { InFlight } from '../http/inFlight.js';
 import type { Authenticator } from '../service/authenticator.js';
 import type { AppRouter } from './router.js';
 
 export interface TrpcMountOptions {
   readonly router: AppRouter;
   readonly authenticator: Authenticator;
+  /** Counts the procedures while they run (they may outlive the request's connection). */
+  readonly inFlight: InFlight;
   /** Where the router answers, e.g. `/trpc`. */
   readonly prefix: string;
 }
@@ -19,7 +22,7 @@ export interface TrpcMountOptions {
  * ours are logged where every other is, through `app.on('error')`.
  */
 export function trpcMount(options: TrpcMountOptions) {
-  const { router, authenticator, prefix } = options;
+  const { router, authenticator, inFlight, prefix } = options;
   return async function trpcMiddleware(ctx: AppContext, next: Next): Promise<void> {
     if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
     ctx.respond = false;
@@ -27,6 +30,7 @@ export function trpcMount(options: TrpcMountOptions) {
     ctx.res.statusCode = 200;
     // The handler settles when the response finishes; a client that goes away first (a closed
     // live stream) leaves it pending for ever, so the request also ends when the response closes.
+    // A procedure still running then is counted by the router itself (`inFlight`).
     const closed = new Promise<void>((resolve) => ctx.res.once('close', resolve));
     const handled = nodeHTTPRequestHandler({
       router,
@@ -34,7 +38,7 @@ export function trpcMount(options: TrpcMountOptions) {
       res: ctx.res,
       path: ctx.path.slice(prefix.length + 1),
       maxBodySize: LIMITS.bodyBytes,
-      createContext: () => ({ koa: ctx, authenticator }),
+      createContext: () => ({ koa: ctx, authenticator, inFlight }),
       onError({ error }) {
         if (error.code !== 'INTERNAL_SERVER_ERROR') return;
         if (error.cause instanceof ProblemError) return;

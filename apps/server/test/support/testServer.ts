@@ -3,17 +3,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createApp, type App, type AppDeps } from '../../src/app.js';
 import { createHttpServer } from '../../src/http/httpServer.js';
-import { createLogger } from '../../src/logger.js';
 import { provision, type ProvisionInput } from '../../src/provision.js';
 import { PostgresStore } from '../../src/store/postgres/postgresStore.js';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 import type { Store } from '../../src/store/store.js';
 import { fixture } from './fixtures.js';
+import { logSink } from './logSink.js';
 import { createSchema, dropSchema, TEST_DATABASE_URL } from './postgres.js';
 import { STORE_KIND, type StoreKind } from './storeKind.js';
 
@@ -132,15 +131,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     await database.remove();
     throw error;
   }
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n'))
-        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  const logger = createLogger('info', sink);
+  const { logger, lines: logs } = logSink();
   const app = createApp({
     secret: 'test-secret-test-secret-test-secret!',
     ...deps,

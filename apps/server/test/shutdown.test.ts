@@ -1,0 +1,119 @@
+// A shutdown in process (`startServer(...).close()`), with a short drain timeout: what it does
+// with requests that outlast the drain.
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { startServer } from '../src/main.js';
+import { provisionFile, readDb, scratchSpace } from './support/childServer.js';
+import { login } from './support/client.js';
+import { fixture, PASSWORD } from './support/fixtures.js';
+import { logSink } from './support/logSink.js';
+
+const scratch = scratchSpace('tickets-shutdown-');
+
+/** The server in process over a fresh SQLite file, with a drain timeout of 300 ms. */
+async function serve() {
+  const { dir, dbPath } = scratch.fresh();
+  await provisionFile(dbPath, fixture);
+  const { logger, lines } = logSink();
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `sqlite:${dbPath}`,
+    TICKETS_DATA_DIR: dir,
+    TICKETS_DEMO: 'off',
+  });
+  const running = await startServer(config, logger, { drainTimeoutMs: 300 });
+  return { running, dbPath, lines };
+}
+
+describe('shutdown past the drain timeout', () => {
+  it('cuts a request that never finishes sending its body, which changes nothing, and stops cleanly', async () => {
+    const { running, dbPath, lines } = await serve();
+    let socket: ReturnType<typeof connect> | undefined;
+    try {
+      const bob = await login(running.url, 'bob@acme.test');
+      const ticket = readDb(dbPath, (db) =>
+        db
+          .prepare("SELECT id FROM tickets WHERE tenant = 'acme' ORDER BY id LIMIT 1")
+          .pluck()
+          .get(),
+      ) as string;
+      const historyBefore = readDb(dbPath, (db) =>
+        db.prepare('SELECT count(*) FROM history').pluck().get(),
+      );
+      // A comment whose body stops half way: Node answers 100 Continue once the app's handler has
+      // the request, and the handler then waits for the rest of the body.
+      const { port } = new URL(running.url);
+      socket = connect(Number(port), '127.0.0.1');
+      const received: Buffer[] = [];
+      const continued = new Promise<void>((resolve) =>
+        socket!.on('data', (chunk: Buffer) => {
+          received.push(chunk);
+          if (Buffer.concat(received).toString('latin1').includes('100 Continue')) resolve();
+        }),
+      );
+      const closedByServer = new Promise<void>((resolve) => socket!.on('close', () => resolve()));
+      socket.on('error', () => undefined);
+      socket.write(
+        [
+          `POST /api/tickets/${ticket}/comments HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          `Cookie: ${bob.cookie}`,
+          `X-Csrf-Token_${bob.tenant}: ${bob.csrf}`,
+          'Content-Type: application/json',
+          'Content-Length: 100',
+          'Expect: 100-continue',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+      await continued;
+      socket.write('{"Content": "never fin');
+
+      await running.close();
+      await closedByServer;
+      const messages = lines.map((line) => line['msg']);
+      expect(messages).not.toContain('closing the store under requests still running');
+      expect(lines.filter((line) => Number(line['level']) >= 50)).toEqual([]);
+      expect(messages.at(-1)).toBe('stopped');
+      // The cut request changed nothing.
+      expect(readDb(dbPath, (db) => db.prepare('SELECT count(*) FROM history').pluck().get())).toBe(
+        historyBefore,
+      );
+    } finally {
+      socket?.destroy();
+      await running.close();
+    }
+  });
+
+  it('stops waiting for handlers at the deadline, says how many still run, and stops', async () => {
+    const { running, lines } = await serve();
+    // Logins wait in line for password checks (one or two at a time), and go on waiting after
+    // their clients hung up: more of them than the 300 ms deadline leaves time for.
+    const logins = Array.from({ length: 24 }, () => {
+      const controller = new AbortController();
+      const answered = fetch(`${running.url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: 'bob@acme.test', password: PASSWORD }),
+        signal: controller.signal,
+      }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      return { controller, answered };
+    });
+    // Once one is answered, the others have been read and are waiting.
+    expect(await Promise.race(logins.map(({ answered }) => answered))).toBe(200);
+    for (const { controller } of logins) controller.abort();
+
+    await running.close();
+    const messages = lines.map((line) => line['msg']);
+    const warning = messages.indexOf('closing the store under requests still running');
+    expect(warning).toBeGreaterThan(-1);
+    expect(lines[warning]?.['requests']).toBeGreaterThan(0);
+    expect(messages.indexOf('stopped')).toBeGreaterThan(warning);
+    expect(running.server.listening).toBe(false);
+  });
+});

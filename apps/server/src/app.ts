@@ -65,8 +65,9 @@ export interface App {
   /** The live feed of changes; `close()` ends every stream (on shutdown, before the drain). */
   readonly liveChanges: LiveChanges;
   /**
-   * The handlers still running, which a shutdown waits for before it closes the store: the tRPC
-   * procedures, counted here, and the Koa handlers, which the HTTP server counts (`createHttpServer`).
+   * The work still running that a shutdown waits for before it closes the store: the tRPC
+   * procedures and live streams' reads, counted here, and the Koa handlers, counted by the HTTP
+   * server when it is given this (`createHttpServer(app.koa, logger, app.inFlight)`).
    */
   readonly inFlight: InFlight;
 }
@@ -98,8 +99,8 @@ export function createApp(deps: AppDeps): App {
   });
   const authenticator = new Authenticator({ sessions, csrf });
   const guard = sessionGuard(authenticator);
-  const liveChanges = new LiveChanges(deps.store, deps.logger);
   const inFlight = new InFlight();
+  const liveChanges = new LiveChanges(deps.store, deps.logger, inFlight);
   const trpcRouter = createTrpcRouter({
     sessions,
     tickets,

@@ -6,6 +6,7 @@ import { createHttpServer } from './http/httpServer.js';
 import { DEMO_PASSWORD, demoData } from './demo.js';
 import type { Logger } from './logger.js';
 import { provision } from './provision.js';
+import type { PasswordChecks } from './service/passwordChecks.js';
 import { resolveSecret } from './secret.js';
 import { openStore } from './store/openStore.js';
 import type { Datasync } from './store/sqlite/walSync.js';
@@ -24,6 +25,8 @@ export interface ServerHooks {
   readonly exit?: (code: number) => void;
   /** How long a shutdown waits for requests in flight before it cuts them (default 10 s). */
   readonly drainTimeoutMs?: number;
+  /** The bound on password checks (default: the process-wide one); tests hold checks open. */
+  readonly passwordChecks?: PasswordChecks;
 }
 
 /** What an operator does on an empty database (logged by `serve`, which never seeds one itself). */
@@ -82,6 +85,7 @@ export async function startServer(
       sessionMaxMinutes: config.sessionMaxMinutes,
       csrf: config.csrf,
       trustProxy: config.trustProxy,
+      ...(hooks.passwordChecks && { passwordChecks: hooks.passwordChecks }),
     });
     const listening = createHttpServer(app.koa, logger, app.inFlight);
     await new Promise<void>((resolve, reject) => {
@@ -106,8 +110,8 @@ export async function startServer(
   if (demo) process.stderr.write(demoInstructions(url));
 
   const purge = setInterval(() => {
-    store
-      .purgeExpired(new Date())
+    inFlight
+      .track(store.purgeExpired(new Date()))
       .catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
   }, PURGE_EVERY_MS);
   purge.unref();
@@ -128,7 +132,7 @@ export async function startServer(
       // The connections are gone, but a handler may still run (its client hung up while it
       // waited): the store stays open for it until the same deadline.
       if (!(await inFlight.settled(deadline - Date.now()))) {
-        logger.warn({ requests: inFlight.size }, 'closing the store under requests still running');
+        logger.warn({ handlers: inFlight.size }, 'closing the store under requests still running');
       }
       await store.close();
       logger.info('stopped');

@@ -3,14 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { PasswordChecks } from '../src/service/passwordChecks.js';
 import { act, login } from './support/client.js';
+import { PASSWORD } from './support/fixtures.js';
+import { gate, HeldChecks } from './support/heldChecks.js';
+import { eventually } from './support/trpc.js';
 import { startTestServer } from './support/testServer.js';
-
-/** A promise with its resolve function, to hold a check open until the test lets it finish. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 describe('PasswordChecks', () => {
   it('runs at most `concurrency` checks at once, queues up to `queueLimit`, refuses beyond', async () => {
@@ -50,6 +46,86 @@ describe('PasswordChecks', () => {
     ).rejects.toThrow('scrypt failed');
     expect(await checks.run(async () => 'next')).toBe('next');
   });
+});
+
+describe('PasswordChecks: checks whose clients hung up', () => {
+  it('a check whose signal aborts while it waits leaves the queue without running', async () => {
+    const checks = new PasswordChecks(1, 4);
+    const first = gate();
+    const started: string[] = [];
+    const check = (name: string, hold?: Promise<void>) => async () => {
+      started.push(name);
+      await hold;
+      return name;
+    };
+    const gone = new AbortController();
+    const runs = [
+      checks.run(check('first', first.promise)),
+      checks.run(check('gone'), gone.signal),
+      checks.run(check('waits')),
+    ];
+    expect(checks.queued).toBe(2);
+    gone.abort();
+    expect(checks.queued).toBe(1);
+    expect(await runs[1]).toBe('abandoned');
+    first.open();
+    expect(await Promise.all(runs)).toEqual(['first', 'abandoned', 'waits']);
+    expect(started).toEqual(['first', 'waits']);
+  });
+
+  it('an aborted signal is not checked at all; one that aborts after its check began changes nothing', async () => {
+    const checks = new PasswordChecks(1, 0);
+    let ran = 0;
+    expect(await checks.run(async () => (ran += 1), AbortSignal.abort())).toBe('abandoned');
+    expect(ran).toBe(0);
+    const late = new AbortController();
+    const hold = gate();
+    const running = checks.run(async () => {
+      await hold.promise;
+      return 'done';
+    }, late.signal);
+    await Promise.resolve();
+    late.abort();
+    hold.open();
+    expect(await running).toBe('done');
+    expect(await checks.run(async () => 'next')).toBe('next');
+  });
+});
+
+describe('logins whose clients hung up', () => {
+  it.each([
+    ['REST', '/api/login'],
+    ['tRPC', '/trpc/session.login'],
+  ])(
+    '%s: leave the queue of password checks unchecked, and the next login is checked next',
+    async (_surface, path) => {
+      const checks = new HeldChecks(1, 32, 1);
+      await using server = await startTestServer({ passwordChecks: checks });
+      const send = (signal?: AbortSignal) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ email: 'ada@acme.test', password: PASSWORD }),
+          signal: signal ?? null,
+        }).then(
+          (response) => response.status,
+          () => 0,
+        );
+      // The first is checked and answered; the second holds the slot; six wait behind it.
+      expect(await send()).toBe(200);
+      const clients = Array.from({ length: 7 }, () => new AbortController());
+      const sent = clients.map((client) => send(client.signal));
+      await eventually(() => checks.ran === 2 && checks.queued === 6, 30_000);
+
+      for (const client of clients) client.abort();
+      expect(await Promise.all(sent)).toEqual(Array.from({ length: 7 }, () => 0));
+      await eventually(() => checks.queued === 0, 30_000);
+      checks.held.open();
+      // A new login is checked right after the one that was running, not after six dead ones.
+      expect(await send()).toBe(200);
+      expect(checks.ran).toBe(3);
+    },
+  );
 });
 
 describe('a login flood', () => {

@@ -3,6 +3,7 @@ import { OPERATIONS, wire, XML_ROOTS } from '@tickets/contract';
 import contentType from 'content-type';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext, AppState } from '../http/context.js';
+import { hangUpSignal } from '../http/hangUp.js';
 import { negotiateData, sendData } from '../http/negotiate.js';
 import { readBody } from '../http/readBody.js';
 import type { SessionGuard } from '../middleware/session.js';
@@ -49,7 +50,7 @@ export function loginRoutes(options: LoginRoutesOptions): Router<AppState> {
         message: 'give fedmemberid once',
       });
     }
-    const issued = await sessions.login({ ...credentials, tenant });
+    const issued = await sessions.login({ ...credentials, tenant }, hangUpSignal(ctx.res));
     if (!issued.ok) throw new ProblemError(issued.error);
     setSessionCookies(ctx, issued.value);
     ctx.state.log.info({ userId: issued.value.caller.user.id }, 'login');

@@ -1,3 +1,4 @@
+import type { InFlight } from '../http/inFlight.js';
 import type { Logger } from '../logger.js';
 import type { Store, TicketChangeRecord } from '../store/store.js';
 
@@ -15,9 +16,14 @@ export class LiveChanges {
   private readonly closing = new AbortController();
   private watching: Promise<() => Promise<void>> | undefined;
 
+  /**
+   * `inFlight` counts the store reads of every stream while they run: a client can hang up in
+   * the middle of one, after which nothing else holds a shutdown until the read is done.
+   */
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly inFlight: InFlight,
   ) {}
 
   /**
@@ -35,7 +41,8 @@ export class LiveChanges {
       if (stop.aborted) resolve();
       else stop.addEventListener('abort', () => resolve(), { once: true });
     });
-    let cursor = afterEventId ?? (await this.store.latestEventId());
+    if (stop.aborted) return;
+    let cursor = afterEventId ?? (await this.inFlight.track(this.store.latestEventId()));
     while (!stop.aborted) {
       let woken = false;
       let wake = (): void => {};
@@ -49,9 +56,9 @@ export class LiveChanges {
       this.waiters.add(wake);
       try {
         for (;;) {
-          const batch = await this.store.listChanges(tenant, cursor, BATCH);
+          const batch = await this.inFlight.track(this.store.listChanges(tenant, cursor, BATCH));
           // Nothing is sent that a power cut could take back (an eventId handed out again).
-          if (batch.length > 0) await this.store.flushed();
+          if (batch.length > 0) await this.inFlight.track(this.store.flushed());
           for (const change of batch) {
             if (stop.aborted) return;
             cursor = change.eventId;

@@ -21,15 +21,38 @@ export class PasswordChecks {
     return this.running >= this.concurrency && this.waiting.length >= this.queueLimit;
   }
 
-  /** Runs `check` once a slot is free; `'busy'` (without running it) when the queue is full. */
-  run<T>(check: () => Promise<T>): Promise<T> | 'busy' {
-    if (this.saturated) return 'busy';
-    return this.inSlot(check);
+  /** How many checks wait for a slot. */
+  get queued(): number {
+    return this.waiting.length;
   }
 
-  private async inSlot<T>(check: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `check` once a slot is free; `'busy'` (without running it) when the queue is full. A
+   * check whose `signal` aborts before its turn (its client hung up) leaves the queue without
+   * running: `'abandoned'`. Once it runs, it runs to its end.
+   */
+  run<T>(check: () => Promise<T>, signal?: AbortSignal): Promise<T | 'abandoned'> | 'busy' {
+    if (signal?.aborted) return Promise.resolve('abandoned');
+    if (this.saturated) return 'busy';
+    return this.inSlot(check, signal);
+  }
+
+  private async inSlot<T>(check: () => Promise<T>, signal?: AbortSignal): Promise<T | 'abandoned'> {
     if (this.running >= this.concurrency) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const turn = await new Promise<'turn' | 'abandoned'>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve('turn');
+        };
+        const leave = () => {
+          const at = this.waiting.indexOf(wake);
+          if (at >= 0) this.waiting.splice(at, 1);
+          resolve('abandoned');
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+      if (turn === 'abandoned') return turn;
     } else {
       this.running += 1;
     }

@@ -77,6 +77,15 @@ const tooManyLogins: Outcome<never> = {
   },
 };
 
+const abandoned: Outcome<never> = {
+  ok: false,
+  error: {
+    code: 'UNAVAILABLE',
+    message: 'the client hung up before its password was checked',
+    retryAfterSeconds: 1,
+  },
+};
+
 const toCaller = ({ session, user, adminOf }: CallerRecord): Caller => ({
   session,
   user,
@@ -224,13 +233,14 @@ export class SessionService {
 
   /**
    * Logs a user in by e-mail and password. Unknown e-mail and wrong password give the same
-   * answer; repeated failures for one account are slowed down (429 with a wait).
+   * answer; repeated failures for one account are slowed down (429 with a wait). A login whose
+   * `hungUp` signal aborts while it waits for a password check (its client went away) leaves
+   * the queue unchecked and uncounted.
    */
-  async login(input: {
-    email: string;
-    password: string;
-    tenant?: string | undefined;
-  }): Promise<Outcome<IssuedSession>> {
+  async login(
+    input: { email: string; password: string; tenant?: string | undefined },
+    hungUp?: AbortSignal,
+  ): Promise<Outcome<IssuedSession>> {
     const { store } = this.options;
     const now = this.options.now();
     const email = input.email.trim().toLowerCase();
@@ -257,9 +267,11 @@ export class SessionService {
         );
         return { ok: true, value: verified };
       },
+      hungUp,
     );
     if (attempt === 'busy') return tooManyLogins;
     const checked = await attempt;
+    if (checked === 'abandoned') return abandoned;
     if (!checked.ok) return checked;
     const verified = checked.value;
     const matching = verified.filter(

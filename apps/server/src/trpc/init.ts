@@ -125,7 +125,8 @@ export function rethrow(error: unknown): never {
  * or mutation is counted while it runs: it can outlive its connection (a login whose client hung
  * up while it waited for a password check), and the Koa handler around it ends with the
  * connection, so a shutdown waits for the procedure itself. A subscription is counted only while
- * it starts: its stream is ended by the live feed, which a shutdown closes first.
+ * it starts: its stream is ended by the live feed, which a shutdown closes first, and the feed
+ * counts the stream's store reads itself.
  */
 const base = t.procedure.use(async function mapErrors({ ctx, next }) {
   const running = next();

@@ -30,7 +30,7 @@ export function trpcMount(options: TrpcMountOptions) {
     ctx.res.statusCode = 200;
     // The handler settles when the response finishes; a client that goes away first (a closed
     // live stream) leaves it pending for ever, so the request also ends when the response closes.
-    // A procedure still running then is counted by the router itself (`inFlight`).
+    // A procedure still running then is counted by the procedures' base middleware (`inFlight`).
     const closed = new Promise<void>((resolve) => ctx.res.once('close', resolve));
     const handled = nodeHTTPRequestHandler({
       router,

@@ -1,5 +1,7 @@
 import { OPERATIONS, type AppError } from '@tickets/contract';
 import { tracked } from '@trpc/server';
+import { hangUpSignal } from '../http/hangUp.js';
+import type { InFlight } from '../http/inFlight.js';
 import type { Logger } from '../logger.js';
 import { clearSessionCookies, setSessionCookies } from '../rest/sessionCookies.js';
 import type { LiveChanges } from '../service/liveChanges.js';
@@ -37,13 +39,20 @@ export interface TrpcRouterOptions {
 /**
  * Watches the session of a long-lived request: every `everyMs` it is read again (so a renewal
  * extends it), and `ended` aborts once it no longer holds, with the reason in `endedBy`. A store
- * that cannot answer for a moment does not end the stream; the next check decides.
+ * that cannot answer for a moment does not end the stream; the next check decides. Each check is
+ * counted in `inFlight` while it reads.
  */
-function followSession(sessions: SessionService, caller: Caller, everyMs: number, log: Logger) {
+function followSession(
+  sessions: SessionService,
+  caller: Caller,
+  everyMs: number,
+  log: Logger,
+  inFlight: InFlight,
+) {
   const ended = new AbortController();
   let endedBy: AppError | undefined;
   const timer = setInterval(() => {
-    sessions.recheck(caller).then(
+    inFlight.track(sessions.recheck(caller)).then(
       (outcome) => {
         if (outcome.ok || ended.signal.aborted) return;
         endedBy = outcome.error;
@@ -84,7 +93,7 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
   return t.router({
     session: t.router({
       login: publicProcedure.input(op.login.input).mutation(async ({ ctx, input }) => {
-        const issued = valueOf(await sessions.login(input));
+        const issued = valueOf(await sessions.login(input, hangUpSignal(ctx.koa.res)));
         setSessionCookies(ctx.koa, issued);
         ctx.koa.state.log.info({ userId: issued.caller.user.id }, 'login');
         return sessionAnswer(issued);
@@ -159,7 +168,13 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         input,
         signal,
       }) {
-        const session = followSession(sessions, ctx.caller, recheckMs, ctx.koa.state.log);
+        const session = followSession(
+          sessions,
+          ctx.caller,
+          recheckMs,
+          ctx.koa.state.log,
+          ctx.inFlight,
+        );
         const stop = signal ? AbortSignal.any([signal, session.ended]) : session.ended;
         try {
           const tenant = ctx.caller.actor.tenant;

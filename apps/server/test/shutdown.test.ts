@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startServer, type ServerHooks } from '../src/main.js';
-import { provisionFile, readDb, scratchSpace } from './support/childServer.js';
+import { provisionFile, readDb, scratchSpace, serverEnv } from './support/childServer.js';
 import { login } from './support/client.js';
 import { fixture, PASSWORD } from './support/fixtures.js';
 import { HeldChecks } from './support/heldChecks.js';
@@ -18,13 +18,7 @@ async function serve(hooks: ServerHooks = {}) {
   const { dir, dbPath } = scratch.fresh();
   await provisionFile(dbPath, fixture);
   const { logger, lines } = logSink();
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${dbPath}`,
-    TICKETS_DATA_DIR: dir,
-    TICKETS_DEMO: 'off',
-  });
+  const config = loadConfig(serverEnv(dir));
   const running = await startServer(config, logger, { drainTimeoutMs: 300, ...hooks });
   return { running, dbPath, lines };
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../src/logger.js';
 import { startServer } from '../src/main.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import { StoreBrokenError } from '../src/store/sqlite/walSync.js';
-import { provisionFile, readDb, scratchSpace } from './support/childServer.js';
+import { provisionFile, readDb, scratchSpace, serverEnv } from './support/childServer.js';
 import { logSink } from './support/logSink.js';
 import { call, login, type Session } from './support/client.js';
 import { fixture } from './support/fixtures.js';
@@ -167,13 +167,7 @@ describe('a failed flush of the write-ahead log (SQLite)', () => {
     await provisionFile(dbPath, fixture);
     const disk = faultyDisk();
     const { logger, fatal } = logSinkWithFatal();
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${dbPath}`,
-      TICKETS_DATA_DIR: dir,
-      TICKETS_DEMO: 'off',
-    });
+    const config = loadConfig(serverEnv(dir));
     const exits: number[] = [];
     let exited!: () => void;
     const exitCalled = new Promise<void>((resolve) => (exited = resolve));

@@ -204,39 +204,45 @@ describe('tickets.changes', () => {
     await feed.stop();
   });
 
-  it("counts a stream's read of the store until it ends, though its client hung up during it", async () => {
-    // A store whose reads of the newest eventId the test holds back.
-    let reading = (): void => {};
-    const reached = new Promise<void>((resolve) => (reading = resolve));
-    let release = (): void => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await using server = await startTestServer({
-      wrapStore: (store) =>
-        new Proxy(store, {
-          get(target, name) {
-            if (name === 'latestEventId') {
-              return async () => {
+  it.each([
+    ['the newest eventId, to start from now', 'latestEventId', undefined],
+    ['the changes after its lastEventId', 'listChanges', 0],
+  ] as const)(
+    "counts a stream's read of %s until it ends, though its client hung up during it",
+    async (_what, method, lastEventId) => {
+      // A store whose reads the test holds back.
+      let reading = (): void => {};
+      const reached = new Promise<void>((resolve) => (reading = resolve));
+      let release = (): void => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await using server = await startTestServer({
+        wrapStore: (store) =>
+          new Proxy(store, {
+            get(target, name) {
+              const value: unknown = Reflect.get(target, name);
+              if (typeof value !== 'function') return value;
+              const bound = (value as (...args: unknown[]) => unknown).bind(target);
+              if (name !== method) return bound;
+              return async (...args: unknown[]) => {
                 reading();
                 await held;
-                return target.latestEventId();
+                return bound(...args);
               };
-            }
-            const value: unknown = Reflect.get(target, name);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
-    });
-    const bob = await login(server.url, 'bob@acme.test');
-    const feed = subscribe(server.url, bob);
-    await reached;
-    // The client hangs up before the stream has said anything.
-    await expect(feed.stop()).rejects.toThrow(/abort/i);
-    // The client is gone and its request is over; the read is not: a shutdown would wait for it.
-    expect(await server.app.inFlight.settled(200)).toBe(false);
-    expect(server.app.inFlight.size).toBeGreaterThan(0);
-    release();
-    expect(await server.app.inFlight.settled(10_000)).toBe(true);
-  });
+            },
+          }),
+      });
+      const bob = await login(server.url, 'bob@acme.test');
+      const feed = subscribe(server.url, bob, lastEventId === undefined ? {} : { lastEventId });
+      await reached;
+      // The client hangs up before the stream has said anything.
+      await expect(feed.stop()).rejects.toThrow(/abort/i);
+      // Its request is over; the read is not, and a shutdown would wait for it.
+      expect(await server.app.inFlight.settled(200)).toBe(false);
+      expect(server.app.inFlight.size).toBeGreaterThan(0);
+      release();
+      expect(await server.app.inFlight.settled(10_000)).toBe(true);
+    },
+  );
 
   it('ends a stream with the 401 of the table when its session is logged out', async () => {
     await using server = await startTestServer({ sessionRecheckMs: 50 });

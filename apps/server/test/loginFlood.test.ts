@@ -73,6 +73,34 @@ describe('PasswordChecks: checks whose clients hung up', () => {
     expect(started).toEqual(['first', 'waits']);
   });
 
+  it('a check whose signal aborts after it was given its slot runs all the same, once', async () => {
+    const checks = new PasswordChecks(1, 4);
+    const first = gate();
+    const second = gate();
+    let ran = 0;
+    const late = new AbortController();
+    const runs = [
+      checks.run(async () => {
+        await first.promise;
+        return 'first';
+      }),
+      checks.run(async () => {
+        ran += 1;
+        await second.promise;
+        return 'second';
+      }, late.signal),
+    ];
+    first.open();
+    await runs[0];
+    // The slot has passed to the second; its client hangs up now, too late to matter.
+    late.abort();
+    second.open();
+    expect(await Promise.all(runs)).toEqual(['first', 'second']);
+    expect(ran).toBe(1);
+    expect(checks.queued).toBe(0);
+    expect(await checks.run(async () => 'next')).toBe('next');
+  });
+
   it('an aborted signal is not checked at all; one that aborts after its check began changes nothing', async () => {
     const checks = new PasswordChecks(1, 0);
     let ran = 0;
@@ -126,6 +154,44 @@ describe('logins whose clients hung up', () => {
       expect(checks.ran).toBe(3);
     },
   );
+});
+
+describe('a tRPC batch of logins whose client hung up', () => {
+  it('leaves the queue whole, and warns of no listener leak', async () => {
+    const checks = new HeldChecks(1, 32, 0);
+    await using server = await startTestServer({ passwordChecks: checks });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const size = 12;
+      const input = Object.fromEntries(
+        Array.from({ length: size }, (_, i) => [i, { email: 'ada@acme.test', password: PASSWORD }]),
+      );
+      const client = new AbortController();
+      const sent = fetch(
+        `${server.url}/trpc/${Array.from({ length: size }, () => 'session.login').join(',')}?batch=1`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(input),
+          signal: client.signal,
+        },
+      ).catch(() => 'hung up');
+      // One check is held in its slot, the rest of the batch waits behind it.
+      await eventually(() => checks.ran === 1 && checks.queued === size - 1, 30_000);
+      client.abort();
+      expect(await sent).toBe('hung up');
+      await eventually(() => checks.queued === 0, 30_000);
+      checks.held.open();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(checks.ran).toBe(1);
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      checks.held.open();
+    }
+  });
 });
 
 describe('a login flood', () => {

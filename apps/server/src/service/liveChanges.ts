@@ -56,9 +56,7 @@ export class LiveChanges {
       this.waiters.add(wake);
       try {
         for (;;) {
-          const batch = await this.inFlight.track(this.store.listChanges(tenant, cursor, BATCH));
-          // Nothing is sent that a power cut could take back (an eventId handed out again).
-          if (batch.length > 0) await this.inFlight.track(this.store.flushed());
+          const batch = await this.inFlight.track(this.read(tenant, cursor));
           for (const change of batch) {
             if (stop.aborted) return;
             cursor = change.eventId;
@@ -71,6 +69,16 @@ export class LiveChanges {
         this.waiters.delete(wake);
       }
     }
+  }
+
+  /**
+   * The changes after `cursor`, once they are on disk: nothing is sent that a power cut could
+   * take back (an eventId handed out again). One step, counted as one by `inFlight`.
+   */
+  private async read(tenant: string, cursor: number): Promise<TicketChangeRecord[]> {
+    const batch = await this.store.listChanges(tenant, cursor, BATCH);
+    if (batch.length > 0) await this.store.flushed();
+    return batch;
   }
 
   /** Ends every stream at once (on shutdown, so that the drain is not held up) and stops watching. */

@@ -60,6 +60,18 @@ function readAll(dbPath: string): { tickets: Map<string, TicketRow>; history: Hi
 }
 
 /** A tiny deterministic generator, so a failing run can be replayed from its seed. */
+/** A POST to the server on `port` over a connection of its own, its body left to the caller. */
+function post(port: string, path: string, headers: Record<string, string>) {
+  return request({
+    host: '127.0.0.1',
+    port: Number(port),
+    method: 'POST',
+    path,
+    agent: false,
+    headers,
+  });
+}
+
 function random(seed: number): () => number {
   let state = seed >>> 0 || 1;
   return () => {
@@ -283,17 +295,10 @@ describe('durability of the real server process', () => {
       const body = JSON.stringify({ email: 'root@acme.test', password: PASSWORD });
       // Password checks run one or two at a time: the logins behind the first wait in line.
       const logins = Array.from({ length: 8 }, () => {
-        const req = request({
-          host: '127.0.0.1',
-          port: Number(port),
-          method: 'POST',
-          path,
-          agent: false,
-          headers: {
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'Content-Length': String(Buffer.byteLength(body)),
-          },
+        const req = post(port, path, {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Content-Length': String(Buffer.byteLength(body)),
         });
         const status = new Promise<number>((resolve) => {
           req.on('response', (response: IncomingMessage) => {
@@ -366,21 +371,14 @@ describe('durability of the real server process', () => {
             : { Content: `drained ${i}` },
         ),
       );
-      const req = request({
-        host: '127.0.0.1',
-        port: Number(port),
-        method: 'POST',
-        path,
-        agent: false,
-        headers: {
-          Cookie: root.cookie,
-          [`X-Csrf-Token_${root.tenant}`]: root.csrf,
-          'Content-Type': 'application/json',
-          Accept: isAction ? 'text/plain' : 'application/json',
-          'Content-Length': String(body.length),
-          Expect: '100-continue',
-          Connection: 'close',
-        },
+      const req = post(port, path, {
+        Cookie: root.cookie,
+        [`X-Csrf-Token_${root.tenant}`]: root.csrf,
+        'Content-Type': 'application/json',
+        Accept: isAction ? 'text/plain' : 'application/json',
+        'Content-Length': String(body.length),
+        Expect: '100-continue',
+        Connection: 'close',
       });
       const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
         req.on('response', (response: IncomingMessage) => {

@@ -129,8 +129,8 @@ export async function startServer(
       const timer = setTimeout(() => server.closeAllConnections(), drainMs);
       await drained;
       clearTimeout(timer);
-      // The connections are gone, but a handler may still run (its client hung up while it
-      // waited): the store stays open for it until the same deadline.
+      // The connections are gone, but a handler may still run (its client hung up while its
+      // password was being checked): the store stays open for it until the same deadline.
       if (!(await inFlight.settled(deadline - Date.now()))) {
         logger.warn({ handlers: inFlight.size }, 'closing the store under requests still running');
       }

@@ -23,7 +23,7 @@ import type { Authenticator } from '../service/authenticator.js';
 export interface TrpcContext {
   readonly koa: AppContext;
   readonly authenticator: Authenticator;
-  /** The procedures still running, which a shutdown waits for before it closes the store. */
+  /** The work still running (procedures, live streams' rechecks) that a shutdown waits for. */
   readonly inFlight: InFlight;
 }
 
@@ -129,9 +129,7 @@ export function rethrow(error: unknown): never {
  * counts the stream's store reads itself.
  */
 const base = t.procedure.use(async function mapErrors({ ctx, next }) {
-  const running = next();
-  ctx.inFlight.track(running);
-  const result = await running;
+  const result = await ctx.inFlight.track(next());
   if (result.ok) return result;
   const expected = expectedFailureOf(result.error.cause);
   if (expected) raise(expected);

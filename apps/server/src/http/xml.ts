@@ -1,5 +1,5 @@
 import { parseXml, type XmlElement } from '@tickets/domain/xml';
-import { XMLBuilder } from 'fast-xml-parser';
+import XMLBuilder from 'fast-xml-builder';
 
 type XmlValue = string | XmlObject | XmlValue[];
 interface XmlObject {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   defaultTicketWorkflow,
@@ -21,6 +22,7 @@ import {
 } from '@tickets/domain';
 import { fieldPath } from '@tickets/contract';
 import { z } from 'zod';
+import { PasswordChecks } from './service/passwordChecks.js';
 import { hashPassword, verifyPassword } from './service/passwords.js';
 import type { ProvisionPlan, ProvisionSummary, Store } from './store/store.js';
 
@@ -328,20 +330,31 @@ type FileUser = z.output<typeof ProvisionFile>['users'][number];
 
 /**
  * The users as stored: a password that did not change keeps its stored hash (it is verified
- * against it first), so running a file again hashes nothing anew and ends no session.
+ * against it first), so running a file again hashes nothing anew and ends no session. One
+ * check per core at a time: more would not finish sooner (scrypt holds a core), and libuv's
+ * four threads running at once held 32 MiB (8 each) where two hold 16.
  */
 async function passwordHashes(
   store: Store,
   users: readonly FileUser[],
   report: Report,
 ): Promise<ProvisionPlan['users']> {
+  const checks = new PasswordChecks(availableParallelism(), users.length);
+  const inTurn = async <T>(check: () => Promise<T>): Promise<T> => {
+    // Never 'busy' (every user fits in the queue) nor 'abandoned' (no signal).
+    const result = await checks.run(check);
+    if (result === 'busy' || result === 'abandoned') throw new Error(`password check ${result}`);
+    return result;
+  };
   let done = 0;
   return Promise.all(
     users.map(async (user) => {
       const stored = await store.getUser(user.id);
-      const unchanged =
-        stored !== undefined && (await verifyPassword(user.password, stored.passwordHash));
-      const passwordHash = unchanged ? stored.passwordHash : await hashPassword(user.password);
+      const passwordHash = await inTurn(async () =>
+        stored !== undefined && (await verifyPassword(user.password, stored.passwordHash))
+          ? stored.passwordHash
+          : hashPassword(user.password),
+      );
       report((done += 1));
       return {
         id: user.id,

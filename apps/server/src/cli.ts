@@ -136,17 +136,29 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     }
     throw error;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      running.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  // The first signal starts the drain; a second one (Ctrl-C under `npm start` reaches the server
+  // twice: from the terminal, and passed on by cross-env) must not cut it short, so the
+  // handlers stay until the server has stopped. The drain is bounded by itself (10 s).
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.info({ signal }, 'already shutting down: waiting for the requests in flight');
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    running.close().then(stopped, (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      stopped();
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   return 0;
 }
 

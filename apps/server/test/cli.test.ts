@@ -1,7 +1,7 @@
 // The command line, `tickets-server` (CONTRACT §6), run as users run it: a child process of
 // `node --import tsx src/cli.ts`, with only the environment it is given.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/demo.js';
@@ -376,6 +376,62 @@ describe('tickets-server (the command line)', () => {
     expect(((await ticket.json()) as { State: string }).State).toBe('RESOLVED');
     again.signal('SIGTERM');
     expect(await again.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('a second SIGTERM or SIGINT while it drains (Ctrl-C under npm start sends two) does not cut the requests in flight', async () => {
+    const dir = fresh();
+    const provisioned = await runCli(
+      ['provision', writeJson(dir, 'acme.json', CONTRACT_EXAMPLE)],
+      envFor(dir),
+    );
+    expect(provisioned.code).toBe(0);
+    const server = await startChildServer(serverEnv(dir.dir));
+    children.push(server);
+    const bob = await login(server.url, 'bob@acme.test', 'bobs-own-pass');
+    // A comment whose body is held back: its handler is in flight while the signals arrive.
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    const continued = new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.includes('100 Continue')) resolve();
+      }),
+    );
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const body = JSON.stringify({ Content: 'written while the server drains' });
+    socket.write(
+      [
+        'POST /api/tickets/ticket1.acme/comments HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        `Cookie: ${bob.cookie}`,
+        `X-Csrf-Token_${bob.tenant}: ${bob.csrf}`,
+        'Content-Type: application/json',
+        'Accept: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        'Expect: 100-continue',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    await continued;
+
+    server.signal('SIGTERM');
+    await server.waitForLog('shutting down');
+    server.signal('SIGINT');
+    server.signal('SIGTERM');
+    await server.waitForLog('already shutting down: waiting for the requests in flight');
+    socket.write(body);
+    await closed;
+    expect(received).toMatch(/HTTP\/1\.1 201 Created/);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.logs.map((line) => line['msg'])).toContain('stopped');
+    const comments = readDb(dir.dbPath, (db) =>
+      db.prepare("SELECT count(*) FROM history WHERE action = 'comment'").pluck().get(),
+    );
+    expect(comments).toBe(1);
   });
 
   it('serve with TICKETS_DEMO=off leaves an empty database empty', async () => {

@@ -206,12 +206,19 @@ async function provisionFile(config: Config, file: string): Promise<number> {
   }
 }
 
-/** The database is down, unreachable, refuses the credentials or does not exist. */
+/** Errors of a TLS handshake whose certificate was refused (`sslmode=verify-full`, say). */
+const CERTIFICATE_ERRORS = /^(ERR_TLS_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_)/;
+
+/**
+ * The database is down, unreachable, refuses the credentials, does not exist, or its TLS does
+ * not do what the URL asks (node-postgres says "The server does not support SSL connections").
+ */
 function cannotUseDatabase(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  if (isConnectionLost(error)) return true;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return (
-    isConnectionLost(error) ||
-    (typeof code === 'string' && ['28P01', '28000', '3D000'].includes(code))
+    (typeof code === 'string' && CERTIFICATE_ERRORS.test(code)) ||
+    (typeof message === 'string' && /does not support SSL/.test(message))
   );
 }
 

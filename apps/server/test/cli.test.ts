@@ -494,4 +494,21 @@ describe('tickets-server (the command line)', () => {
       'cannot use the database at postgres://tickets:***@127.0.0.1:1/tickets: connect ECONNREFUSED 127.0.0.1:1\n',
     );
   });
+
+  it('TLS that the PostgreSQL server cannot give is said in one line and exits 1', async () => {
+    const dir = fresh();
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('sslmode', 'verify-full');
+    const result = await runCli(
+      ['migrate', '--database-url', url.toString()],
+      childEnv({ TICKETS_DATA_DIR: dir.dir }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^cannot use the database at postgres:\/\/.*sslmode=verify-full: /,
+    );
+    // Without TLS on the server (as here), or with Debian's self-signed one, which verify-full refuses.
+    expect(result.stderr).toMatch(/does not support SSL|certificate/i);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });

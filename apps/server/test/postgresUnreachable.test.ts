@@ -1,7 +1,8 @@
 /**
- * Every way of not reaching PostgreSQL is a 503 with `Retry-After` through HTTP, never a 500:
- * a port nobody listens on (refused), a Unix socket whose file does not exist (ENOENT), a host
- * name that does not resolve (DNS). (Stopping a real server mid-load, with administrator
+ * Every way of not reaching PostgreSQL, or of being refused by it, is a 503 with `Retry-After`
+ * through HTTP, never a 500: a port nobody listens on (refused), a Unix socket whose file does
+ * not exist (ENOENT), a host name that does not resolve (DNS), a database that does not exist,
+ * a role it does not know. (Stopping a real server mid-load, with administrator
  * shutdown and recovery, is postgresRestart.test.ts.)
  */
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,11 @@ describe.each([
     'postgres://postgres@/test?host=/nonexistent/tickets-socket',
   ],
   ['a host name that does not resolve', 'postgres://postgres@no-such-host.invalid:5432/test'],
+  [
+    'answering for a database that does not exist (dropped or renamed)',
+    'postgres://postgres@127.0.0.1:5432/tickets_no_such_database',
+  ],
+  ['refusing a role it does not know', 'postgres://tickets_no_such_role@127.0.0.1:5432/test'],
 ])('PostgreSQL %s', (_what, url) => {
   it('is StoreBusyError "unreachable" at the store, and 503 with Retry-After through HTTP', async () => {
     const store = await PostgresStore.open(url, { migrate: false });

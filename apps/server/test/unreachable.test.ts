@@ -20,6 +20,9 @@ describe('isConnectionLost: every way of not reaching PostgreSQL', () => {
     ['a connection exception (class 08)', { code: '08006' }],
     ['too many connections (class 53)', { code: '53300' }],
     ['a standby after a failover (25006)', { code: '25006' }],
+    ['a database that does not exist, dropped or renamed (3D000)', { code: '3D000' }],
+    ['a password refused, changed under a running server (28P01)', { code: '28P01' }],
+    ['a role that does not exist (28000)', { code: '28000' }],
   ])('%s', (_what, fields) => {
     expect(isConnectionLost(failure(fields))).toBe(true);
   });
@@ -31,6 +34,14 @@ describe('isConnectionLost: every way of not reaching PostgreSQL', () => {
     'Client has encountered a connection error and is not queryable',
   ])('node-postgres’s own "%s"', (message) => {
     expect(isConnectionLost(new Error(message))).toBe(true);
+  });
+
+  it('a database that takes no connections (ALTER DATABASE ... ALLOW_CONNECTIONS false, 55000)', () => {
+    const refused = failure(
+      { code: '55000' },
+      'database "tickets" is not currently accepting connections',
+    );
+    expect(isConnectionLost(refused)).toBe(true);
   });
 
   it('looks into an AggregateError of several addresses, each refused', () => {
@@ -49,7 +60,10 @@ describe('isConnectionLost: every way of not reaching PostgreSQL', () => {
     ['a missing file that is not a socket', failure({ code: 'ENOENT', syscall: 'open' })],
     ['a unique violation', failure({ code: '23505' })],
     ['a syntax error', failure({ code: '42601' })],
-    ['a wrong password', failure({ code: '28P01' })],
+    [
+      'a statement out of order (55000 of another kind)',
+      failure({ code: '55000' }, 'currval of sequence "s" is not yet defined in this session'),
+    ],
     ['a plain bug', new TypeError('x is undefined')],
     ['no error at all', undefined],
   ])('not %s', (_what, error) => {

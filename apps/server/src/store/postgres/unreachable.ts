@@ -1,7 +1,8 @@
 import { userInfo } from 'node:os';
 
 /**
- * Every way of not reaching PostgreSQL, told apart from a fault of ours: the store answers these
+ * Every way of not reaching PostgreSQL, or of being refused by it, told apart from a fault of
+ * ours: the store answers these
  * with StoreBusyError "unreachable" (a 503 with `Retry-After`), never retried (a COMMIT may have
  * happened before the answer was lost), and the server recovers by itself once the database is
  * back, because each call takes a fresh pooled connection.
@@ -15,7 +16,14 @@ const UNREACHABLE_SQLSTATES: ReadonlySet<string> = new Set([
   '57P02', // crash_shutdown: another backend crashed, every connection is ended
   '57P03', // cannot_connect_now: the server is starting up, shutting down or in recovery
   '57P05', // idle_session_timeout: the server ended an idle connection
+  '3D000', // invalid_catalog_name: the database does not exist (dropped or renamed under us)
 ]);
+
+/**
+ * `55000` (object_not_in_prerequisite_state) is also raised by statements (`currval` before
+ * `nextval`, say): only a connection refused because the database takes none counts.
+ */
+const NOT_ACCEPTING_CONNECTIONS = /is not currently accepting connections/;
 
 /** Socket and resolver errors of a connection that could not be made or was cut. */
 const UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set([
@@ -52,8 +60,13 @@ interface ErrorLike {
 function isUnreachableError(error: ErrorLike): boolean {
   const { code, syscall, message } = error;
   if (typeof code === 'string') {
-    // Class 08: connection exceptions; class 53: insufficient resources (too many connections).
-    if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+    // Class 08: connection exceptions; class 28: the credentials refused (a password changed
+    // under a running server, a role dropped); class 53: insufficient resources (too many
+    // connections).
+    if (/^(08|28|53)[0-9A-Z]{3}$/.test(code)) return true;
+    if (code === '55000' && typeof message === 'string') {
+      return NOT_ACCEPTING_CONNECTIONS.test(message);
+    }
     if (UNREACHABLE_SQLSTATES.has(code) || UNREACHABLE_ERRNOS.has(code)) return true;
     // A Unix socket whose file is missing: the server is down (it removes the file on exit).
     if (code === 'ENOENT' && syscall === 'connect') return true;
@@ -62,7 +75,7 @@ function isUnreachableError(error: ErrorLike): boolean {
 }
 
 /**
- * Whether `error` means the database cannot be reached right now. It looks through Node's
+ * Whether `error` means the database cannot be reached, or refuses this server, right now. It looks through Node's
  * AggregateError (a host name with several addresses, each refused) and through `cause`.
  */
 export function isConnectionLost(error: unknown, depth = 0): boolean {

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command: Command = named ? (first as Command) : 'serve';
   let databaseUrl: string | undefined;
+  let databasePath: string | undefined;
   try {
     const commandLine = parseCommandLine(named ? argv.slice(1) : argv, optionsOf(command));
     if (commandLine.version) {
@@ -96,6 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       positionals: command === 'provision' ? extra : commandLine.positionals,
     });
     if (config.database.kind === 'postgres') databaseUrl = config.database.url;
+    else databasePath = config.database.path;
     const logger = createLogger(config.logLevel);
     switch (command) {
       case 'serve':
@@ -110,6 +113,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`configuration: ${error.message}\n`);
       return 2;
     }
+    const unusable = unusableFile(error, databasePath);
+    if (unusable !== undefined) {
+      process.stderr.write(`${unusable}\n`);
+      return 1;
+    }
     const cause = error instanceof StoreBusyError ? error.cause : error;
     if (error instanceof StoreBusyError || cannotUseDatabase(cause)) {
       process.stderr.write(
@@ -123,12 +131,20 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** `serve`: listens until SIGTERM or SIGINT, then drains and exits 0. */
 async function serve(config: Config, logger: Logger): Promise<number> {
+  // Before anything is created: a HOST that names no address is a mistake in the configuration.
+  try {
+    await lookup(config.host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTFOUND') throw error;
+    throw new ConfigError(`HOST ${config.host}: no such address or host name`);
+  }
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer(config, logger);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code && LISTEN_ERRORS.has(code)) {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    // Only the listen's own (an EACCES of the data folder is not the port's).
+    if (code && LISTEN_ERRORS.has(code) && (syscall === 'listen' || syscall === 'getaddrinfo')) {
       process.stderr.write(
         `cannot listen on ${config.host}:${config.port}: ${code} (check HOST and PORT)\n`,
       );
@@ -204,6 +220,26 @@ async function provisionFile(config: Config, file: string): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** What the file system answers about a folder or file the server cannot use. */
+const FILE_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'ENOSPC', 'ELOOP']);
+
+/**
+ * The data folder, the secret file or the SQLite file cannot be used (read-only, owned by
+ * another user, a path through a file, a full disk): one line naming it, not a stack trace.
+ */
+function unusableFile(error: unknown, databasePath: string | undefined): string | undefined {
+  const { code, path, message } = (error ?? {}) as NodeJS.ErrnoException;
+  const hint = '(check TICKETS_DATA_DIR, DATABASE_URL and the owner and mode of the folder)';
+  if (typeof code === 'string' && FILE_ERRORS.has(code) && typeof path === 'string') {
+    return `cannot use ${path}: ${code} ${hint}`;
+  }
+  // better-sqlite3's own, without a path: the database file could not be opened or written.
+  if (typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|PERM|FULL)/.test(code)) {
+    return `cannot use the database file ${databasePath ?? ''}: ${message} ${hint}`;
+  }
+  return undefined;
 }
 
 /** Errors of a TLS handshake whose certificate was refused (`sslmode=verify-full`, say). */

@@ -1,6 +1,6 @@
 // The command line, `tickets-server` (CONTRACT §6), run as users run it: a child process of
 // `node --import tsx src/cli.ts`, with only the environment it is given.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -493,6 +493,38 @@ describe('tickets-server (the command line)', () => {
     expect(result.stderr).toBe(
       'cannot use the database at postgres://tickets:***@127.0.0.1:1/tickets: connect ECONNREFUSED 127.0.0.1:1\n',
     );
+  });
+
+  it('a HOST that names no address is a configuration error (exit 2), before anything is created', async () => {
+    const dir = fresh();
+    for (const host of ['not-a-host.invalid', '999.1.1.1']) {
+      const result = await runCli(['serve'], serverEnv(dir.dir, { HOST: host }));
+      expect(result.code, host).toBe(2);
+      expect(result.stderr, host).toBe(
+        `configuration: HOST ${host}: no such address or host name\n`,
+      );
+    }
+    expect(existsSync(dir.dbPath)).toBe(false);
+    expect(existsSync(join(dir.dir, 'secret'))).toBe(false);
+  });
+
+  it('a data folder it cannot use is said in one line, naming the path, and exits 1', async () => {
+    const dir = fresh();
+    // A path through a regular file (ENOTDIR): as root, as CI runs, permissions would not stop it.
+    const file = join(dir.dir, 'not-a-folder');
+    writeFileSync(file, '');
+    const dataDir = join(file, 'data');
+    for (const command of ['migrate', 'serve']) {
+      const result = await runCli(
+        [command],
+        childEnv({ TICKETS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+      );
+      expect(result.code, command).toBe(1);
+      expect(result.stderr, command).toMatch(
+        new RegExp(`^cannot use ${dataDir}\\S*: ENOTDIR \\(check TICKETS_DATA_DIR, DATABASE_URL`),
+      );
+      expect(result.stderr.trim().split('\n'), command).toHaveLength(1);
+    }
   });
 
   it('TLS that the PostgreSQL server cannot give is said in one line and exits 1', async () => {

@@ -16,6 +16,7 @@ import { startServer } from './main.js';
 import { PACKAGE_VERSION } from './packageVersion.js';
 import { parseJsonFile, provision, ProvisionError } from './provision.js';
 import { openStore } from './store/openStore.js';
+import { SchemaTooNewError } from './store/schemaVersion.js';
 import { isConnectionLost } from './store/postgres/unreachable.js';
 
 type Command = 'serve' | 'migrate' | 'provision';
@@ -112,6 +113,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof SchemaTooNewError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
     }
     const unusable = unusableFile(error, databasePath);
     if (unusable !== undefined) {

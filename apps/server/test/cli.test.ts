@@ -5,6 +5,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/demo.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { call, login } from './support/client.js';
 import {
@@ -12,11 +13,13 @@ import {
   dropSchema,
   TEST_DATABASE_URL,
   urlWithSearchPath,
+  withClient,
 } from './support/postgres.js';
 import {
   childEnv,
   readDb,
   runCli,
+  writeDb,
   serverEnv,
   startChildServer,
   scratchSpace,
@@ -170,6 +173,56 @@ describe('tickets-server (the command line)', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain('nothing to apply');
     expect(dump(dbPath)).toEqual(before);
+  });
+
+  it('a database migrated by a newer server is refused by migrate, provision and serve, changing nothing', async () => {
+    const newer = SQLITE_MIGRATIONS.at(-1)!.version + 1;
+    const message = `the database's schema is at migration ${newer}, newer than this server knows (up to ${newer - 1}): run the newer tickets-server that migrated it, or restore the backup taken before it did\n`;
+    // SQLite
+    const dir = fresh();
+    expect((await runCli(['migrate'], envFor(dir))).code).toBe(0);
+    writeDb(dir.dbPath, (db) =>
+      db
+        .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        .run(newer, 'from the future', new Date().toISOString()),
+    );
+    const before = dump(dir.dbPath);
+    const file = writeJson(dir, 'acme.json', CONTRACT_EXAMPLE);
+    for (const args of [['migrate'], ['provision', file], ['serve']]) {
+      const result = await runCli(args, envFor(dir, { PORT: '0', HOST: '127.0.0.1' }));
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stderr, args[0]).toBe(message);
+    }
+    expect(dump(dir.dbPath)).toEqual(before);
+
+    // PostgreSQL, whose migrations are numbered alike
+    expect(POSTGRES_MIGRATIONS.at(-1)!.version).toBe(newer - 1);
+    const schema = await createSchema();
+    try {
+      const env = envFor(dir, {
+        DATABASE_URL: urlWithSearchPath(TEST_DATABASE_URL, schema),
+        PORT: '0',
+        HOST: '127.0.0.1',
+      });
+      expect((await runCli(['migrate'], env)).code).toBe(0);
+      await withClient((client) =>
+        client.query(
+          `INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+          [newer, 'from the future', new Date().toISOString()],
+        ),
+      );
+      for (const args of [['migrate'], ['provision', file], ['serve']]) {
+        const result = await runCli(args, env);
+        expect(result.code, args[0]).toBe(1);
+        expect(result.stderr, args[0]).toBe(message);
+      }
+      const tenants = await withClient((client) =>
+        client.query(`SELECT count(*)::int AS n FROM ${schema}.tenants`),
+      );
+      expect(tenants.rows[0]).toEqual({ n: 0 });
+    } finally {
+      await dropSchema(schema);
+    }
   });
 
   it('provision FILE applies the CONTRACT §6 example; a second run changes nothing', async () => {

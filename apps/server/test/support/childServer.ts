@@ -382,3 +382,8 @@ export function readDb<T>(dbPath: string, read: (db: Database.Database) => T): T
     db.close();
   }
 }
+
+/** Writes to the SQLite file at `dbPath` (which must exist) through a connection of its own. */
+export function writeDb<T>(dbPath: string, write: (db: Database.Database) => T): T {
+  return readDb(dbPath, write);
+}

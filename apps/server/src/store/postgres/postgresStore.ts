@@ -33,6 +33,7 @@ import {
   type TicketRow,
 } from '../rows.js';
 import { retryWhileBusy, type BusyPolicy } from '../retryWhileBusy.js';
+import { assertSchemaKnown } from '../schemaVersion.js';
 import { PostgresChangeWatch, appendChange, latestEventId, listChanges } from './changeFeed.js';
 import { applyMigrationIn, POSTGRES_MIGRATIONS } from './migrations.js';
 import { ChangeAnnouncer } from './announcer.js';
@@ -198,12 +199,25 @@ export class PostgresStore implements Store {
     return this.applyMigrations();
   }
 
+  /** The versions recorded as applied (none before the first migration made the table). */
+  private async appliedMigrations(): Promise<number[]> {
+    return this.run(async (pool) => {
+      const table = await pool.query<{ exists: boolean }>(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AS exists",
+      );
+      if (!table.rows[0]?.exists) return [];
+      const rows = await pool.query<{ version: string }>('SELECT version FROM schema_migrations');
+      return rows.rows.map((row) => Number(row.version));
+    });
+  }
+
   /**
    * Applies the migrations not yet applied; returns their versions. Each runs in a transaction
    * that first takes an advisory lock of this schema, so that processes migrating at once take
    * turns and each version is applied once.
    */
   private async applyMigrations(): Promise<number[]> {
+    assertSchemaKnown(await this.appliedMigrations(), POSTGRES_MIGRATIONS);
     const done: number[] = [];
     for (const migration of POSTGRES_MIGRATIONS) {
       const applied = await this.inTransaction((db) => applyMigrationIn(db, migration));

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { assertSchemaKnown } from '../schemaVersion.js';
 
 /**
  * Versioned schema migrations, applied in order inside one transaction each. Never edit a
@@ -229,6 +230,7 @@ export function applyMigrations(
       (row) => row.version,
     ),
   );
+  assertSchemaKnown(applied, SQLITE_MIGRATIONS);
   const done: number[] = [];
   for (const migration of SQLITE_MIGRATIONS) {
     if (applied.has(migration.version)) continue;

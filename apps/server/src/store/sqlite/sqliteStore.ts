@@ -196,7 +196,12 @@ export class SqliteStore implements Store {
       options.logger,
     );
     if (options.migrate !== false) {
-      store.applyMigrations();
+      try {
+        store.applyMigrations();
+      } catch (error) {
+        db.close();
+        throw error;
+      }
       store.wal.committed();
     }
     return store;

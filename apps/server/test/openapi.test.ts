@@ -306,13 +306,15 @@ describe('the OpenAPI document', () => {
   });
   afterAll(() => server.close());
 
-  it('is OpenAPI 3.1, served as JSON, versioned as the server', () => {
+  it('is OpenAPI 3.1, served as JSON, versioned and licensed as the server', () => {
     expect(served.status).toBe(200);
     expect(served.headers.get('Content-Type')).toMatch(/^application\/json\b/);
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(doc.info.title).toEqual(expect.any(String));
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(doc.info.version).toBe((pkg as { version: string }).version);
+    expect(doc.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
+    expect((pkg as { license: string }).license).toBe('MIT');
     expect(Object.keys(doc.paths).every((path) => path.startsWith('/'))).toBe(true);
   });
 

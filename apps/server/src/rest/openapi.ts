@@ -1,7 +1,7 @@
 import { ERROR_TABLE, LoginInput, problemType, RunActionInput, TicketRef } from '@tickets/contract';
 import { z } from 'zod';
 import { RESPONSE_MEDIA_TYPES } from '../http/mediaTypes.js';
-import { PACKAGE_VERSION } from '../packageVersion.js';
+import { PACKAGE_LICENSE, PACKAGE_VERSION } from '../packageVersion.js';
 import { DOCS_ASSETS, DOCS_ASSETS_VERSION, DOCS_PATH } from './docsRoutes.js';
 import {
   ERROR_NOTES,
@@ -303,7 +303,7 @@ export const openApiDocument: OpenApiDocument = {
     version: PACKAGE_VERSION,
     summary: 'Akana-compatible ticket workflow API',
     description,
-    license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },
+    license: { name: PACKAGE_LICENSE, identifier: PACKAGE_LICENSE },
   },
   jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
   servers: [{ url: '/', description: 'This server' }],

@@ -36,7 +36,8 @@ export const FIRST_TENANT_HINT =
   'for a demo with known passwords instead, TICKETS_DEMO=on';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
-const DRAIN_TIMEOUT_MS = 10_000;
+/** How long a shutdown waits for requests in flight before it cuts them. */
+export const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The only place that listens: opens the store, provisions the demo on an empty database when

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { OPTIONS } from '../src/config.js';
+import { DRAIN_TIMEOUT_MS } from '../src/main.js';
 import {
   SERVER_DIR,
   childEnv,
@@ -56,6 +57,7 @@ interface ComposeService {
   ports?: string[];
   secrets?: string[];
   depends_on?: Record<string, unknown> | string[];
+  stop_grace_period?: string;
 }
 interface LockFile {
   packages: Record<
@@ -317,6 +319,16 @@ describe('compose.yaml', () => {
           expect(service.secrets ?? [], `${name}: ${variable}`).toContain(secret);
         }
       }
+    }
+  });
+
+  it('gives each instance longer to stop than its drain takes, before Docker kills it', () => {
+    for (const [name, service] of servers) {
+      // Docker's default is 10 s, the whole drain: one that used all of it was killed before
+      // the database was closed.
+      const grace = /^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1];
+      expect(grace, name).toBeDefined();
+      expect(Number(grace) * 1000, name).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS + 5_000);
     }
   });
 

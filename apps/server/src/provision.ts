@@ -462,7 +462,15 @@ function provisionedTicket(
       `the workflow never reaches ${input.State}; it reaches ${TICKET_STATES.filter((state) => reached.has(state)).join(', ')}`,
     );
   }
-  const ticket: Ticket = { ...started, state: input.State, step, version: started.version + 1 };
+  // The history row's comment counts as a transition's comments do.
+  const comments = [`Provisioned in state ${input.State}`];
+  const ticket: Ticket = {
+    ...started,
+    state: input.State,
+    step,
+    version: started.version + 1,
+    commentCount: started.commentCount + comments.length,
+  };
   return ok({
     ticket,
     history: [
@@ -470,7 +478,7 @@ function provisionedTicket(
         action: 'provision',
         from: started.state,
         to: input.State,
-        comments: [`Provisioned in state ${input.State}`],
+        comments,
         userId: input.author,
         created: created.toISOString(),
       },

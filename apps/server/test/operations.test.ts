@@ -410,6 +410,13 @@ describe('reading: list, get, valid actions, history (fixture data, nothing writ
     expect(xml.status).toBe(200);
     expect(xml.headers.get('content-type')).toContain('application/xml');
     expect(parseXml(await xml.text())).toEqual({ HistoryList: xmlMirror(json) });
+    // The ticket counts that comment, as it counts a transition's (CONTRACT §7, Versions).
+    const ticket = await getJson<{ Comments: number }>(
+      server,
+      users['carol']!,
+      '/api/tickets/ticket2.acme',
+    );
+    expect(ticket.Comments).toBe(1);
     expect(await getJson(server, users['carol']!, '/api/tickets/ticket1.acme/history')).toEqual({
       History: [],
     });

@@ -181,6 +181,11 @@ export function optionsHelp(names: readonly OptionName[]): string {
 }
 
 export interface CommandLine {
+  /**
+   * The options the command takes: the others are not read, from flags or the environment
+   * (`migrate` with a `PORT` meant for `serve` in its environment does not check it).
+   */
+  readonly options: readonly OptionName[];
   /** The options given as flags, by variable name. */
   readonly values: Values;
   /** Flags naming files of secrets, by variable name. */
@@ -223,6 +228,7 @@ export function parseCommandLine(
     (target.file ? files : values)[target.name] = value;
   }
   return {
+    options: names,
     values,
     files,
     positionals: parsed.positionals,
@@ -296,6 +302,7 @@ export function loadConfig(
   }
   const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const get = (name: OptionName): string | undefined => {
+    if (!commandLine.options.includes(name)) return undefined;
     const direct = commandLine.values[name];
     if (direct !== undefined) return direct;
     const file = fileVariant(name);

@@ -111,21 +111,42 @@ describe('tickets-server (the command line)', () => {
   });
 
   it.each([
-    [{ TICKETS_CSRF: 'maybe' }, [], 'TICKETS_CSRF'],
-    [{ PORT: 'eighty' }, [], 'PORT'],
-    [{ TICKETS_SESSION_MINUTES: '0' }, [], 'TICKETS_SESSION_MINUTES'],
-    [{ TICKETS_SECRET: 'short' }, [], 'TICKETS_SECRET'],
-    [{ LOG_LEVEL: 'verbose' }, [], 'LOG_LEVEL'],
-    [{ DATABASE_URL: 'mysql://db/tickets' }, [], 'DATABASE_URL'],
-    [{}, ['--log-level', 'loud'], 'LOG_LEVEL'],
-    [{}, ['--no-such-option', 'x'], '--no-such-option'],
-  ] as const)('bad configuration %j %j exits 2 naming %s', async (env, flags, name) => {
+    ['serve', { TICKETS_CSRF: 'maybe' }, [], 'TICKETS_CSRF'],
+    ['serve', { PORT: 'eighty' }, [], 'PORT'],
+    ['serve', { TICKETS_SESSION_MINUTES: '0' }, [], 'TICKETS_SESSION_MINUTES'],
+    ['serve', { TICKETS_SECRET: 'short' }, [], 'TICKETS_SECRET'],
+    ['migrate', { LOG_LEVEL: 'verbose' }, [], 'LOG_LEVEL'],
+    ['migrate', { DATABASE_URL: 'mysql://db/tickets' }, [], 'DATABASE_URL'],
+    ['migrate', {}, ['--log-level', 'loud'], 'LOG_LEVEL'],
+    ['migrate', {}, ['--no-such-option', 'x'], '--no-such-option'],
+    ['migrate', {}, ['--port', '9000'], '--port'],
+  ] as const)(
+    'bad configuration: %s %j %j exits 2 naming %s',
+    async (command, env, flags, name) => {
+      const dir = fresh();
+      const result = await runCli([command, ...flags], envFor(dir, { ...env }));
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^configuration: /);
+      expect(result.stderr).toContain(name);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    },
+  );
+
+  it('migrate and provision leave alone the variables only serve reads (one environment for all three)', async () => {
     const dir = fresh();
-    const result = await runCli(['migrate', ...flags], envFor(dir, { ...env }));
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^configuration: /);
-    expect(result.stderr).toContain(name);
-    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    const servesOnly = {
+      PORT: 'eighty',
+      TICKETS_CSRF: 'maybe',
+      TICKETS_SECRET: 'short',
+      TICKETS_SESSION_MINUTES: '0',
+    };
+    const migrated = await runCli(['migrate'], envFor(dir, servesOnly));
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const provisioned = await runCli(
+      ['provision', writeJson(dir, 'acme.json', CONTRACT_EXAMPLE)],
+      envFor(dir, servesOnly),
+    );
+    expect(provisioned.code, provisioned.stderr).toBe(0);
   });
 
   it('migrate on a fresh path creates the schema (folders included), and again changes nothing', async () => {

@@ -1,6 +1,6 @@
 // loadConfig(env, argv, cwd): the one reader of the environment (CONTRACT §6).
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, optionsOf, parseCommandLine } from '../src/config.js';
 
 const CWD = '/srv/tickets';
 const SECRET = 'a-signing-key-that-is-long-enough-0123456789';
@@ -17,6 +17,32 @@ function failure(env: Record<string, string | undefined>, argv: string[] = []): 
 }
 
 describe('loadConfig', () => {
+  it("reads only the options of the command: migrate and provision leave serve's alone", () => {
+    const env = {
+      PORT: 'abc',
+      HOST: 'whatever',
+      TICKETS_CSRF: 'x',
+      TICKETS_SECRET: 'short',
+      TICKETS_SESSION_MINUTES: '0',
+      TICKETS_DEMO: 'maybe',
+      DATABASE_URL: 'sqlite:./t.db',
+    };
+    for (const command of ['migrate', 'provision'] as const) {
+      const config = loadConfig(env, parseCommandLine([], optionsOf(command)), CWD);
+      expect(config.database).toEqual({ kind: 'sqlite', path: '/srv/tickets/t.db', cacheMiB: 4 });
+      expect(config.port).toBe(8080);
+      expect(config.secret).toBeUndefined();
+    }
+    // What they do read is still checked.
+    expect(() =>
+      loadConfig({ ...env, LOG_LEVEL: 'loud' }, parseCommandLine([], optionsOf('migrate')), CWD),
+    ).toThrow('LOG_LEVEL must be one of');
+    // serve reads them all.
+    expect(() => loadConfig(env, parseCommandLine([], optionsOf('serve')), CWD)).toThrow(
+      ConfigError,
+    );
+  });
+
   it('has the documented defaults', () => {
     expect(loadConfig({}, [], CWD)).toEqual({
       host: '127.0.0.1',

@@ -231,6 +231,23 @@ export async function provision(
     const tenant = tenantOfId(resource.id);
     if (!(await knownTenant(tenant)))
       issues.push({ path: `resources[${index}].id`, message: `no tenant ${tenant}` });
+    // Tickets name an API as `APIID` and an app as `AppID`: a resource that tickets name keeps
+    // its type, or they would name an app as an API.
+    const stored = await store.getResource(resource.id);
+    if (stored !== undefined && stored.type !== resource.type) {
+      const named = await store.listTickets({
+        tenant,
+        ...(stored.type === 'api' ? { apiId: resource.id } : { appId: resource.id }),
+        start: 0,
+        count: 0,
+      });
+      if (named.total > 0) {
+        issues.push({
+          path: `resources[${index}].type`,
+          message: `${resource.id} is the ${stored.type === 'api' ? 'APIID' : 'AppID'} of ${named.total} ticket(s): its type stays ${stored.type}`,
+        });
+      }
+    }
     for (const [i, admin] of resource.admins.entries()) {
       if (!(await knownUser(admin)))
         issues.push({ path: `resources[${index}].admins[${i}]`, message: `no user ${admin}` });

@@ -227,6 +227,32 @@ describe('provision', () => {
     expect((await store.getSession('session-of-bob'))!.endedAt).toBeUndefined();
   });
 
+  it('keeps the type of a resource that tickets name, and changes that of one no ticket names', async () => {
+    await provision(store, base);
+    // ticket1 names payments.acme as its APIID: it cannot become an app.
+    expect(
+      await issuesOf({
+        ...base,
+        resources: [{ ...base.resources[0], type: 'app' }, base.resources[1]],
+        tickets: [],
+      }),
+    ).toEqual([
+      {
+        path: 'resources[0].type',
+        message: 'payments.acme is the APIID of 1 ticket(s): its type stays api',
+      },
+    ]);
+    expect((await store.getResource('payments.acme'))!.type).toBe('api');
+    // No ticket names shop.acme: it may become an API.
+    const summary = await provision(store, {
+      ...base,
+      resources: [base.resources[0], { ...base.resources[1], type: 'api' }],
+      tickets: [],
+    });
+    expect(summary.resources).toBe(1);
+    expect((await store.getResource('shop.acme'))!.type).toBe('api');
+  });
+
   it('says how far it got with the passwords of a large file, and nothing for a small one', async () => {
     const small: string[] = [];
     await provision(store, base, { progress: (message) => small.push(message) });

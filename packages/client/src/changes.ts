@@ -20,11 +20,15 @@ export interface StreamConnection {
   requestId: string | undefined;
 }
 
-/** What the tRPC subscription reports, queued for the iterator. */
+/**
+ * What the tRPC subscription reports, queued for the iterator; `behind` when the consumer has
+ * fallen so far behind that the stream was closed to be opened again later.
+ */
 type Report<C> =
   | { readonly type: 'data'; readonly change: C }
   | { readonly type: 'error'; readonly error: unknown }
   | { readonly type: 'end' }
+  | { readonly type: 'behind' }
   | { readonly type: 'aborted' };
 
 /** What the feed delivers: the tenant's ticket changes, in increasing `eventId` order. */
@@ -58,10 +62,21 @@ export interface ChangesDeps<C extends Change> {
 const RESTART_BASE_MS = 250;
 const RESTART_MAX_MS = 30_000;
 
+/**
+ * Changes received and not yet taken by the consumer, at most. An EventSource cannot be told to
+ * wait: past this, the stream is closed and opened again after the last change taken, once the
+ * consumer has caught up (a long replay to a slow consumer is read in such steps).
+ */
+export const QUEUED_CHANGES_LIMIT = 500;
+
 /** A queue of reports the iterator awaits, or an abort. */
 class Reports<C> {
   private readonly items: Report<C>[] = [];
   private waiting: ((report: Report<C>) => void) | undefined;
+
+  get size(): number {
+    return this.items.length;
+  }
 
   push(report: Report<C>): void {
     const waiting = this.waiting;
@@ -71,9 +86,10 @@ class Reports<C> {
   }
 
   next(signal: AbortSignal | undefined): Promise<Report<C>> {
+    // An abort ends the iteration at once, whatever is still queued.
+    if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
     const item = this.items.shift();
     if (item) return Promise.resolve(item);
-    if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
     return new Promise((resolve) => {
       const onAbort = (): void => {
         this.waiting = undefined;
@@ -108,10 +124,20 @@ export async function* followChanges<C extends Change>(
     while (!signal?.aborted) {
       const reports = new Reports<C>();
       const connection: StreamConnection = { failures: 0, cookie: undefined, requestId: undefined };
+      let behind = false;
       const subscription = deps.subscribe(
         last,
         {
-          onData: (tracked) => reports.push({ type: 'data', change: tracked.data }),
+          onData: (tracked) => {
+            if (behind) return;
+            if (reports.size >= QUEUED_CHANGES_LIMIT) {
+              behind = true;
+              reports.push({ type: 'behind' });
+              subscription.unsubscribe();
+              return;
+            }
+            reports.push({ type: 'data', change: tracked.data });
+          },
           onError: (error) => reports.push({ type: 'error', error }),
           onComplete: () => reports.push({ type: 'end' }),
           onConnectionStateChange: (state) => {
@@ -142,6 +168,13 @@ export async function* followChanges<C extends Change>(
             restarts = 0;
             yield change;
             continue;
+          }
+          if (report.type === 'behind') {
+            log.debug('live changes: the consumer fell behind; reading on from where it is', {
+              lastEventId: last,
+            });
+            restartAtOnce = true;
+            break;
           }
           if (report.type === 'end') {
             log.info('live changes: the server ended the stream; starting it again', {

@@ -2,6 +2,7 @@
 // resuming from a lastEventId gives exactly what was missed; a dropped connection and a restarted
 // server lose nothing and repeat nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUED_CHANGES_LIMIT } from '../src/changes.js';
 import type { TicketChange } from '../src/index.js';
 import {
   call,
@@ -181,6 +182,80 @@ describe('changes() against the in-process server', () => {
     for await (const change of client.changes({ signal: AbortSignal.abort() }))
       received.push(change);
     expect(received).toEqual([]);
+  });
+
+  describe('a consumer slower than the feed', () => {
+    const TICKETS = [
+      'ticket1.acme',
+      'ticket2.acme',
+      'ticket3.acme',
+      'ticket4.acme',
+      'ticket5.acme',
+    ];
+
+    /** The id before a backlog of `count` comments, made through REST five tickets at a time. */
+    async function backlog(count: number): Promise<number> {
+      const { client } = await loggedIn(server.url, 'ada@acme.test');
+      const marker = watch(client, { lastEventId: 0 });
+      await restComment(server.url, ada, 'ticket4.acme', 'marker');
+      await eventually(() => marker.received.some((c) => c.ticketId === 'ticket4.acme'));
+      await marker.stop();
+      const before = marker.received.at(-1)!.eventId;
+      for (let made = 0; made < count; made += TICKETS.length) {
+        await Promise.all(
+          TICKETS.slice(0, count - made).map((id, i) =>
+            restComment(server.url, ada, id, `backlog ${made + i}`),
+          ),
+        );
+      }
+      return before;
+    }
+
+    it('stops at an abort, with changes still queued', async () => {
+      const from = await backlog(200);
+      const { client } = await loggedIn(server.url, 'carol@acme.test');
+      const controller = new AbortController();
+      let taken = 0;
+      let afterAbort = 0;
+      for await (const change of client.changes({ lastEventId: from, signal: controller.signal })) {
+        void change;
+        if (controller.signal.aborted) afterAbort += 1;
+        taken += 1;
+        if (taken === 10) {
+          // Let the rest of the replay arrive and queue up, then leave.
+          await eventually(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return true;
+          });
+          controller.abort();
+        }
+      }
+      expect(taken).toBe(10);
+      expect(afterAbort).toBe(0);
+    });
+
+    it(`holds at most ${QUEUED_CHANGES_LIMIT} changes, reading a longer replay in steps: all of it, in order, once`, async () => {
+      const count = QUEUED_CHANGES_LIMIT + 300;
+      const from = await backlog(count);
+      const { client, lines } = await loggedIn(server.url, 'carol@acme.test');
+      const controller = new AbortController();
+      const received: TicketChange[] = [];
+      for await (const change of client.changes({ lastEventId: from, signal: controller.signal })) {
+        received.push(change);
+        // A consumer that takes its time over each change.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (received.length === count) controller.abort();
+      }
+      expect(received).toHaveLength(count);
+      expect(received.every((c) => c.kind === 'comment')).toBe(true);
+      expect(strictlyIncreasing(ids(received))).toBe(true);
+      expect(
+        lines.some(
+          (l) =>
+            l.message === 'live changes: the consumer fell behind; reading on from where it is',
+        ),
+      ).toBe(true);
+    });
   });
 });
 

@@ -719,6 +719,31 @@ describe('PostgresStore: the change log on PostgreSQL', () => {
     expect(delivered).toEqual(everything);
   });
 
+  it('a transaction open in another database of the server holds nothing back', async () => {
+    // Another application's session, idle in a transaction for as long as it likes.
+    const store = await seeded();
+    const before = await store.latestEventId();
+    const elsewhere = new URL(TEST_DATABASE_URL);
+    elsewhere.pathname = '/postgres';
+    const other = new pg.Client({ connectionString: elsewhere.toString() });
+    other.on('error', () => {});
+    await other.connect();
+    toClose.push({ close: () => other.end() });
+    await other.query('BEGIN');
+    await other.query('SELECT pg_current_xact_id()');
+
+    const later = await store.commitChange(commentOn(await read(store, 2), 'b'));
+    if (later === 'conflict') throw new Error('expected the change to be written');
+    await expect
+      .poll(
+        async () => (await store.listChanges('acme', before, 10)).map((c) => c.eventId),
+        PATIENCE,
+      )
+      .toEqual([later.eventId]);
+    expect(await store.latestEventId()).toBe(later.eventId);
+    await other.query('ROLLBACK');
+  });
+
   it('a commit announces itself on tickets_changes with the schema; a rolled-back change does not', async () => {
     const store = await seeded();
     const heard: string[] = [];

@@ -24,7 +24,7 @@ import type { TicketChangeRecord } from '../store.js';
  * `pg_snapshot_xmin(pg_current_snapshot())` belongs to one that has committed or rolled back,
  * and every transaction still running or yet to start has an id at or above it. With the
  * transaction id as the change's id, "listable" is exactly "id below 1024 times that xmin", and nothing
- * can ever be written below it again. A sequence would not do, even filtered by its writer's
+ * can ever be written below it again (ENDED_BELOW narrows "running" to this database's). A sequence would not do, even filtered by its writer's
  * transaction id: sequence values and transaction ids are handed out independently, so a
  * transaction A that got its transaction id first can take a larger sequence value than a later
  * B, and commit first; a reader then sees A's change (A's id is below the xmin, since only B is
@@ -35,8 +35,9 @@ import type { TicketChangeRecord } from '../store.js';
  *
  * The price: ids have large gaps (every transaction of the server takes 1024, changes or not);
  * a transaction writes at most 1024 changes; a change waits, unlisted, while any
- * transaction that began before it is still open on the server (of any database; our own are
- * bounded by idle_in_transaction_session_timeout); and ids stay increasing over a restart, a
+ * transaction of this database that began before it is still open (ours are bounded by
+ * idle_in_transaction_session_timeout; those of other databases are told apart, see
+ * ENDED_BELOW); and ids stay increasing over a restart, a
  * failover or pg_upgrade (which keep transaction ids), but not over a dump and restore into a
  * new cluster, which starts transaction ids afresh: clients must then reload.
  */
@@ -59,8 +60,31 @@ export const INSERT_CHANGE = `INSERT INTO ticket_changes (${TICKET_CHANGE_COLUMN
  */
 export const CHANGES_PER_TRANSACTION = 1024;
 
-/** Every id below this one belongs to a transaction that has ended (committed or not). */
-const ENDED_BELOW = `(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${CHANGES_PER_TRANSACTION})`;
+/**
+ * Transactions running in another database of the server, which cannot write this one's
+ * change log: their 32-bit ids, as `pg_stat_activity` (readable by any role, ids included) and
+ * `pg_prepared_xacts` show them. Only these are known not to be ours; a transaction that ends
+ * between the snapshot and this look is not here and is waited for, as before.
+ */
+const ELSEWHERE_XIDS = `SELECT backend_xid::text::bigint FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL
+      AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+  UNION ALL
+  SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database <> current_database()`;
+
+/**
+ * Every id below this one belongs to a transaction that has ended (committed or not), or to
+ * none that can still write a change: the smallest id among the transactions the statement's
+ * snapshot sees running, leaving out those of other databases (an idle session in another
+ * application's database would otherwise hold the feed back for as long as it stays open), or,
+ * with none left, the first id the snapshot does not know of. A transaction id is 64 bits here
+ * and 32 in the views; two running ones never share their low 32 bits.
+ */
+const ENDED_BELOW = `(SELECT coalesce(
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+      WHERE x::text::bigint % 4294967296 NOT IN (${ELSEWHERE_XIDS})),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+  ) * ${CHANGES_PER_TRANSACTION})`;
 
 const LIST_CHANGES = `SELECT * FROM ticket_changes
   WHERE tenant = $1 AND id > $2 AND id < ${ENDED_BELOW} ORDER BY id LIMIT $3`;

@@ -112,7 +112,17 @@ export function createApp(deps: AppDeps): App {
   koa.silent = true;
   koa.proxy = deps.trustProxy ?? false;
   koa.on('error', (error: unknown, ctx?: Koa.ParameterizedContext<AppState>) => {
-    (ctx?.state.log ?? deps.logger).error({ err: error }, 'request failed');
+    const log = ctx?.state.log ?? deps.logger;
+    // A client that leaves while its answer is being written (a live stream closed in the
+    // middle of a replay, say) is not a fault of ours.
+    if (ctx !== undefined && clientWentAway(error, ctx)) {
+      log.info(
+        { code: (error as NodeJS.ErrnoException).code },
+        'the client left before its answer was written',
+      );
+      return;
+    }
+    log.error({ err: error }, 'request failed');
   });
 
   const system = new Router<AppState>();
@@ -159,4 +169,24 @@ export function createApp(deps: AppDeps): App {
     ),
   );
   return { koa, routes, sessions, tickets, liveChanges, inFlight };
+}
+
+/** What writing to a connection the client closed fails with. */
+const CLIENT_GONE: ReadonlySet<string> = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+
+/** The error is a write to the request's own connection, which the client has closed. */
+function clientWentAway(error: unknown, ctx: Koa.ParameterizedContext<AppState>): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return (
+    typeof code === 'string' &&
+    CLIENT_GONE.has(code) &&
+    (ctx.req.socket.destroyed || ctx.res.destroyed || ctx.req.destroyed)
+  );
 }

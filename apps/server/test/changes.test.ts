@@ -3,6 +3,7 @@
 // its last eventId gets exactly what it missed; another process writing to the same SQLite file
 // is noticed; closing the feed ends the streams at once. Waits are bounded; nothing is timed.
 import type { TicketChange } from '@tickets/contract';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { act, call, login, setCookies, type Session } from './support/client.js';
 import { serverEnv, startChildServer, tempDir } from './support/childServer.js';
@@ -308,6 +309,27 @@ describe('tickets.changes', () => {
         (line) => line['msg'] === 'request' && line['path'] === '/trpc/tickets.changes',
       );
     await eventually(streamLogged);
+  });
+
+  it('a client that closes its stream in the middle of a long replay is not logged as a fault', async () => {
+    await using server = await startTestServer({ kind: 'sqlite' });
+    // A long log to replay: 20,000 comments, written straight into the file.
+    const db = new Database(server.dbPath);
+    db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+      INSERT INTO ticket_changes (tenant, ticket_id, kind, action, from_state, to_state, version, user_id, changed_at)
+      SELECT 'acme', 'ticket1.acme', 'comment', NULL, 'OPEN', 'OPEN', 1, 'ada.acme', ${Date.now()} FROM n`);
+    db.close();
+    const bob = await login(server.url, 'bob@acme.test');
+    const left = () =>
+      server.logs.some((line) => line['msg'] === 'the client left before its answer was written');
+    for (let attempt = 0; attempt < 5 && !left(); attempt += 1) {
+      const feed = subscribe(server.url, bob, { lastEventId: 0 });
+      await eventually(() => feed.received.length > 0);
+      await feed.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await eventually(left);
+    expect(server.logs.filter((line) => Number(line['level']) >= 50)).toEqual([]);
   });
 
   it('ends open streams at once when the feed closes (as on SIGTERM)', async () => {

@@ -16,7 +16,7 @@ export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output
 /** What a weak `If-Match` tag is passed on as: no ticket has version 0, so it never matches. */
 const WEAK_TAG_VERSION = 0;
 
-const IF_MATCH = /^(W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/;
+const IF_MATCH = /^(W\/)?(?:"(\d{1,16})"|(\d{1,16}))$/;
 
 /**
  * `If-Match: "<version>"` (a bare number is accepted too; `*` matches any version). A weak tag
@@ -28,7 +28,8 @@ export function parseIfMatch(header: string): number | undefined {
   const value = header.trim();
   if (value === '' || value === '*') return undefined;
   const match = IF_MATCH.exec(value);
-  if (!match) {
+  // Versions as the typed surface takes them (`ifMatch`): up to 2^53 - 1.
+  if (!match || Number(match[2] ?? match[3]) > Number.MAX_SAFE_INTEGER) {
     throw new ProblemError({
       code: 'INVALID_INPUT',
       field: 'If-Match',

@@ -25,6 +25,9 @@ describe('error field paths', () => {
     [{ ...base, Tag: ['ok', 'x'.repeat(65)] }, 'Tag[1]'],
     [{ ...base, Label: ['com.soa.ticket.label.priority.none'] }, 'Label[0]'],
     [{ ...base, Title: '' }, 'Title'],
+    [{ ...base, APIID: `${'x'.repeat(300)}.acme` }, 'APIID'],
+    [{ ...base, APIID: undefined, AppID: 'sh\u0000op.acme' }, 'AppID'],
+    [{ ...base, APIID: 'pay\ud800ments.acme' }, 'APIID'],
   ])('REST problem: %j names %s', async (body, field) => {
     const response = await call(server.url, ada, '/api/tickets', {
       method: 'POST',
@@ -46,6 +49,8 @@ describe('error field paths', () => {
       'tags[1]',
     ],
     [{ title: '', environment: 'Sandbox', apiId: 'payments.acme' }, 'title'],
+    [{ title: 'Paths', environment: 'Sandbox', apiId: `${'x'.repeat(300)}.acme` }, 'apiId'],
+    [{ title: 'Paths', environment: 'Sandbox', appId: 'sh\u0007op.acme' }, 'appId'],
   ])('tRPC data.field: %j names %s', async (input, field) => {
     const answer = await trpcMutation(server.url, ada, 'tickets.create', input);
     expect(answer.status).toBe(400);

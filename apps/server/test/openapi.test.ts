@@ -509,9 +509,9 @@ describe('the OpenAPI document', () => {
     const ticket = bodySchema('createTicket');
     expect(propertyOf(ticket, 'Title')).toMatchObject({ minLength: 1, maxLength: LIMITS.title });
     expect(propertyOf(ticket, 'Description')).toMatchObject({ maxLength: LIMITS.description });
-    // The server checks that an API or app exists, not how long its id is.
+    // An API's or app's id is bounded as a list filter's is; whether it exists is the server's.
     for (const field of ['APIID', 'AppID']) {
-      expect(propertyOf(ticket, field).maxLength, field).toBeUndefined();
+      expect(propertyOf(ticket, field).maxLength, field).toBe(LIMITS.filterId);
       expect(propertyOf(ticket, field).type, field).toBe('string');
     }
     expect(ticket.anyOf).toEqual([{ required: ['APIID'] }, { required: ['AppID'] }]);
@@ -1013,10 +1013,13 @@ describe('the OpenAPI document', () => {
         expect(over.status, `${field} of ${max + 1}`).toBe(400);
         expect(((await over.json()) as { field?: string }).field).toBe(field);
       }
-      // No maxLength on APIID: a long one is looked up (and refused as no resource of the
-      // caller's), not refused as too long.
-      const long = await create({ APIID: `${'x'.repeat(1000)}.acme` });
-      expect(long.status).toBe(403);
+      // APIID up to its maxLength is looked up (no such resource of the caller's); past it, a 400.
+      const apiMax = propertyOf(ticket, 'APIID').maxLength!;
+      const longest = await create({ APIID: `${'x'.repeat(apiMax - 5)}.acme` });
+      expect(longest.status).toBe(403);
+      const tooLong = await create({ APIID: `${'x'.repeat(apiMax - 4)}.acme` });
+      expect(tooLong.status).toBe(400);
+      expect(((await tooLong.json()) as { field?: string }).field).toBe('APIID');
 
       const content = propertyOf(bodySchema('addTicketComment'), 'Content').maxLength!;
       const comment = (length: number) =>

@@ -64,10 +64,15 @@ export const description = (field: string) =>
 export const environment = (field: string) =>
   z.enum(ENVIRONMENTS, `${field} must be ${ENVIRONMENTS.join(' or ')}`);
 
-/** An API or app a ticket relates to; blank counts as absent. Its tenant and existence are the service's to check. */
-export const resourceId = () =>
+/**
+ * An API or app a ticket relates to; blank counts as absent. Bounded as a list filter's id is;
+ * its tenant and existence are the service's to check.
+ */
+export const resourceId = (field: string) =>
   z
-    .string()
+    .string(`${field} must be a string`)
+    .max(LIMITS.filterId, `${field} is at most ${LIMITS.filterId} characters`)
+    .refine(...noControlCharacters(field))
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 

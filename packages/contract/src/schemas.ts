@@ -28,8 +28,8 @@ const TicketDraftShape = z.object({
   title: field.title('title'),
   description: field.description('description'),
   environment: field.environment('environment'),
-  apiId: field.resourceId(),
-  appId: field.resourceId(),
+  apiId: field.resourceId('apiId'),
+  appId: field.resourceId('appId'),
   labels: trimmedList(field.priorityLabel('labels'), LIMITS.labels, 'labels')
     .optional()
     .default([]),

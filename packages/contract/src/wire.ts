@@ -39,8 +39,8 @@ export const TicketBody = z
     Title: field.title('Title'),
     Description: field.description('Description'),
     Environment: field.environment('Environment'),
-    APIID: field.resourceId(),
-    AppID: field.resourceId(),
+    APIID: field.resourceId('APIID'),
+    AppID: field.resourceId('AppID'),
     Label: oneOrMany(field.priorityLabel('Label'), LIMITS.labels, 'Label', {
       enum: [...PRIORITY_LABELS],
     }),

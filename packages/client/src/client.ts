@@ -10,7 +10,7 @@ import { EventSource, type FetchLike } from 'eventsource';
 import { act, type ActOptions, type ActResult } from './act.js';
 import { followChanges, type ChangesOptions, type StreamConnection } from './changes.js';
 import { CookieJar } from './cookies.js';
-import { fromTrpcError, httpError, networkError } from './errors.js';
+import { fromTrpcError, httpError, networkError, TicketsClientError } from './errors.js';
 import { toLog, type TicketsClientLogger } from './logger.js';
 import { SessionKeeper, type SessionInfo } from './session.js';
 import { backoff, sleep } from './timing.js';
@@ -130,9 +130,17 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
       throw networkError(cause, 'tRPC call');
     }
     jar.store(response.headers);
-    // Not tRPC's JSON (a proxy's error page, say): the status says what it was.
+    // Not tRPC's JSON (a proxy's error page, say): the status says what it was; a success
+    // that is not tRPC's answer cannot be understood.
     if (!(response.headers.get('content-type') ?? '').includes('json')) {
-      throw httpError(response, await response.text().catch(() => ''));
+      const text = await response.text().catch(() => '');
+      if (!response.ok) throw httpError(response, text);
+      throw new TicketsClientError({
+        kind: 'internal',
+        message: `the server answered ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not tRPC's JSON`,
+        status: response.status,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+      });
     }
     return response;
   };

@@ -136,15 +136,25 @@ export function fromTrpcError(error: unknown, requestId?: string): TicketsClient
   }
   if (error.cause instanceof TicketsClientError) return error.cause;
   const data = (error.data ?? undefined) as TrpcErrorData | undefined;
-  const response = (error.meta as { response?: { headers?: Headers } } | undefined)?.response;
+  const response = (
+    error.meta as { response?: { headers?: Headers; status?: unknown } } | undefined
+  )?.response;
   const answeredId = response?.headers?.get('x-request-id') ?? requestId;
   if (data?.problemType === undefined) {
     // No tRPC error envelope: no answer came (the stream's connection failed, or it answered an
-    // HTTP error, see `eventCode`), or the answer was not tRPC's JSON.
-    const status = eventCode(error.cause);
+    // HTTP error, see `eventCode`), or the answer was not tRPC's JSON (a proxy's own JSON error,
+    // say): its status tells what it was; an answer that is no error yet not understood is ours.
+    const answered = typeof response?.status === 'number' ? response.status : undefined;
+    const status = eventCode(error.cause) ?? answered;
     const garbled = error.cause instanceof SyntaxError;
+    const kind: ErrorKind =
+      status !== undefined && status >= 400
+        ? kindOfStatus(status)
+        : status !== undefined || garbled
+          ? 'internal'
+          : 'network';
     return new TicketsClientError({
-      kind: status !== undefined ? kindOfStatus(status) : garbled ? 'internal' : 'network',
+      kind,
       message: error.message,
       status,
       requestId: answeredId,

@@ -1,5 +1,7 @@
 // Every TicketsClientError kind, decoded from real answers of the server (tRPC and the REST
 // action endpoint), plus `network` from a port where nothing listens.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsClientError, type TicketsClient } from '../src/index.js';
@@ -340,5 +342,38 @@ describe('internal: a server whose store was closed under it', () => {
       message: 'An error occurred processing the call.',
     });
     expect(viaRest.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('answers that are not the server’s own (a proxy in between)', () => {
+  /** A server that answers every request with `status`, `contentType` and `body`. */
+  async function answering(status: number, contentType: string, body: string) {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(status, { 'Content-Type': contentType });
+        response.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('a JSON error that is not tRPC’s is `internal` with its status, not `network`', async () => {
+    await using proxy = await answering(500, 'application/json', '{"oops":true}');
+    const { client } = clientOf(proxy.url);
+    expect(await failure(client.tickets.list())).toMatchObject({ kind: 'internal', status: 500 });
+  });
+
+  it('a success that is not tRPC’s answer is `internal`, not `invalid-input`', async () => {
+    await using proxy = await answering(200, 'text/plain', 'HELLO');
+    const { client } = clientOf(proxy.url);
+    const error = await failure(client.tickets.list());
+    expect(error).toMatchObject({ kind: 'internal', status: 200 });
+    expect(error.message).toContain("not tRPC's JSON");
   });
 });

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { act, call, login, setCookies, type Session } from './support/client.js';
 import { serverEnv, startChildServer, tempDir } from './support/childServer.js';
+import { STREAMS_PER_SESSION } from '../src/trpc/router.js';
 import { startTestServer } from './support/testServer.js';
 import { eventually, readSse } from './support/trpc.js';
 
@@ -169,6 +170,44 @@ describe('tickets.changes', () => {
         data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
       }),
     ]);
+  });
+
+  it(`holds at most ${STREAMS_PER_SESSION} streams of one session open; the next is told to wait, another session is not`, async () => {
+    await using server = await startTestServer();
+    const bob = await login(server.url, 'bob@acme.test');
+    const streams = Array.from({ length: STREAMS_PER_SESSION }, () => subscribe(server.url, bob));
+    await comment(server.url, bob, 'ticket1.acme', 'all of them get this');
+    await eventually(() => streams.every((stream) => stream.received.length === 1));
+
+    const refused = subscribe(server.url, bob);
+    await expect(refused.done).resolves.toMatchObject({ ended: 'server' });
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          code: 'TOO_MANY_REQUESTS',
+          problemType: 'urn:tickets:problem:too-many-requests',
+          retryAfterSeconds: expect.any(Number),
+        }),
+      }),
+    ]);
+    // Bob's other session, and Ada, are not held up by it.
+    const again = subscribe(server.url, await login(server.url, 'bob@acme.test'));
+    const ada = subscribe(server.url, await login(server.url, 'ada@acme.test'));
+    await comment(server.url, bob, 'ticket1.acme', 'and these');
+    await eventually(() => again.received.length === 1 && ada.received.length === 1);
+    // Once one has closed (its request is logged as finished), the session may open another.
+    const finished = () =>
+      server.logs.filter(
+        (line) => line['msg'] === 'request' && line['path'] === '/trpc/tickets.changes',
+      ).length;
+    const before = finished();
+    await streams[0]!.stop();
+    await eventually(() => finished() > before);
+    const next = subscribe(server.url, bob);
+    await comment(server.url, bob, 'ticket1.acme', 'the new one gets this');
+    await eventually(() => next.received.length === 1);
+    expect(next.errors).toEqual([]);
+    for (const stream of [...streams.slice(1), again, ada, next]) await stream.stop();
   });
 
   it('sends a change only once the store says it is on disk', async () => {

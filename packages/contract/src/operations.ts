@@ -299,7 +299,7 @@ export const OPERATIONS = {
     summary: 'Every committed change of the tenant’s tickets, live, resumable by eventId',
     input: s.ChangesInput,
     output: s.TicketChange,
-    errors: ['INVALID_INPUT'],
+    errors: ['INVALID_INPUT', 'TOO_MANY_REQUESTS'],
   },
 } as const satisfies Record<string, Operation>;
 

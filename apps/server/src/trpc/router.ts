@@ -82,6 +82,14 @@ function valueOf<T>(outcome: { ok: true; value: T } | { ok: false; error: AppErr
  * adapter over the same services as REST. Inputs are the declared schemas, so the service
  * receives its commands already decoded.
  */
+/**
+ * Live streams one session may hold open at once: an editor window or two, a script; the
+ * VS Code extension opens one per window, and each window signs in with a session of its own.
+ */
+export const STREAMS_PER_SESSION = 4;
+/** What a refused stream is told to wait before it tries again. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
 export function createTrpcRouter(options: TrpcRouterOptions) {
   const { sessions, tickets, changes } = options;
   const recheckMs = options.sessionRecheckMs ?? SESSION_RECHECK_MS;
@@ -89,6 +97,8 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
   /** The session answer: one more read, for the types of the resources the caller administers. */
   const sessionAnswer = async (issued: Pick<IssuedSession, 'caller'>) =>
     sessionOutput(issued, await sessions.administered(issued.caller));
+  /** Live streams open now, by session id. */
+  const streamsOfSession = new Map<string, number>();
 
   return t.router({
     session: t.router({
@@ -168,6 +178,18 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         input,
         signal,
       }) {
+        // A replay costs the process's CPU: one session's streams are bounded, so that a client
+        // opening stream after stream cannot hold up everyone else's.
+        const sessionId = ctx.caller.session.id;
+        const open = streamsOfSession.get(sessionId) ?? 0;
+        if (open >= STREAMS_PER_SESSION) {
+          raise({
+            code: 'TOO_MANY_REQUESTS',
+            message: `at most ${STREAMS_PER_SESSION} live streams per session; close one first`,
+            retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS,
+          });
+        }
+        streamsOfSession.set(sessionId, open + 1);
         const session = followSession(
           sessions,
           ctx.caller,
@@ -185,6 +207,9 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
           rethrow(error);
         } finally {
           session.stop();
+          const left = (streamsOfSession.get(sessionId) ?? 1) - 1;
+          if (left > 0) streamsOfSession.set(sessionId, left);
+          else streamsOfSession.delete(sessionId);
         }
         // A logout, an expiry or a removed user ends the stream with the table's 401.
         if (session.endedBy) raise(session.endedBy);

@@ -22,9 +22,16 @@ type Store = Parameters<
  * A store whose next `count` commits wait until all of them have arrived, so that they all read
  * the same version before any writes: a real race, decided by the database.
  */
-function racingStore(store: Store): { store: Store; race(count: number): void } {
+function racingStore(store: Store): {
+  store: Store;
+  race(count: number): void;
+  alwaysChanged(ticketId: string): void;
+} {
   let waiting: { count: number; arrived: (() => void)[] } | undefined;
+  /** A ticket that another writer changes before every commit of ours: each one conflicts. */
+  let busy: string | undefined;
   const commitChange: Store['commitChange'] = async (change) => {
+    if (change.ticket.id === busy) return 'conflict';
     const gate = waiting;
     if (gate) {
       await new Promise<void>((resolve) => {
@@ -44,12 +51,17 @@ function racingStore(store: Store): { store: Store; race(count: number): void } 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { store: wrapped, race: (count) => (waiting = { count, arrived: [] }) };
+  return {
+    store: wrapped,
+    race: (count) => (waiting = { count, arrived: [] }),
+    alwaysChanged: (ticketId) => (busy = ticketId),
+  };
 }
 
 describe('TicketsClientError from real answers', () => {
   let server: TestServer;
   let race: (count: number) => void;
+  let alwaysChanged: (ticketId: string) => void;
   let ada: TicketsClient;
   let bob: TicketsClient;
   beforeAll(async () => {
@@ -57,6 +69,7 @@ describe('TicketsClientError from real answers', () => {
       wrapStore: (store) => {
         const racing = racingStore(store);
         race = racing.race;
+        alwaysChanged = racing.alwaysChanged;
         return racing.store;
       },
     });
@@ -204,25 +217,52 @@ describe('TicketsClientError from real answers', () => {
     ]);
   });
 
-  it('conflict: two actions that read the same version, and the database decides', async () => {
+  it('conflict: two actions that read the same version; the loser is run again on the new state', async () => {
     const ticket = await ada.tickets.create({
       title: 'Race me too',
       environment: 'Sandbox',
       apiId: 'payments.acme',
     });
     race(2);
-    const [first, second] = await Promise.allSettled([
+    const [closed, resolved] = await Promise.allSettled([
       ada.tickets.act(ticket.id, { action: 'ticket.action.close' }),
       ada.tickets.act(ticket.id, { action: 'ticket.action.resolve' }),
     ]);
-    const lost = [first, second].filter((r) => r.status === 'rejected');
-    expect(lost).toHaveLength(1);
-    expect((lost[0] as PromiseRejectedResult).reason).toMatchObject({
+    const history = (await ada.tickets.history(ticket.id)).map((h) => h.action);
+    if (history[0] === 'ticket.action.close') {
+      // Closed first: resolving a closed ticket is not offered.
+      expect(closed.status).toBe('fulfilled');
+      expect((resolved as PromiseRejectedResult).reason).toMatchObject({
+        kind: 'invalid-transition',
+        status: 409,
+      });
+      expect(history).toEqual(['ticket.action.close']);
+    } else {
+      // Resolved first: a resolved ticket may be closed, and is.
+      expect([closed.status, resolved.status]).toEqual(['fulfilled', 'fulfilled']);
+      expect(history).toEqual(['ticket.action.resolve', 'ticket.action.close']);
+    }
+  });
+
+  it('conflict: a ticket changed by others before every try of ours', async () => {
+    const ticket = await ada.tickets.create({
+      title: 'Always changing',
+      environment: 'Sandbox',
+      apiId: 'payments.acme',
+    });
+    alwaysChanged(ticket.id);
+    expect(
+      await failure(ada.tickets.act(ticket.id, { action: 'ticket.action.resolve' })),
+    ).toMatchObject({
       kind: 'conflict',
       status: 409,
       problemType: 'urn:tickets:problem:conflict',
       message: 'another change to the ticket won; read it again',
     });
+    expect(
+      await failure(ada.tickets.comment(ticket.id, { content: 'neither does this' })),
+    ).toMatchObject({ kind: 'conflict', status: 409 });
+    alwaysChanged('');
   });
 
   it('conflict: an idempotency key reused with another request', async () => {

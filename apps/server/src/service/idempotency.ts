@@ -45,22 +45,35 @@ export interface IdempotentCall<T> {
   /** What identifies the request: the operation, its target and its input as parsed. */
   readonly request: unknown[];
   /**
-   * Runs the operation; with a key, `record` must be written in the change's own transaction.
-   * `raced`: the write lost (to a request with the same key, or to another change).
+   * Runs the operation from its reads; with a key, `record` must be written in the change's own
+   * transaction. `raced`: the write lost (to a request with the same key, or to another change
+   * of the ticket), and nothing was written.
    */
   readonly run: (record: RecordOutcome<T> | undefined) => Promise<Outcome<T> | 'raced'>;
 }
 
 /**
- * Runs a state-changing operation under an idempotency key: a retry with the same key and
- * input gets the stored outcome again (marked replayed); the same key with other input gets 422.
+ * How many times a request that lost to another change of its ticket is run: again from its
+ * reads, as if it had come a moment later. A comment then lands on the new version, an action
+ * still offered in the new state is taken there, one that is not is refused as such (409), and
+ * one with `If-Match` gets its 412. Only a ticket changed this many times over in between
+ * answers LOST_RACE.
+ */
+export const RUNS_PER_REQUEST = 10;
+
+/**
+ * Runs a state-changing operation, again while it loses to other changes (RUNS_PER_REQUEST),
+ * and under an idempotency key: a retry with the same key and input gets the stored outcome
+ * again (marked replayed); the same key with other input gets 422.
  */
 export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replayable<T>> {
   const { store, now, userId, key, run } = call;
   if (key === undefined) {
-    const outcome = await run(undefined);
-    if (outcome === 'raced') throw new Error('idempotent: a race without a key');
-    return { ...outcome, replayed: false };
+    for (let runs = 1; ; runs += 1) {
+      const outcome = await run(undefined);
+      if (outcome !== 'raced') return { ...outcome, replayed: false };
+      if (runs === RUNS_PER_REQUEST) return { ...fail(LOST_RACE), replayed: false };
+    }
   }
   const hash = requestHash(call.request);
   const replay = async (): Promise<Replayable<T> | undefined> => {
@@ -82,17 +95,17 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replaya
     outcome: JSON.stringify(outcome),
     createdAt: now(),
   });
-  const result = await run(record);
-  let outcome: Outcome<T>;
-  if (result === 'raced') {
+  let result: Outcome<T> | 'raced' = 'raced';
+  for (let runs = 1; runs <= RUNS_PER_REQUEST && result === 'raced'; runs += 1) {
+    result = await run(record);
+    if (result !== 'raced') break;
     // Lost a race: to a request with the same key (its answer is replayed), or to another
-    // change of the ticket, a final 409 like any other, kept under the key below.
+    // change of the ticket (run again).
     const earlier = await replay();
     if (earlier) return earlier;
-    outcome = fail(LOST_RACE);
-  } else {
-    outcome = result;
   }
+  // Still losing: a final 409 like any other, kept under the key below.
+  const outcome: Outcome<T> = result === 'raced' ? fail(LOST_RACE) : result;
   if (outcome.ok) return { ...outcome, replayed: false };
   if (NOT_KEPT.has(outcome.error.code)) return { ...outcome, replayed: false };
   const stored = await store.saveIdempotency(record(outcome));

@@ -24,7 +24,7 @@ import {
 } from '@tickets/domain';
 import type { AppError, Outcome } from '../errors/appError.js';
 import type { StoredHistoryEntry, Store, TicketView } from '../store/store.js';
-import { LOST_RACE, runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
+import { runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
 import type { Caller } from './sessionService.js';
 
 export type { TicketView };
@@ -168,7 +168,7 @@ export class TicketService {
   /**
    * Writes a change of `read` (a transition or a comment) conditional on the version that was
    * read, with the outcome kept under the idempotency key in the same transaction, and tells
-   * listeners. Losing to another change is a 409, or `raced` for `idempotent` to sort out.
+   * listeners. Losing to another change is `raced`: runIdempotent runs the request again.
    */
   private async commit<T extends { readonly ticket: TicketView }>(
     caller: Caller,
@@ -184,7 +184,7 @@ export class TicketService {
       history: change.history,
       idempotency: record?.(outcome),
     });
-    if (committed === 'conflict') return record ? 'raced' : fail(LOST_RACE);
+    if (committed === 'conflict') return 'raced';
     this.options.onChange?.({ kind, ticket: outcome.value.ticket, userId: caller.user.id });
     return outcome;
   }

@@ -311,6 +311,28 @@ describe('tenancy', () => {
     expect(action.status).toBe(400);
     expect(action.headers.get('content-type')).toMatch(/^text\/plain/);
   });
+
+  it('a malformed TicketID without a session is 401, as the order of checks has it (session first)', async () => {
+    for (const path of ['/api/tickets/bad', '/api/tickets/bad/history']) {
+      const response = await fetch(`${server.url}${path}`, {
+        headers: { Accept: 'application/json' },
+      });
+      await expectProblem(response, 401, 'unauthenticated');
+    }
+    const action = await fetch(`${server.url}/api/tickets/bad/actions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ActionName: 'ticket.action.close' }),
+    });
+    expect(action.status).toBe(401);
+    // With the session but not its CSRF header: 401 too (CSRF comes before the body and the ID).
+    const noCsrf = await fetch(`${server.url}/api/tickets/bad/actions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: ada.cookie },
+      body: JSON.stringify({ ActionName: 'ticket.action.close' }),
+    });
+    expect(noCsrf.status).toBe(401);
+  });
 });
 
 describe('login with ?fedmemberid=', () => {

@@ -1,5 +1,4 @@
-import type { TicketId } from '@tickets/domain';
-import { parseTicketId } from '@tickets/domain';
+import { parseTicketId, type TicketId } from '@tickets/domain';
 import { ProblemError } from '../errors/appError.js';
 import type { AppContext } from '../http/context.js';
 import {
@@ -17,13 +16,6 @@ export function credentialsOf(ctx: AppContext): RequestCredentials {
     fedmemberid: ctx.query['fedmemberid'] ?? ctx.query['fedmemberId'],
     write: isWriteMethod(ctx.method),
   };
-}
-
-/** The TicketID of a ticket-scoped route, parsed once: it picks the session and the ticket. */
-export function ticketIdOf(ctx: AppContext): TicketId {
-  const parsed = parseTicketId(ctx.params['id']);
-  if (!parsed.ok) throw new ProblemError(parsed.error);
-  return parsed.value.id;
 }
 
 /** A REST handler of a request that names no ticket, given its authenticated caller. */
@@ -45,7 +37,15 @@ export function sessionGuard(authenticator: Authenticator) {
     ticket:
       (handler: TicketHandler) =>
       async (ctx: AppContext): Promise<void> => {
-        const id = ticketIdOf(ctx);
+        const parsed = parseTicketId(ctx.params['id']);
+        if (!parsed.ok) {
+          // No tenant to take the session from: the session comes first all the same (§7's
+          // order), taken as a request naming no ticket takes it; only a caller who has one
+          // learns that the TicketID is malformed.
+          await authenticator.forRequest(credentialsOf(ctx));
+          throw new ProblemError(parsed.error);
+        }
+        const id = parsed.value.id;
         await handler(ctx, await authenticator.forTicket(credentialsOf(ctx), id), id);
       },
   };

@@ -212,6 +212,15 @@ describe('reading: list, get, valid actions, history (fixture data, nothing writ
     expect(list.totalResults).toBe(expected.length);
   });
 
+  it('leaves alone parameters that are not look-alikes of its own (a cache buster, fedmemberid)', async () => {
+    const list = await getJson<TicketListJson>(
+      server,
+      users['ada']!,
+      '/api/tickets?State=OPEN&_=1733300000&fedmemberid=acme',
+    );
+    expect(ids(list)).toEqual(['ticket6.acme', 'ticket5.acme', 'ticket1.acme']);
+  });
+
   it('pages with start and count; totalResults counts every match', async () => {
     const page = await getJson<TicketListJson>(
       server,
@@ -228,6 +237,11 @@ describe('reading: list, get, valid actions, history (fixture data, nothing writ
     ...INVALID_PAGING_QUERIES,
     ['State=open', 'State'] as const,
     ['State=DONE', 'State'] as const,
+    // A filter under another spelling would be no filter at all: every ticket answered.
+    ['state=OPEN', 'State'] as const,
+    ['APIID[]=payments.acme', 'APIID'] as const,
+    ['appid=shop.acme', 'AppID'] as const,
+    ['COUNT=5', 'count'] as const,
   ])('refuses the list query %s with 400 naming %s', async (query, field) => {
     const response = await call(server.url, users['ada'], `/api/tickets?${query}`, {
       headers: JSON_ONLY,

@@ -13,6 +13,32 @@ export function decode<S extends z.ZodType>(schema: S, value: unknown): z.output
   throw new ProblemError(invalidInput(parsed.error, 'body'));
 }
 
+/**
+ * A query string decoded by its schema, refusing first a parameter that looks like one of the
+ * schema's but is not it exactly (`state` for `State`, `APIID[]`): taken as no filter at all, it
+ * would answer every ticket to a caller who meant to filter them. Other parameters (a cache
+ * buster, `fedmemberid`) are left alone, as before.
+ */
+export function decodeQuery<S extends z.ZodObject>(
+  schema: S,
+  query: Record<string, unknown>,
+): z.output<S> {
+  const known = Object.keys(schema.shape);
+  for (const name of Object.keys(query)) {
+    if (known.includes(name)) continue;
+    const plain = name.replace(/\[.*$/s, '').toLowerCase();
+    const meant = known.find((key) => key.toLowerCase() === plain);
+    if (meant !== undefined) {
+      throw new ProblemError({
+        code: 'INVALID_INPUT',
+        field: meant,
+        message: `${name} is not a parameter; the parameter is ${meant}, given once`,
+      });
+    }
+  }
+  return decode(schema, query);
+}
+
 /** What a weak `If-Match` tag is passed on as: no ticket has version 0, so it never matches. */
 const WEAK_TAG_VERSION = 0;
 

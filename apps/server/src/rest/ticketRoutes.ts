@@ -9,6 +9,7 @@ import type { SessionGuard } from '../middleware/session.js';
 import type { TicketService } from '../service/ticketService.js';
 import {
   decode,
+  decodeQuery,
   etag,
   idempotencyKeyOf,
   markReplay,
@@ -99,7 +100,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
     op.listTickets.rest,
     guard.request(async (ctx, caller) => {
       const mediaType = negotiateData(ctx);
-      const query = decode(wire.ListQuery, ctx.query);
+      const query = decodeQuery(wire.ListQuery, ctx.query);
       const page = await tickets.listTickets(caller, {
         apiId: query.APIID,
         appId: query.AppID,
@@ -167,7 +168,7 @@ export function ticketRoutes(options: TicketRoutesOptions): Router<AppState> {
     op.history.rest,
     guard.ticket(async (ctx, caller, id) => {
       const mediaType = negotiateData(ctx);
-      const paging = decode(wire.HistoryQuery, ctx.query);
+      const paging = decodeQuery(wire.HistoryQuery, ctx.query);
       const history = await tickets.history(caller, id, paging);
       if (!history.ok) throw new ProblemError(history.error);
       sendData(ctx, mediaType, XML_ROOTS.history, historyJson(history.value));

@@ -168,6 +168,17 @@ describe('Idempotency-Key', () => {
       expect(await snapshot(w.url, w.bob, 'ticket3.acme')).toEqual(reopened);
     });
 
+    it('refuses an Idempotency-Key sent empty (400), and nothing changes', async () => {
+      await using w = await world();
+      const before = await snapshot(w.url, w.bob, 'ticket1.acme');
+      const refused = await act(w.url, w.ada, 'ticket1.acme', RESOLVE, {
+        headers: { 'Idempotency-Key': '' },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.text).toContain('Idempotency-Key must be 1 to 255');
+      expect(await snapshot(w.url, w.bob, 'ticket1.acme')).toEqual(before);
+    });
+
     it('refuses the same key with a different request (422), and nothing changes', async () => {
       await using w = await world();
       const key = { 'Idempotency-Key': 'one-request-only' };

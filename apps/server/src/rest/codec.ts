@@ -121,10 +121,13 @@ export function refuseDryRun(ctx: AppContext): void {
   }
 }
 
-/** The `Idempotency-Key` header, when sent. */
+/**
+ * The `Idempotency-Key` header, when sent. Sent empty is a 400, not no key: a client that sends
+ * one means its retries to be recognised (an unset variable in a script, say).
+ */
 export function idempotencyKeyOf(ctx: AppContext): string | undefined {
+  if (ctx.headers['idempotency-key'] === undefined) return undefined;
   const key = ctx.get('Idempotency-Key');
-  if (key === '') return undefined;
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new ProblemError({
       code: 'INVALID_INPUT',

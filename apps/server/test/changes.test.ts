@@ -40,6 +40,15 @@ function subscribe(url: string, session: Session, input: { lastEventId?: number 
   };
 }
 
+/** The server ended the stream at once, with one error that holds `error`. */
+async function expectRefused(
+  feed: ReturnType<typeof subscribe>,
+  error: Record<string, unknown>,
+): Promise<void> {
+  await expect(feed.done).resolves.toMatchObject({ ended: 'server' });
+  expect(feed.errors).toEqual([expect.objectContaining(error)]);
+}
+
 async function comment(url: string, session: Session, id: string, content: string) {
   const response = await call(url, session, `/api/tickets/${id}/comments`, {
     method: 'POST',
@@ -151,25 +160,19 @@ describe('tickets.changes', () => {
       csrf: '',
       cookie: '',
     });
-    await expect(anonymous.done).resolves.toMatchObject({ ended: 'server' });
-    expect(anonymous.errors).toEqual([
-      expect.objectContaining({
-        data: expect.objectContaining({
-          code: 'UNAUTHORIZED',
-          problemType: 'urn:tickets:problem:unauthenticated',
-        }),
+    await expectRefused(anonymous, {
+      data: expect.objectContaining({
+        code: 'UNAUTHORIZED',
+        problemType: 'urn:tickets:problem:unauthenticated',
       }),
-    ]);
+    });
     expect(anonymous.received).toEqual([]);
     const bob = await login(server.url, 'bob@acme.test');
     const bad = subscribe(server.url, bob, { lastEventId: 'x' as unknown as number });
-    await expect(bad.done).resolves.toMatchObject({ ended: 'server' });
-    expect(bad.errors).toEqual([
-      expect.objectContaining({
-        message: 'lastEventId must be an eventId, a whole number from 0',
-        data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
-      }),
-    ]);
+    await expectRefused(bad, {
+      message: 'lastEventId must be an eventId, a whole number from 0',
+      data: expect.objectContaining({ code: 'BAD_REQUEST', field: 'lastEventId' }),
+    });
   });
 
   it(`holds at most ${STREAMS_PER_SESSION} streams of one session open; the next is told to wait, another session is not`, async () => {
@@ -180,16 +183,13 @@ describe('tickets.changes', () => {
     await eventually(() => streams.every((stream) => stream.received.length === 1));
 
     const refused = subscribe(server.url, bob);
-    await expect(refused.done).resolves.toMatchObject({ ended: 'server' });
-    expect(refused.errors).toEqual([
-      expect.objectContaining({
-        data: expect.objectContaining({
-          code: 'TOO_MANY_REQUESTS',
-          problemType: 'urn:tickets:problem:too-many-requests',
-          retryAfterSeconds: expect.any(Number),
-        }),
+    await expectRefused(refused, {
+      data: expect.objectContaining({
+        code: 'TOO_MANY_REQUESTS',
+        problemType: 'urn:tickets:problem:too-many-requests',
+        retryAfterSeconds: expect.any(Number),
       }),
-    ]);
+    });
     // Bob's other session, and Ada, are not held up by it.
     const again = subscribe(server.url, await login(server.url, 'bob@acme.test'));
     const ada = subscribe(server.url, await login(server.url, 'ada@acme.test'));

@@ -140,8 +140,13 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   try {
     await lookup(config.host);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOTFOUND') throw error;
-    throw new ConfigError(`HOST ${config.host}: no such address or host name`);
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOTFOUND') {
+      throw new ConfigError(`HOST ${config.host}: no such address or host name`);
+    }
+    // The resolver not answering (EAI_AGAIN): nothing wrong with the setting, yet no listening.
+    process.stderr.write(`cannot resolve HOST ${config.host}: ${code ?? String(error)}\n`);
+    return 1;
   }
   let running: Awaited<ReturnType<typeof startServer>>;
   try {

@@ -304,6 +304,42 @@ describe('concurrent actions on one ticket (one server)', () => {
   });
 });
 
+describe('a write that loses to another change is run again', () => {
+  it('on either store: three lost commits, then the action is taken once, one history row', async () => {
+    let conflicts = 3;
+    await using server = await startTestServer({
+      // The first commits of the action lose, as to a comment that landed in between.
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get: (target, name) => {
+            if (name === 'commitChange') {
+              const commit: typeof store.commitChange = async (change) => {
+                if (conflicts > 0) {
+                  conflicts -= 1;
+                  return 'conflict';
+                }
+                return store.commitChange(change);
+              };
+              return commit;
+            }
+            const value: unknown = Reflect.get(target, name);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    const root = await login(server.url, 'root@acme.test');
+    const before = await ticket(server.url, root, 'ticket1.acme');
+    const answer = await act(server.url, root, 'ticket1.acme', 'ticket.action.resolve', {
+      comments: 'after three tries',
+    });
+    expect(answer).toMatchObject({ status: 200, text: 'RESOLVED' });
+    expect(conflicts).toBe(0);
+    const rows = await history(server.url, root, 'ticket1.acme');
+    expect(rows.filter((row) => row.Comments.includes('after three tries'))).toHaveLength(1);
+    expect((await ticket(server.url, root, 'ticket1.acme')).Version).toBe(before.Version + 1);
+  });
+});
+
 describe('concurrent actions through two server processes over one SQLite file', () => {
   const shared = twoServersOnOneDatabase({ prepare: sqliteProvisioned(fixture) });
 

@@ -155,6 +155,7 @@ export async function* followChanges<C extends Change>(
         connection,
       );
       let restartAtOnce = false;
+      let waitAtLeastMs = 0;
       try {
         for (;;) {
           const report = await reports.next(signal);
@@ -210,13 +211,18 @@ export async function* followChanges<C extends Change>(
             error: error.message,
             lastEventId: last,
           });
+          // A server that says how long to wait (too many streams, say) is waited out.
+          waitAtLeastMs = (error.retryAfterSeconds ?? 0) * 1000;
           break;
         }
       } finally {
         subscription.unsubscribe();
       }
       if (!restartAtOnce) {
-        await sleep(backoff(restarts, RESTART_BASE_MS, RESTART_MAX_MS), signal);
+        await sleep(
+          Math.max(backoff(restarts, RESTART_BASE_MS, RESTART_MAX_MS), waitAtLeastMs),
+          signal,
+        );
         restarts += 1;
       }
     }

@@ -29,10 +29,13 @@ export function decodeQuery<S extends z.ZodObject>(
     const plain = name.replace(/\[.*$/s, '').toLowerCase();
     const meant = known.find((key) => key.toLowerCase() === plain);
     if (meant !== undefined) {
+      // The name as given, without control characters and cut short: it is the caller's text.
+      // eslint-disable-next-line no-control-regex
+      const shown = name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64);
       throw new ProblemError({
         code: 'INVALID_INPUT',
         field: meant,
-        message: `${name} is not a parameter; the parameter is ${meant}, given once`,
+        message: `${shown} is not a parameter; the parameter is ${meant}, given once`,
       });
     }
   }

@@ -144,7 +144,8 @@ const DOCS: Partial<Record<OperationName, Doc>> = {
       'messages too. Checks run in this order: session, CSRF, `Content-Type` (415), body size ' +
       '(413), parsing (400), the ticket (404), rights (403), `If-Match` (412), the state (409). ' +
       'A transition and its history row are written together; of concurrent actions on one ' +
-      'ticket exactly one wins, the others get 409.',
+      'ticket exactly one wins per state: a loser is run again on the ticket as it now is, and ' +
+      'gets 409 when its action is not offered there (412 with a stale `If-Match`).',
     body: {
       description: 'The action.',
       json: { ActionName: 'ticket.action.resolve', Comments: ['Fixed in 2.4.1'] },

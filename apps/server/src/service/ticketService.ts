@@ -326,7 +326,7 @@ export class TicketService {
   /**
    * Runs a workflow action. The transition, its history row and the idempotency record are
    * written in one transaction, conditional on the version that was read: of concurrent actions
-   * exactly one wins, the others get 409.
+   * exactly one wins per state; a loser is run again (runIdempotent) on the ticket as it now is.
    */
   async runAction(
     caller: Caller,

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import type { TicketState } from '@tickets/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  parseJsonFile,
   provision,
   PROGRESS_FROM_USERS,
   ProvisionError,
   type ProvisionInput,
   type ProvisionOptions,
 } from '../src/provision.js';
+import { parseJsonFile } from '../src/jsonFile.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 
 const base = {

@@ -69,11 +69,11 @@ export const RUNS_PER_REQUEST = 10;
 export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replayable<T>> {
   const { store, now, userId, key, run } = call;
   if (key === undefined) {
-    for (let runs = 1; ; runs += 1) {
-      const outcome = await run(undefined);
-      if (outcome !== 'raced') return { ...outcome, replayed: false };
-      if (runs === RUNS_PER_REQUEST) return { ...fail(LOST_RACE), replayed: false };
+    let outcome = await run(undefined);
+    for (let runs = 1; outcome === 'raced' && runs < RUNS_PER_REQUEST; runs += 1) {
+      outcome = await run(undefined);
     }
+    return { ...(outcome === 'raced' ? fail(LOST_RACE) : outcome), replayed: false };
   }
   const hash = requestHash(call.request);
   const replay = async (): Promise<Replayable<T> | undefined> => {
@@ -95,16 +95,16 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replaya
     outcome: JSON.stringify(outcome),
     createdAt: now(),
   });
-  let result: Outcome<T> | 'raced' = 'raced';
-  for (let runs = 1; runs <= RUNS_PER_REQUEST && result === 'raced'; runs += 1) {
-    result = await run(record);
-    if (result !== 'raced') break;
+  let result = await run(record);
+  for (let runs = 1; result === 'raced' && runs < RUNS_PER_REQUEST; runs += 1) {
     // Lost a race: to a request with the same key (its answer is replayed), or to another
     // change of the ticket (run again).
     const earlier = await replay();
     if (earlier) return earlier;
+    result = await run(record);
   }
-  // Still losing: a final 409 like any other, kept under the key below.
+  // Still losing: a final 409 like any other, kept under the key below (where a winner with
+  // the same key is found and replayed).
   const outcome: Outcome<T> = result === 'raced' ? fail(LOST_RACE) : result;
   if (outcome.ok) return { ...outcome, replayed: false };
   if (NOT_KEPT.has(outcome.error.code)) return { ...outcome, replayed: false };

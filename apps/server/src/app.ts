@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { CsrfMode } from './config.js';
 import type { AppState } from './http/context.js';
 import { InFlight } from './http/inFlight.js';
+import { sendJson } from './http/negotiate.js';
 import type { Logger } from './logger.js';
 import { errorHandler } from './middleware/errorHandler.js';
 import { methodsOnly } from './middleware/methodsOnly.js';
@@ -129,15 +130,15 @@ export function createApp(deps: AppDeps): App {
   system.get('/healthz', async (ctx) => {
     try {
       await deps.store.ping();
-      ctx.body = { status: 'ok' };
+      sendJson(ctx, { status: 'ok' });
     } catch (error) {
       ctx.state.log.error({ err: error }, 'health check failed');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
+      sendJson(ctx, { status: 'unavailable' });
     }
   });
   system.get('/api/openapi.json', async (ctx) => {
-    ctx.body = await loadOpenApiDocument();
+    sendJson(ctx, await loadOpenApiDocument());
   });
 
   const routers = [

@@ -7,6 +7,7 @@ import {
 } from '../errors/appError.js';
 import { ERROR_TABLE, problemType } from '../errors/errorTable.js';
 import type { AppContext } from '../http/context.js';
+import { sendJson } from '../http/negotiate.js';
 import { PROBLEM_JSON, TEXT_PLAIN } from '../http/mediaTypes.js';
 
 const ACTION_PATH = /^\/api\/tickets\/[^/]+\/actions\/?$/i;
@@ -27,17 +28,20 @@ export function renderProblem(ctx: AppContext, problem: AppError): void {
     return;
   }
   const { code, message, ...extensions } = problem;
-  ctx.type = PROBLEM_JSON;
-  ctx.body = {
-    type: problemType(code),
-    title,
-    status,
-    detail: message,
-    instance: ctx.path,
-    code,
-    requestId: ctx.state.requestId,
-    ...extensions,
-  };
+  sendJson(
+    ctx,
+    {
+      type: problemType(code),
+      title,
+      status,
+      detail: message,
+      instance: ctx.path,
+      code,
+      requestId: ctx.state.requestId,
+      ...extensions,
+    },
+    PROBLEM_JSON,
+  );
 }
 
 /** A 4xx raised by Koa or a library (an `http-errors` error meant for the client), as our own. */
@@ -111,7 +115,6 @@ export function errorHandler() {
       }
       ctx.app.emit('error', error, ctx);
       renderProblem(ctx, { code: 'INTERNAL', message: INTERNAL_MESSAGE });
-      ctx.body = ctx.state.errorFormat === 'text' ? INTERNAL_MESSAGE : ctx.body;
     }
   };
 }

@@ -356,18 +356,13 @@ async function passwordHashes(
   users: readonly FileUser[],
   report: Report,
 ): Promise<ProvisionPlan['users']> {
-  const checks = new PasswordChecks(availableParallelism(), users.length);
-  const inTurn = async <T>(check: () => Promise<T>): Promise<T> => {
-    // Never 'busy' (every user fits in the queue) nor 'abandoned' (no signal).
-    const result = await checks.run(check);
-    if (result === 'busy' || result === 'abandoned') throw new Error(`password check ${result}`);
-    return result;
-  };
+  // `runInTurn` queues every user, whatever the queue's limit (which only `run` heeds).
+  const checks = new PasswordChecks(availableParallelism(), 0);
   let done = 0;
   return Promise.all(
     users.map(async (user) => {
       const stored = await store.getUser(user.id);
-      const passwordHash = await inTurn(async () =>
+      const passwordHash = await checks.runInTurn(async () =>
         stored !== undefined && (await verifyPassword(user.password, stored.passwordHash))
           ? stored.passwordHash
           : hashPassword(user.password),

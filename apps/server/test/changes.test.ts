@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { act, call, login, setCookies, type Session } from './support/client.js';
 import { serverEnv, startChildServer, tempDir } from './support/childServer.js';
-import { STREAMS_PER_SESSION } from '../src/trpc/router.js';
+import { STREAMS_PER_SESSION } from '../src/service/liveChanges.js';
 import { startTestServer } from './support/testServer.js';
 import { eventually, readSse } from './support/trpc.js';
 

@@ -48,6 +48,32 @@ describe('PasswordChecks', () => {
   });
 });
 
+describe('PasswordChecks.runInTurn (provisioning: every check must be done)', () => {
+  it('runs each in its turn, one slot at a time, past the queue limit that refuses requests', async () => {
+    const checks = new PasswordChecks(1, 0);
+    const first = gate();
+    let running = 0;
+    let most = 0;
+    const check = (i: number) => async () => {
+      running += 1;
+      most = Math.max(most, running);
+      if (i === 0) await first.promise;
+      await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+      return i;
+    };
+    const runs = [0, 1, 2].map((i) => checks.runInTurn(check(i)));
+    expect(checks.queued).toBe(2);
+    // A request meanwhile is still refused: the limit of 0 is for `run`.
+    expect(checks.run(async () => 'login')).toBe('busy');
+    first.open();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2]);
+    expect(most).toBe(1);
+    expect(checks.queued).toBe(0);
+    expect(await checks.run(async () => 'next')).toBe('next');
+  });
+});
+
 describe('PasswordChecks: checks whose clients hung up', () => {
   it('a check whose signal aborts while it waits leaves the queue without running', async () => {
     const checks = new PasswordChecks(1, 4);

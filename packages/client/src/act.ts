@@ -44,8 +44,9 @@ function versionOf(etag: string | null): number {
 
 /**
  * Runs a workflow action through the REST action endpoint, `POST /api/tickets/{id}/actions`,
- * which answers the new state as text. A lost connection (no answer) is retried a few times with
- * the same `Idempotency-Key`, so the action is applied once; an HTTP error is never retried.
+ * which answers the new state as text. A lost connection or no whole answer within the client's
+ * timeout is retried a few times with the same `Idempotency-Key`, so the action is applied once;
+ * an HTTP error is never retried.
  */
 export async function act(
   transport: Transport,
@@ -72,7 +73,12 @@ export async function act(
     let text: string;
     let answer: Response;
     try {
-      answer = await transport.fetch(url, { method: 'POST', headers, body });
+      answer = await transport.fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: transport.callSignal(),
+      });
       transport.jar.store(answer.headers);
       status = answer.status;
       // The body is part of the answer: a connection cut while it is read is a lost answer too.

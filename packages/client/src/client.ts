@@ -14,7 +14,7 @@ import { fromTrpcError, httpError, networkError, TicketsClientError } from './er
 import { toLog, type TicketsClientLogger } from './logger.js';
 import { SessionKeeper, type SessionInfo } from './session.js';
 import { backoff, sleep } from './timing.js';
-import { Transport, type Fetch } from './transport.js';
+import { DEFAULT_TIMEOUT_MS, Transport, type Fetch } from './transport.js';
 
 /** The extra wait before an EventSource reconnects, after failures in a row. */
 const RECONNECT_BASE_MS = 1_000;
@@ -76,6 +76,11 @@ export interface TicketsClientOptions {
   readonly userAgent?: string | undefined;
   /** The clock the session's expiry is compared with; the system's by default. */
   readonly now?: (() => Date) | undefined;
+  /**
+   * How long a call waits for its whole answer before it fails as `network` (an action is then
+   * sent again, with the same Idempotency-Key); 30 s by default. `changes()` is not timed.
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface TicketsClient {
@@ -116,7 +121,22 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
   const baseFetch: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const jar = new CookieJar(tenant, now);
   const keeper = new SessionKeeper(() => renew(), now, log);
-  const transport = new Transport(baseUrl, tenant, jar, keeper, baseFetch, log, options.userAgent);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new TypeError(
+      `timeoutMs must be a whole number of milliseconds above 0, not ${timeoutMs}`,
+    );
+  }
+  const transport = new Transport(
+    baseUrl,
+    tenant,
+    jar,
+    keeper,
+    baseFetch,
+    log,
+    options.userAgent,
+    timeoutMs,
+  );
 
   /** tRPC's fetch: the session's headers on the way out, its cookies kept on the way back. */
   const trpcFetch: LinkFetch = async (input, init) => {
@@ -125,7 +145,11 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
       headers.set(name, value);
     let response: Response;
     try {
-      response = await baseFetch(input as string, { ...(init as RequestInit), headers });
+      response = await baseFetch(input as string, {
+        ...(init as RequestInit),
+        headers,
+        signal: transport.callSignal(init?.signal as AbortSignal | null | undefined),
+      });
     } catch (cause) {
       throw networkError(cause, 'tRPC call');
     }

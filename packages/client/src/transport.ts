@@ -6,6 +6,9 @@ import type { SessionKeeper } from './session.js';
 /** The fetch the client uses: the global one, or the caller's. */
 export type Fetch = typeof globalThis.fetch;
 
+/** How long a call waits for its whole answer by default. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 /** What every path to the server shares: where it is, the session's cookies, the fetch. */
 export class Transport {
   constructor(
@@ -16,7 +19,17 @@ export class Transport {
     readonly fetch: Fetch,
     readonly log: Log,
     private readonly userAgent: string | undefined,
+    private readonly timeoutMs: number,
   ) {}
+
+  /**
+   * The signal of one call: it aborts when the call's answer, body included, has not come within
+   * the client's timeout, or when `outer` aborts. A stream is not timed this way.
+   */
+  callSignal(outer?: AbortSignal | null): AbortSignal {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    return outer ? AbortSignal.any([outer, timeout]) : timeout;
+  }
 
   /**
    * The session's headers: the cookies and, whenever the client holds a CSRF value, the CSRF header

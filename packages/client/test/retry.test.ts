@@ -1,7 +1,15 @@
 // An action whose answer is lost (the connection is cut after the server applied it) is sent
 // again with the same Idempotency-Key: applied once, answered as a replay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loggedIn, startProxy, startTestServer, type Proxy, type TestServer } from './support.js';
+import {
+  clientOf,
+  failure,
+  loggedIn,
+  startProxy,
+  startTestServer,
+  type Proxy,
+  type TestServer,
+} from './support.js';
 
 describe('an action retried after a cut connection', () => {
   let server: TestServer;
@@ -68,5 +76,58 @@ describe('an action retried after a cut connection', () => {
       (entry) => entry.action === 'ticket.action.close',
     );
     expect(closes).toHaveLength(1);
+  });
+});
+
+describe('a server that stalls: the client’s timeout', () => {
+  let server: TestServer;
+  let proxy: Proxy;
+  beforeAll(async () => {
+    server = await startTestServer();
+    proxy = await startProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  // Long enough for any answer of a slow machine; the held ones are waited out once each.
+  const timeoutMs = 3_000;
+
+  it('an action whose answer is overdue is sent again with its key: applied once, a replay', async () => {
+    const { client, lines } = await loggedIn(proxy.url, 'ada@acme.test', { timeoutMs });
+    const before = await client.tickets.get('ticket1.acme');
+    const held = proxy.holdAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
+
+    const result = await client.tickets.act('ticket1.acme', { action: 'ticket.action.resolve' });
+    await held;
+
+    expect(result).toEqual({ state: 'RESOLVED', version: before.version + 1, replayed: true });
+    const retried = lines.filter((line) => line.message.startsWith('the action got no answer'));
+    expect(retried).toHaveLength(1);
+    expect(String(retried[0]!.details!['error'])).toMatch(/timeout/i);
+    const resolves = (await client.tickets.history('ticket1.acme')).filter(
+      (entry) => entry.action === 'ticket.action.resolve',
+    );
+    expect(resolves).toHaveLength(1);
+  });
+
+  it.each([
+    ['no answer at all', false],
+    ['headers but never the whole body', true],
+  ])('a call that gets %s fails as network, and the next call is answered', async (_, bodyOnly) => {
+    const { client } = await loggedIn(proxy.url, 'ada@acme.test', { timeoutMs });
+    const held = proxy.holdAnswerTo(/^GET \/trpc\/tickets\.get/, { bodyOnly });
+    const error = await failure(client.tickets.get('ticket3.acme'));
+    await held;
+    expect(error).toMatchObject({ kind: 'network', status: undefined });
+    expect(error.message).toMatch(/no answer from the server.*timeout/i);
+    expect(await client.tickets.get('ticket3.acme')).toMatchObject({ id: 'ticket3.acme' });
+  });
+
+  it('refuses a timeout that is no positive whole number of milliseconds', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => clientOf(proxy.url, { timeoutMs: bad })).toThrow(/timeoutMs must be/);
+    }
   });
 });

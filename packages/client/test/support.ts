@@ -159,6 +159,12 @@ export interface Proxy {
    * reaches the server, its answer never reaches the client. Resolves once cut.
    */
   cutAnswerTo(requestLine: RegExp): Promise<void>;
+  /**
+   * Holds back the answer to the next request whose first line matches, the connection left
+   * open: nothing of it, or with `bodyOnly` its headers but not its body, reaches the client (a
+   * server that stalls). Resolves once the answer has come from the server and been held.
+   */
+  holdAnswerTo(requestLine: RegExp, options?: { readonly bodyOnly?: boolean }): Promise<void>;
   /** How many client connections are open whose latest request line matched. */
   openConnections(requestLine: RegExp): number;
   close(): Promise<void>;
@@ -168,12 +174,14 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
   let target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   const cuts: { pattern: RegExp; done: () => void }[] = [];
+  const holds: { pattern: RegExp; bodyOnly: boolean; done: () => void }[] = [];
   const requestLines = new Map<Socket, string>();
   const server: Server = createServer((client) => {
     const upstream = new Socket();
     sockets.add(client);
     sockets.add(upstream);
     let cutNextAnswer: (() => void) | undefined;
+    let holding: { bodyOnly: boolean; done: () => void; held: boolean } | undefined;
     const end = (): void => {
       client.destroy();
       upstream.destroy();
@@ -189,6 +197,8 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
         requestLines.set(client, firstLine);
       const index = cuts.findIndex((cut) => cut.pattern.test(firstLine));
       if (index >= 0) cutNextAnswer = cuts.splice(index, 1)[0]!.done;
+      const hold = holds.findIndex((held) => held.pattern.test(firstLine));
+      if (hold >= 0) holding = { ...holds.splice(hold, 1)[0]!, held: false };
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
@@ -197,6 +207,17 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
         cutNextAnswer = undefined;
         end();
         done();
+        return;
+      }
+      if (holding) {
+        // Once held, the rest of this connection's answers are held too.
+        if (holding.bodyOnly && !holding.held) {
+          const end = chunk.indexOf('\r\n\r\n');
+          client.write(end >= 0 ? chunk.subarray(0, end + 4) : chunk);
+          if (end < 0) return;
+        }
+        if (!holding.held) holding.done();
+        holding.held = true;
         return;
       }
       client.write(chunk);
@@ -215,6 +236,10 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
       sockets.clear();
     },
     cutAnswerTo: (pattern) => new Promise<void>((resolve) => cuts.push({ pattern, done: resolve })),
+    holdAnswerTo: (pattern, options = {}) =>
+      new Promise<void>((resolve) =>
+        holds.push({ pattern, bodyOnly: options.bodyOnly === true, done: resolve }),
+      ),
     openConnections: (pattern) =>
       [...requestLines].filter(([socket, line]) => !socket.destroyed && pattern.test(line)).length,
     close: async () => {

@@ -6,6 +6,13 @@ import type { Store, TicketChangeRecord } from '../store/store.js';
 const BATCH = 200;
 
 /**
+ * Live streams one session may hold open at once in one process: an editor window or two, a
+ * script; the VS Code extension opens one per window, and each window signs in with a session of
+ * its own.
+ */
+export const STREAMS_PER_SESSION = 4;
+
+/**
  * The live feed over the store's change log: each subscriber reads the log after its last
  * eventId, and waits for the store to say something new was committed (by this process or
  * another one sharing the database) before it reads again. The log is durable, so a subscriber
@@ -13,6 +20,8 @@ const BATCH = 200;
  */
 export class LiveChanges {
   private readonly waiters = new Set<() => void>();
+  /** Live streams open now, by session id. */
+  private readonly streamsOfSession = new Map<string, number>();
   private readonly closing = new AbortController();
   private watching: Promise<() => Promise<void>> | undefined;
 
@@ -25,6 +34,25 @@ export class LiveChanges {
     private readonly logger: Logger,
     private readonly inFlight: InFlight,
   ) {}
+
+  /**
+   * Counts one more stream of the session and answers how it leaves (once; again is nothing),
+   * or `undefined` when the session holds STREAMS_PER_SESSION already: a replay costs the
+   * process's CPU, and a client opening stream after stream cannot hold up everyone else's.
+   */
+  admitStream(sessionId: string): (() => void) | undefined {
+    const open = this.streamsOfSession.get(sessionId) ?? 0;
+    if (open >= STREAMS_PER_SESSION) return undefined;
+    this.streamsOfSession.set(sessionId, open + 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const others = (this.streamsOfSession.get(sessionId) ?? 1) - 1;
+      if (others > 0) this.streamsOfSession.set(sessionId, others);
+      else this.streamsOfSession.delete(sessionId);
+    };
+  }
 
   /**
    * The tenant's changes after `afterEventId` (or, without one, those from now on), as they

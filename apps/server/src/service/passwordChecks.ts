@@ -37,29 +37,50 @@ export class PasswordChecks {
     return this.inSlot(check, signal);
   }
 
+  /**
+   * Runs `check` in its turn, however many wait: for work that must all be done (the users of a
+   * provisioning file), not for requests, which `run` refuses past the queue's limit.
+   */
+  async runInTurn<T>(check: () => Promise<T>): Promise<T> {
+    await this.takeSlot();
+    return this.holding(check);
+  }
+
   private async inSlot<T>(check: () => Promise<T>, signal?: AbortSignal): Promise<T | 'abandoned'> {
-    if (this.running >= this.concurrency) {
-      const turn = await new Promise<'turn' | 'abandoned'>((resolve) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', leave);
-          resolve('turn');
-        };
-        const leave = () => {
-          const at = this.waiting.indexOf(wake);
-          if (at >= 0) this.waiting.splice(at, 1);
-          resolve('abandoned');
-        };
-        this.waiting.push(wake);
-        signal?.addEventListener('abort', leave, { once: true });
-      });
-      if (turn === 'abandoned') return turn;
-    } else {
+    if (!(await this.takeSlot(signal))) return 'abandoned';
+    return this.holding(check);
+  }
+
+  /**
+   * Takes a slot, at once when one is free (counted before this returns), else in turn; false
+   * when `signal` aborts the wait first, which leaves the queue.
+   */
+  private async takeSlot(signal?: AbortSignal): Promise<boolean> {
+    if (this.running < this.concurrency) {
       this.running += 1;
+      return true;
     }
+    return new Promise<boolean>((resolve) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve(true);
+      };
+      const leave = () => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve(false);
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
+  }
+
+  /** Runs `check` in the slot taken, then passes the slot to the next in line, if any. */
+  private async holding<T>(check: () => Promise<T>): Promise<T> {
     try {
       return await check();
     } finally {
-      // The slot passes to the next in line, if any (it stays counted as running).
+      // Passed on, the slot stays counted as running.
       const next = this.waiting.shift();
       if (next) next();
       else this.running -= 1;

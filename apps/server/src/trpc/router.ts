@@ -4,7 +4,7 @@ import { hangUpSignal } from '../http/hangUp.js';
 import type { InFlight } from '../http/inFlight.js';
 import type { Logger } from '../logger.js';
 import { clearSessionCookies, setSessionCookies } from '../rest/sessionCookies.js';
-import type { LiveChanges } from '../service/liveChanges.js';
+import { STREAMS_PER_SESSION, type LiveChanges } from '../service/liveChanges.js';
 import type { Caller, IssuedSession, SessionService } from '../service/sessionService.js';
 import type { TicketService } from '../service/ticketService.js';
 import {
@@ -77,19 +77,14 @@ function valueOf<T>(outcome: { ok: true; value: T } | { ok: false; error: AppErr
   return outcome.value;
 }
 
+/** What a refused stream is told to wait before it tries again. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
 /**
  * The typed surface: the operations of `@tickets/contract` as tRPC procedures, each a thin
  * adapter over the same services as REST. Inputs are the declared schemas, so the service
  * receives its commands already decoded.
  */
-/**
- * Live streams one session may hold open at once: an editor window or two, a script; the
- * VS Code extension opens one per window, and each window signs in with a session of its own.
- */
-export const STREAMS_PER_SESSION = 4;
-/** What a refused stream is told to wait before it tries again. */
-const STREAM_RETRY_AFTER_SECONDS = 5;
-
 export function createTrpcRouter(options: TrpcRouterOptions) {
   const { sessions, tickets, changes } = options;
   const recheckMs = options.sessionRecheckMs ?? SESSION_RECHECK_MS;
@@ -97,8 +92,6 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
   /** The session answer: one more read, for the types of the resources the caller administers. */
   const sessionAnswer = async (issued: Pick<IssuedSession, 'caller'>) =>
     sessionOutput(issued, await sessions.administered(issued.caller));
-  /** Live streams open now, by session id. */
-  const streamsOfSession = new Map<string, number>();
 
   return t.router({
     session: t.router({
@@ -178,18 +171,14 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         input,
         signal,
       }) {
-        // A replay costs the process's CPU: one session's streams are bounded, so that a client
-        // opening stream after stream cannot hold up everyone else's.
-        const sessionId = ctx.caller.session.id;
-        const open = streamsOfSession.get(sessionId) ?? 0;
-        if (open >= STREAMS_PER_SESSION) {
+        const leave = changes.admitStream(ctx.caller.session.id);
+        if (!leave) {
           raise({
             code: 'TOO_MANY_REQUESTS',
             message: `at most ${STREAMS_PER_SESSION} live streams per session; close one first`,
             retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS,
           });
         }
-        streamsOfSession.set(sessionId, open + 1);
         const session = followSession(
           sessions,
           ctx.caller,
@@ -207,9 +196,7 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
           rethrow(error);
         } finally {
           session.stop();
-          const left = (streamsOfSession.get(sessionId) ?? 1) - 1;
-          if (left > 0) streamsOfSession.set(sessionId, left);
-          else streamsOfSession.delete(sessionId);
+          leave();
         }
         // A logout, an expiry or a removed user ends the stream with the table's 401.
         if (session.endedBy) raise(session.endedBy);

@@ -50,14 +50,21 @@ export interface IdempotentCall<T> {
    * of the ticket), and nothing was written.
    */
   readonly run: (record: RecordOutcome<T> | undefined) => Promise<Outcome<T> | 'raced'>;
+  /**
+   * Makes each run after a lost race (`rerun`) take its turn: with the other losers of the same
+   * ticket, one at a time, each reading what the one before it wrote. Runs it at once if not given.
+   */
+  readonly rerunInTurn?: <R>(rerun: () => Promise<R>) => Promise<R>;
 }
 
 /**
  * How many times a request that lost to another change of its ticket is run: again from its
  * reads, as if it had come a moment later. A comment then lands on the new version, an action
  * still offered in the new state is taken there, one that is not is refused as such (409), and
- * one with `If-Match` gets its 412. Only a ticket changed this many times over in between
- * answers LOST_RACE.
+ * one with `If-Match` gets its 412. The losers of one ticket run again one at a time
+ * (`rerunInTurn`), so that in one process they do not race each other again: however many
+ * comments arrive at once, each lands. Only a request that keeps losing to new arrivals, or
+ * to other processes, this many times over answers LOST_RACE.
  */
 export const RUNS_PER_REQUEST = 10;
 
@@ -68,10 +75,11 @@ export const RUNS_PER_REQUEST = 10;
  */
 export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replayable<T>> {
   const { store, now, userId, key, run } = call;
+  const rerunInTurn = call.rerunInTurn ?? ((rerun) => rerun());
   if (key === undefined) {
     let outcome = await run(undefined);
     for (let runs = 1; outcome === 'raced' && runs < RUNS_PER_REQUEST; runs += 1) {
-      outcome = await run(undefined);
+      outcome = await rerunInTurn(() => run(undefined));
     }
     return { ...(outcome === 'raced' ? fail(LOST_RACE) : outcome), replayed: false };
   }
@@ -101,7 +109,7 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replaya
     // change of the ticket (run again).
     const earlier = await replay();
     if (earlier) return earlier;
-    result = await run(record);
+    result = await rerunInTurn(() => run(record));
   }
   // Still losing: a final 409 like any other, kept under the key below (where a winner with
   // the same key is found and replayed).

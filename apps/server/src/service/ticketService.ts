@@ -25,6 +25,7 @@ import {
 import type { AppError, Outcome } from '../errors/appError.js';
 import type { StoredHistoryEntry, Store, TicketView } from '../store/store.js';
 import { runIdempotent, type RecordOutcome, type Replayable } from './idempotency.js';
+import { Turns } from './turns.js';
 import type { Caller } from './sessionService.js';
 
 export type { TicketView };
@@ -112,6 +113,8 @@ export interface TicketChangeEvent {
 export class TicketService {
   /** Stored workflow definitions by id; they never change once stored. */
   private readonly definitions = new Map<number, Promise<WorkflowDefinition>>();
+  /** The runs again of writes that lost a race, one at a time per ticket. */
+  private readonly reruns = new Turns();
 
   constructor(private readonly options: TicketServiceOptions) {}
 
@@ -338,6 +341,7 @@ export class TicketService {
       runIdempotent<ActionOutcome>({
         ...this.callContext(caller, dryRun ? undefined : options.idempotencyKey),
         request: ['runAction', id, action, comments, ifMatch ?? null],
+        rerunInTurn: (rerun) => this.reruns.run(id, rerun),
         run: async (record) => {
           const { store, now } = this.options;
           // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
@@ -387,6 +391,7 @@ export class TicketService {
       runIdempotent<CommentOutcome>({
         ...this.callContext(caller, options.idempotencyKey),
         request: ['addComment', id, content, ifMatch ?? null],
+        rerunInTurn: (rerun) => this.reruns.run(id, rerun),
         run: async (record) => {
           const found = await this.visibleTicket(caller, id);
           if (!found.ok) return found;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/demo.js';
 import { call, login } from './support/client.js';
-import { childEnv, scratchSpace, serverEnv } from './support/childServer.js';
+import { scratchSpace, serverEnv } from './support/childServer.js';
 import {
   createSchema,
   dropSchema,
@@ -49,7 +49,8 @@ describe('the modules a REST-only server loads', () => {
         serverEnv(dir.dir, {
           TICKETS_DEMO: 'on',
           ...database,
-          NODE_OPTIONS: `${childEnv()['NODE_OPTIONS'] ?? ''} --require ${probe}`.trim(),
+          // Only the probe: whatever the test runner's own NODE_OPTIONS load is not the server's.
+          NODE_OPTIONS: `--require ${JSON.stringify(probe)}`,
         }),
       );
       const { url } = server;

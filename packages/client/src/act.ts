@@ -73,16 +73,13 @@ export async function act(
     let text: string;
     let answer: Response;
     try {
-      answer = await transport.fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: transport.callSignal(),
+      [answer, text] = await transport.timed(async (signal) => {
+        const response = await transport.fetch(url, { method: 'POST', headers, body, signal });
+        // The body is part of the answer: a connection cut while it is read is a lost answer too.
+        return [response, await response.text()] as const;
       });
       transport.jar.store(answer.headers);
       status = answer.status;
-      // The body is part of the answer: a connection cut while it is read is a lost answer too.
-      text = await answer.text();
     } catch (cause) {
       if (attempt >= RETRIES) throw networkError(cause, `${options.action} on ${id}`);
       const waitMs = backoff(attempt, RETRY_BASE_MS, RETRY_MAX_MS);

@@ -145,11 +145,25 @@ export function createTicketsClient(options: TicketsClientOptions): TicketsClien
       headers.set(name, value);
     let response: Response;
     try {
-      response = await baseFetch(input as string, {
-        ...(init as RequestInit),
-        headers,
-        signal: transport.callSignal(init?.signal as AbortSignal | null | undefined),
-      });
+      // The whole answer is read here, within the timeout; tRPC gets it from memory.
+      response = await transport.timed(
+        async (signal) => {
+          const answer = await baseFetch(input as string, {
+            ...(init as RequestInit),
+            headers,
+            signal,
+          });
+          const body = await answer.arrayBuffer();
+          // A status that has no body (204, 304) is given none.
+          const bodiless = [204, 205, 304].includes(answer.status);
+          return new Response(bodiless ? null : body, {
+            status: answer.status,
+            statusText: answer.statusText,
+            headers: answer.headers,
+          });
+        },
+        init?.signal as AbortSignal | null | undefined,
+      );
     } catch (cause) {
       throw networkError(cause, 'tRPC call');
     }

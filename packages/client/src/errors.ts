@@ -135,10 +135,6 @@ export function fromTrpcError(error: unknown, requestId?: string): TicketsClient
     });
   }
   if (error.cause instanceof TicketsClientError) return error.cause;
-  // The client's timeout, once the answer had begun: its body never came whole.
-  if (error.cause instanceof Error && error.cause.name === 'TimeoutError') {
-    return networkError(error.cause, 'tRPC call');
-  }
   const data = (error.data ?? undefined) as TrpcErrorData | undefined;
   const response = (
     error.meta as { response?: { headers?: Headers; status?: unknown } } | undefined

@@ -23,12 +23,32 @@ export class Transport {
   ) {}
 
   /**
-   * The signal of one call: it aborts when the call's answer, body included, has not come within
-   * the client's timeout, or when `outer` aborts. A stream is not timed this way.
+   * Runs one call, `run` reading its whole answer under `signal`, which aborts when that has not
+   * happened within the client's timeout (the reason a TimeoutError) or when `outer` aborts; the
+   * call then fails with that reason, even under a `fetch` that does not heed its signal. The
+   * timer ends with the call. A stream is not timed this way.
    */
-  callSignal(outer?: AbortSignal | null): AbortSignal {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    return outer ? AbortSignal.any([outer, timeout]) : timeout;
+  async timed<T>(run: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal | null): Promise<T> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => {
+      timeout.abort(
+        new DOMException(`no whole answer within ${this.timeoutMs} ms`, 'TimeoutError'),
+      );
+    }, this.timeoutMs);
+    const signal = outer ? AbortSignal.any([outer, timeout.signal]) : timeout.signal;
+    let stopWaiting = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      stopWaiting = () => signal.removeEventListener('abort', onAbort);
+    });
+    try {
+      return await Promise.race([run(signal), aborted]);
+    } finally {
+      clearTimeout(timer);
+      stopWaiting();
+    }
   }
 
   /**

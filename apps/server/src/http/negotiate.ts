@@ -57,7 +57,7 @@ export function sendData(
  * against `Response`, which loads node's whole fetch implementation (undici), 4 MB of heap
  * and more of its code, in a server whose REST answers never use it.
  */
-export function sendJson(ctx: AppContext, value: unknown, mediaType = 'application/json'): void {
+export function sendJson(ctx: AppContext, value: object, mediaType = 'application/json'): void {
   ctx.type = mediaType;
   ctx.body = Buffer.from(JSON.stringify(value));
 }

@@ -50,21 +50,25 @@ export interface IdempotentCall<T> {
    * of the ticket), and nothing was written.
    */
   readonly run: (record: RecordOutcome<T> | undefined) => Promise<Outcome<T> | 'raced'>;
-  /**
-   * Makes each run after a lost race (`rerun`) take its turn: with the other losers of the same
-   * ticket, one at a time, each reading what the one before it wrote. Runs it at once if not given.
-   */
-  readonly rerunInTurn?: <R>(rerun: () => Promise<R>) => Promise<R>;
+  /** Where the runs take turns, if they do (without: each runs at once). */
+  readonly turns?: RunTurns | undefined;
 }
+
+/** How the runs of a request wait for their turn: its first run, and a run after a lost race. */
+export interface RunTurns {
+  first<R>(run: () => Promise<R>): Promise<R>;
+  again<R>(run: () => Promise<R>): Promise<R>;
+}
+
+const AT_ONCE: RunTurns = { first: (run) => run(), again: (run) => run() };
 
 /**
  * How many times a request that lost to another change of its ticket is run: again from its
  * reads, as if it had come a moment later. A comment then lands on the new version, an action
  * still offered in the new state is taken there, one that is not is refused as such (409), and
- * one with `If-Match` gets its 412. The losers of one ticket run again one at a time
- * (`rerunInTurn`), so that in one process they do not race each other again: however many
- * comments arrive at once, each lands. Only a request that keeps losing to new arrivals, or
- * to other processes, this many times over answers LOST_RACE.
+ * one with `If-Match` gets its 412. Comments take turns (see TicketService.addComment), so that
+ * in one process they do not keep racing each other. Only a request that loses this many times
+ * over answers LOST_RACE.
  */
 export const RUNS_PER_REQUEST = 10;
 
@@ -75,11 +79,11 @@ export const RUNS_PER_REQUEST = 10;
  */
 export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replayable<T>> {
   const { store, now, userId, key, run } = call;
-  const rerunInTurn = call.rerunInTurn ?? ((rerun) => rerun());
+  const turns = call.turns ?? AT_ONCE;
   if (key === undefined) {
-    let outcome = await run(undefined);
+    let outcome = await turns.first(() => run(undefined));
     for (let runs = 1; outcome === 'raced' && runs < RUNS_PER_REQUEST; runs += 1) {
-      outcome = await rerunInTurn(() => run(undefined));
+      outcome = await turns.again(() => run(undefined));
     }
     return { ...(outcome === 'raced' ? fail(LOST_RACE) : outcome), replayed: false };
   }
@@ -103,13 +107,13 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<Replaya
     outcome: JSON.stringify(outcome),
     createdAt: now(),
   });
-  let result = await run(record);
+  let result = await turns.first(() => run(record));
   for (let runs = 1; result === 'raced' && runs < RUNS_PER_REQUEST; runs += 1) {
     // Lost a race: to a request with the same key (its answer is replayed), or to another
     // change of the ticket (run again).
     const earlier = await replay();
     if (earlier) return earlier;
-    result = await rerunInTurn(() => run(record));
+    result = await turns.again(() => run(record));
   }
   // Still losing: a final 409 like any other, kept under the key below (where a winner with
   // the same key is found and replayed).

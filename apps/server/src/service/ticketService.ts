@@ -113,8 +113,8 @@ export interface TicketChangeEvent {
 export class TicketService {
   /** Stored workflow definitions by id; they never change once stored. */
   private readonly definitions = new Map<number, Promise<WorkflowDefinition>>();
-  /** The runs again of writes that lost a race, one at a time per ticket. */
-  private readonly reruns = new Turns();
+  /** Comments of a ticket that lost a race, and those that came after them, in turn. */
+  private readonly commentTurns = new Turns();
 
   constructor(private readonly options: TicketServiceOptions) {}
 
@@ -341,7 +341,6 @@ export class TicketService {
       runIdempotent<ActionOutcome>({
         ...this.callContext(caller, dryRun ? undefined : options.idempotencyKey),
         request: ['runAction', id, action, comments, ifMatch ?? null],
-        rerunInTurn: (rerun) => this.reruns.run(id, rerun),
         run: async (record) => {
           const { store, now } = this.options;
           // An action unknown to the workflow is a 400 of the body, before the ticket's 404 (§7):
@@ -391,7 +390,15 @@ export class TicketService {
       runIdempotent<CommentOutcome>({
         ...this.callContext(caller, options.idempotencyKey),
         request: ['addComment', id, content, ifMatch ?? null],
-        rerunInTurn: (rerun) => this.reruns.run(id, rerun),
+        // A comment is never refused for a change that won (only one with If-Match is), so
+        // comments sent at once would keep losing to each other. The losers run again one at a
+        // time, each on what the one before wrote, and a comment that comes while they wait
+        // waits behind them; otherwise comments run at once. Actions need no turns: once one
+        // has won, the others are mostly no longer offered, a read's work.
+        turns: {
+          first: (run) => (this.commentTurns.busy(id) ? this.commentTurns.run(id, run) : run()),
+          again: (run) => this.commentTurns.run(id, run),
+        },
         run: async (record) => {
           const found = await this.visibleTicket(caller, id);
           if (!found.ok) return found;

@@ -20,8 +20,8 @@ export class Turns {
     return result;
   }
 
-  /** How many keys have a task queued or running. */
-  get busyKeys(): number {
-    return this.tails.size;
+  /** Whether a task of `key` is queued or running. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
   }
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { DatabaseConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type * as PostgresStoreModule from './postgres/postgresStore.js';
@@ -36,18 +37,21 @@ export async function openStore(
  * The PostgreSQL store's module. When it loads, pg asks whether it runs in a Cloudflare Worker:
  * by `navigator.userAgent`, which node has from version 21 on, or else by making a fetch
  * `Response`, which on node 20 loads the whole of node's fetch implementation (undici), 4 MB of
- * heap that this server never uses. On node 20 the question gets node 21's answer, `navigator`
- * being there for the length of the import only.
+ * heap that this server never uses. On node 20 pg is loaded first, in one synchronous step with
+ * node 21's `navigator` there (no other code runs meanwhile); the store's `import` then finds
+ * it loaded.
  */
 async function importPostgresStore(): Promise<typeof PostgresStoreModule> {
-  if ('navigator' in globalThis) return import('./postgres/postgresStore.js');
-  Object.defineProperty(globalThis, 'navigator', {
-    value: { userAgent: `Node.js/${process.versions.node.split('.', 1)[0]}` },
-    configurable: true,
-  });
-  try {
-    return await import('./postgres/postgresStore.js');
-  } finally {
-    delete (globalThis as { navigator?: unknown }).navigator;
+  if (!('navigator' in globalThis)) {
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node.split('.', 1)[0]}` },
+      configurable: true,
+    });
+    try {
+      createRequire(import.meta.url)('pg');
+    } finally {
+      delete (globalThis as { navigator?: unknown }).navigator;
+    }
   }
+  return import('./postgres/postgresStore.js');
 }

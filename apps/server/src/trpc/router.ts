@@ -179,15 +179,10 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
             retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS,
           });
         }
-        const session = followSession(
-          sessions,
-          ctx.caller,
-          recheckMs,
-          ctx.koa.state.log,
-          ctx.inFlight,
-        );
-        const stop = signal ? AbortSignal.any([signal, session.ended]) : session.ended;
+        let session: ReturnType<typeof followSession> | undefined;
         try {
+          session = followSession(sessions, ctx.caller, recheckMs, ctx.koa.state.log, ctx.inFlight);
+          const stop = signal ? AbortSignal.any([signal, session.ended]) : session.ended;
           const tenant = ctx.caller.actor.tenant;
           for await (const change of changes.follow(tenant, input?.lastEventId, stop)) {
             yield tracked(String(change.eventId), changeOutput(change));
@@ -195,7 +190,7 @@ export function createTrpcRouter(options: TrpcRouterOptions) {
         } catch (error) {
           rethrow(error);
         } finally {
-          session.stop();
+          session?.stop();
           leave();
         }
         // A logout, an expiry or a removed user ends the stream with the table's 401.

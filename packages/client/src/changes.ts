@@ -62,6 +62,10 @@ export interface ChangesDeps<C extends Change> {
 const RESTART_BASE_MS = 250;
 const RESTART_MAX_MS = 30_000;
 
+/** How long to wait before a stream starts again: a backoff, or what the server asked, if longer. */
+const restartWait = (restarts: number, atLeastMs = 0): number =>
+  Math.max(backoff(restarts, RESTART_BASE_MS, RESTART_MAX_MS), atLeastMs);
+
 /**
  * Changes received and not yet taken by the consumer, at most. An EventSource cannot be told to
  * wait: past this, the stream is closed and opened again after the last change taken, once the
@@ -155,7 +159,7 @@ export async function* followChanges<C extends Change>(
         connection,
       );
       let restartAtOnce = false;
-      let waitAtLeastMs = 0;
+      let waitMs: number | undefined;
       try {
         for (;;) {
           const report = await reports.next(signal);
@@ -206,23 +210,21 @@ export async function* followChanges<C extends Change>(
             if (error.kind === 'unauthenticated') deps.keeper.reset();
             throw error;
           }
+          // A server that says how long to wait (too many streams, say) is waited out.
+          waitMs = restartWait(restarts, (error.retryAfterSeconds ?? 0) * 1000);
           log.warn('live changes: the stream failed; starting it again', {
             kind: error.kind,
             error: error.message,
             lastEventId: last,
+            waitMs,
           });
-          // A server that says how long to wait (too many streams, say) is waited out.
-          waitAtLeastMs = (error.retryAfterSeconds ?? 0) * 1000;
           break;
         }
       } finally {
         subscription.unsubscribe();
       }
       if (!restartAtOnce) {
-        await sleep(
-          Math.max(backoff(restarts, RESTART_BASE_MS, RESTART_MAX_MS), waitAtLeastMs),
-          signal,
-        );
+        await sleep(waitMs ?? restartWait(restarts), signal);
         restarts += 1;
       }
     }

@@ -2,6 +2,7 @@
 // resuming from a lastEventId gives exactly what was missed; a dropped connection and a restarted
 // server lose nothing and repeat nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { STREAMS_PER_SESSION } from '../../../apps/server/src/service/liveChanges.js';
 import { QUEUED_CHANGES_LIMIT } from '../src/changes.js';
 import type { TicketChange } from '../src/index.js';
 import {
@@ -163,6 +164,29 @@ describe('changes() against the in-process server', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it(`one stream more than a session may hold waits out the server's Retry-After, then connects`, async () => {
+    const { client, lines } = await loggedIn(server.url, 'carol@acme.test');
+    const held = Array.from({ length: STREAMS_PER_SESSION }, () => watch(client));
+    await connected(lines, STREAMS_PER_SESSION);
+    const extra = watch(client, { lastEventId: 0 });
+    const refusals = () =>
+      lines.filter(
+        (line) =>
+          line.message === 'live changes: the stream failed; starting it again' &&
+          line.details?.['kind'] === 'rate-limited',
+      );
+    await eventually(() => refusals().length > 0);
+    // The wait it chose is the server's 5 s, not its own quarter-second backoff.
+    expect(refusals()[0]!.details!['waitMs']).toBeGreaterThanOrEqual(5_000);
+    expect(extra.received).toEqual([]);
+    // A place comes free; the waiting stream then connects and delivers.
+    await held[0]!.stop();
+    await restComment(server.url, ada, 'ticket5.acme', 'after the wait');
+    await eventually(() => extra.received.some((c) => c.ticketId === 'ticket5.acme'));
+    expect(await extra.stop()).toEqual({});
+    for (const stream of held.slice(1)) expect(await stream.stop()).toEqual({});
   });
 
   it('ends with `unauthenticated` when there is no session', async () => {

@@ -1,35 +1,18 @@
 // An action whose answer is lost (the connection is cut after the server applied it) is sent
 // again with the same Idempotency-Key: applied once, answered as a replay.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clientOf,
-  failure,
-  loggedIn,
-  startProxy,
-  startTestServer,
-  type Proxy,
-  type TestServer,
-} from './support.js';
+import { describe, expect, it } from 'vitest';
+import { clientOf, failure, loggedIn, serverBehindProxy } from './support.js';
 
 describe('an action retried after a cut connection', () => {
-  let server: TestServer;
-  let proxy: Proxy;
-  beforeAll(async () => {
-    server = await startTestServer();
-    proxy = await startProxy(server.url);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await server.close();
-  });
+  const served = serverBehindProxy();
 
   const actionRequests = (path: string) =>
-    server.logs.filter((line) => line['msg'] === 'request' && line['path'] === path);
+    served.server.logs.filter((line) => line['msg'] === 'request' && line['path'] === path);
 
   it('is applied once and answered as a replay', async () => {
-    const { client, lines } = await loggedIn(proxy.url, 'ada@acme.test');
+    const { client, lines } = await loggedIn(served.proxy.url, 'ada@acme.test');
     const before = await client.tickets.get('ticket1.acme');
-    const cut = proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
+    const cut = served.proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
 
     const result = await client.tickets.act('ticket1.acme', {
       action: 'ticket.action.resolve',
@@ -57,8 +40,8 @@ describe('an action retried after a cut connection', () => {
   });
 
   it('keeps the caller’s own key across the retry', async () => {
-    const { client } = await loggedIn(proxy.url, 'ada@acme.test');
-    const cut = proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket4\.acme\/actions /);
+    const { client } = await loggedIn(served.proxy.url, 'ada@acme.test');
+    const cut = served.proxy.cutAnswerTo(/^POST \/api\/tickets\/ticket4\.acme\/actions /);
     const result = await client.tickets.act('ticket4.acme', {
       action: 'ticket.action.close',
       idempotencyKey: 'close-ticket4-once',
@@ -80,25 +63,16 @@ describe('an action retried after a cut connection', () => {
 });
 
 describe('a server that stalls: the client’s timeout', () => {
-  let server: TestServer;
-  let proxy: Proxy;
-  beforeAll(async () => {
-    server = await startTestServer();
-    proxy = await startProxy(server.url);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await server.close();
-  });
+  const served = serverBehindProxy();
 
   // Long enough for any answer of a slow machine (a login's password check included); the held
   // ones are waited out once each.
   const timeoutMs = 5_000;
 
   it('an action whose answer is overdue is sent again with its key: applied once, a replay', async () => {
-    const { client, lines } = await loggedIn(proxy.url, 'ada@acme.test', { timeoutMs });
+    const { client, lines } = await loggedIn(served.proxy.url, 'ada@acme.test', { timeoutMs });
     const before = await client.tickets.get('ticket1.acme');
-    const held = proxy.holdAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
+    const held = served.proxy.holdAnswerTo(/^POST \/api\/tickets\/ticket1\.acme\/actions /);
 
     const result = await client.tickets.act('ticket1.acme', { action: 'ticket.action.resolve' });
     await held;
@@ -118,8 +92,8 @@ describe('a server that stalls: the client’s timeout', () => {
     ['no answer at all', false],
     ['headers but never the whole body', true],
   ])('a call that gets %s fails as network, and the next call is answered', async (_, bodyOnly) => {
-    const { client } = await loggedIn(proxy.url, 'ada@acme.test', { timeoutMs });
-    const held = proxy.holdAnswerTo(/^GET \/trpc\/tickets\.get/, { bodyOnly });
+    const { client } = await loggedIn(served.proxy.url, 'ada@acme.test', { timeoutMs });
+    const held = served.proxy.holdAnswerTo(/^GET \/trpc\/tickets\.get/, { bodyOnly });
     const error = await failure(client.tickets.get('ticket3.acme'));
     await held;
     expect(error).toMatchObject({ kind: 'network', status: undefined });
@@ -130,7 +104,7 @@ describe('a server that stalls: the client’s timeout', () => {
   });
 
   it('times out a call under a fetch that never heeds its signal', async () => {
-    const { client } = clientOf(proxy.url, {
+    const { client } = clientOf(served.proxy.url, {
       timeoutMs: 100,
       fetch: () => new Promise<Response>(() => {}),
     });
@@ -142,7 +116,7 @@ describe('a server that stalls: the client’s timeout', () => {
 
   it('refuses a timeout that is no positive whole number of milliseconds', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => clientOf(proxy.url, { timeoutMs: bad })).toThrow(/timeoutMs must be/);
+      expect(() => clientOf(served.proxy.url, { timeoutMs: bad })).toThrow(/timeoutMs must be/);
     }
   });
 });

@@ -4,6 +4,8 @@
  * server, bounded waits, and a TCP proxy that can cut connections.
  */
 import { createServer, Socket, type Server } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from '../../../apps/server/test/support/testServer.js';
 import {
   createTicketsClient,
   TicketsClientError,
@@ -245,6 +247,35 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The in-process test server with a proxy in front of it, for the tests of a describe block:
+ * both started before them and closed after.
+ */
+export function serverBehindProxy(): { readonly server: TestServer; readonly proxy: Proxy } {
+  let server: TestServer | undefined;
+  let proxy: Proxy | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+    proxy = await startProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the server is not started yet (use in a test)');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get proxy() {
+      return started(proxy);
     },
   };
 }

@@ -9,6 +9,7 @@ import { provision } from './provision.js';
 import type { PasswordChecks } from './service/passwordChecks.js';
 import { resolveSecret } from './secret.js';
 import { openStore } from './store/openStore.js';
+import type { Store } from './store/store.js';
 import type { Datasync } from './store/sqlite/walSync.js';
 
 export interface RunningServer {
@@ -27,6 +28,10 @@ export interface ServerHooks {
   readonly drainTimeoutMs?: number;
   /** The bound on password checks (default: the process-wide one); tests hold checks open. */
   readonly passwordChecks?: PasswordChecks;
+  /** How often expired sessions, records and counters are purged (default every 10 minutes). */
+  readonly purgeEveryMs?: number;
+  /** Wraps the store once opened: tests hold a store call open. */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 /** What an operator does on an empty database (logged by `serve`, which never seeds one itself). */
@@ -61,7 +66,8 @@ export async function startServer(
   };
   // Before the database is opened: an unusable secret file stops the start with nothing to close.
   const secret = resolveSecret(config.secret, config.dataDir);
-  const store = await openStore(config.database, { logger, onFatal, datasync: hooks.datasync });
+  const opened = await openStore(config.database, { logger, onFatal, datasync: hooks.datasync });
+  const store = hooks.wrapStore?.(opened) ?? opened;
   // Until the server listens, a failure (the port taken, say) closes what was opened before it
   // is thrown: on PostgreSQL the pool's connections and the counts' folding would otherwise keep
   // the process alive after the error was printed.
@@ -114,7 +120,7 @@ export async function startServer(
     inFlight
       .track(store.purgeExpired(new Date()))
       .catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
-  }, PURGE_EVERY_MS);
+  }, hooks.purgeEveryMs ?? PURGE_EVERY_MS);
   purge.unref();
 
   let closing: Promise<void> | undefined;

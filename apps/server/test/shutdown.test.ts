@@ -7,7 +7,7 @@ import { startServer, type ServerHooks } from '../src/main.js';
 import { provisionFile, readDb, scratchSpace, serverEnv } from './support/childServer.js';
 import { login } from './support/client.js';
 import { fixture, PASSWORD } from './support/fixtures.js';
-import { HeldChecks } from './support/heldChecks.js';
+import { gate, HeldChecks } from './support/heldChecks.js';
 import { eventually } from './support/trpc.js';
 import { logSink } from './support/logSink.js';
 
@@ -113,5 +113,42 @@ describe('shutdown past the drain timeout', () => {
     } finally {
       checks.held.open();
     }
+  });
+});
+
+describe('shutdown under background work', () => {
+  it('waits for a purge under way before it closes the store', async () => {
+    const held = gate();
+    let purges = 0;
+    let purgeDone = false;
+    const { running, lines } = await serve({
+      drainTimeoutMs: 30_000,
+      purgeEveryMs: 20,
+      // The first purge is held until the test lets it go; the store does its work after that.
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get: (target, name) => {
+            if (name !== 'purgeExpired') return Reflect.get(target, name, target);
+            return async (now: Date) => {
+              purges += 1;
+              if (purges > 1) return target.purgeExpired(now);
+              await held.promise;
+              await target.purgeExpired(now);
+              purgeDone = true;
+            };
+          },
+        }),
+    });
+    await eventually(() => purges >= 1, 30_000);
+    const closed = running.close();
+    await eventually(() => !running.server.listening, 30_000);
+    held.open();
+    await closed;
+    const messages = lines.map((line) => line['msg']);
+    // The purge ran on an open store, to its end, before the store was closed.
+    expect(purgeDone).toBe(true);
+    expect(messages).not.toContain('purge failed');
+    expect(messages).not.toContain('closing the store under requests still running');
+    expect(messages).toContain('stopped');
   });
 });

@@ -14,7 +14,7 @@ import {
   type TicketsClientOptions,
 } from '../src/index.js';
 
-export { startTestServer, type TestServer } from '../../../apps/server/test/support/testServer.js';
+export { startTestServer, type TestServer };
 export { fixture, PASSWORD } from '../../../apps/server/test/support/fixtures.js';
 export {
   act as restAct,
@@ -214,9 +214,9 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
       if (holding) {
         // Once held, the rest of this connection's answers are held too.
         if (holding.bodyOnly && !holding.held) {
-          const end = chunk.indexOf('\r\n\r\n');
-          client.write(end >= 0 ? chunk.subarray(0, end + 4) : chunk);
-          if (end < 0) return;
+          const headersEnd = chunk.indexOf('\r\n\r\n');
+          client.write(headersEnd >= 0 ? chunk.subarray(0, headersEnd + 4) : chunk);
+          if (headersEnd < 0) return;
         }
         if (!holding.held) holding.done();
         holding.held = true;
